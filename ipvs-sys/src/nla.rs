@@ -1,0 +1,63 @@
+//! Helpers shared by the attribute sets: nests, NUL-terminated strings and
+//! `union nf_inet_addr` payloads.
+
+use netlink_packet_core::{DecodeError, Emitable, NlaBuffer, NlasIterator, Parseable};
+
+/// Parses every attribute of a nest (or of a message body).
+pub(crate) fn parse_all<T>(payload: &[u8]) -> Result<Vec<T>, DecodeError>
+where
+    T: for<'a> Parseable<NlaBuffer<&'a [u8]>>,
+{
+    NlasIterator::new(payload)
+        .map(|nla| nla.and_then(|nla| T::parse(&nla)))
+        .collect()
+}
+
+/// Length on the wire of a list of attributes.
+pub(crate) fn nested_len<T: netlink_packet_core::Nla>(attrs: &[T]) -> usize {
+    attrs.buffer_len()
+}
+
+/// Writes a list of attributes into `buffer`, which is exactly `nested_len` long.
+pub(crate) fn emit_nested<T: netlink_packet_core::Nla>(attrs: &[T], buffer: &mut [u8]) {
+    attrs.emit(buffer)
+}
+
+/// Length on the wire of a C string: its bytes plus the terminating NUL.
+pub(crate) fn nul_string_len(s: &str) -> usize {
+    s.len() + 1
+}
+
+/// Writes a C string: its bytes, then a NUL.
+pub(crate) fn emit_nul_string(s: &str, buffer: &mut [u8]) {
+    buffer[..s.len()].copy_from_slice(s.as_bytes());
+    buffer[s.len()] = 0;
+}
+
+/// Reads a C string: the bytes up to the first NUL (or the whole payload).
+pub(crate) fn parse_nul_string(payload: &[u8]) -> Result<String, DecodeError> {
+    let end = payload.iter().position(|&b| b == 0).unwrap_or(payload.len());
+    String::from_utf8(payload[..end].to_vec())
+        .map_err(|e| DecodeError::from(format!("not UTF-8: {e}")))
+}
+
+/// Reads a `union nf_inet_addr`: at most 16 bytes, zero-padded as the kernel's
+/// `nla_memcpy` does (an IPv4 address fills the first four).
+pub(crate) fn parse_inet_addr(payload: &[u8]) -> Result<[u8; 16], DecodeError> {
+    if payload.len() > 16 {
+        return Err(DecodeError::from(format!(
+            "address of {} bytes, at most 16 expected",
+            payload.len()
+        )));
+    }
+    let mut addr = [0u8; 16];
+    addr[..payload.len()].copy_from_slice(payload);
+    Ok(addr)
+}
+
+/// Reads a payload of exactly `N` bytes.
+pub(crate) fn parse_array<const N: usize>(payload: &[u8]) -> Result<[u8; N], DecodeError> {
+    payload
+        .try_into()
+        .map_err(|_| DecodeError::invalid_number(N, payload.len()))
+}

@@ -1,0 +1,28 @@
+# Shared settings for the real-kernel test bed (sourced by prepare, run, runner).
+# The VM boots Debian's stock kernel under qemu (software emulation), because the
+# host kernel of our development machines has no IPVS and cannot load modules.
+
+set -euo pipefail
+
+VM_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORKSPACE_DIR=$(cd "$VM_SRC_DIR/../.." && pwd)
+TARGET_DIR=${CARGO_TARGET_DIR:-$WORKSPACE_DIR/target}
+mkdir -p "$TARGET_DIR"
+TARGET_DIR=$(cd "$TARGET_DIR" && pwd)
+VM_DIR=$TARGET_DIR/vm
+
+# Host tools the bed needs, as "command:debian-package".
+VM_HOST_TOOLS=(
+  qemu-system-x86_64:qemu-system-x86
+  cpio:cpio
+  depmod:kmod
+  modprobe:kmod
+  ip:iproute2
+  dpkg-deb:dpkg
+  apt-get:apt
+)
+# Packages unpacked into the guest without installing them on the host.
+VM_GUEST_DEBS=(linux-image-amd64 ipvsadm libnl-3-200 libnl-genl-3-200 libpopt0)
+
+vm_log() { printf 'vm: %s\n' "$*" >&2; }
+vm_die() { printf 'vm: error: %s\n' "$*" >&2; exit 1; }
