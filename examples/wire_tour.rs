@@ -18,7 +18,9 @@ fn main() -> Result<(), ipvs_sys::Error> {
     println!("{} services", services.len());
     for service in services {
         for attr in service.cmd_attrs() {
-            let IpvsCmdAttr::Service(attrs) = attr else { continue };
+            let IpvsCmdAttr::Service(attrs) = attr else {
+                continue;
+            };
             println!("service: {attrs:?}");
             // The identifying attributes select the service whose dests to dump.
             let key: Vec<IpvsServiceAttr> = attrs

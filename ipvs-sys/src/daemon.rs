@@ -3,8 +3,8 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::{
-    DecodeError, DefaultNla, ErrorContext, Nla, NlaBuffer, Parseable, emit_u16, emit_u32,
-    parse_u8, parse_u16, parse_u32,
+    DecodeError, DefaultNla, ErrorContext, Nla, NlaBuffer, Parseable, emit_u16, emit_u32, parse_u8,
+    parse_u16, parse_u32,
 };
 
 use crate::constants::*;
@@ -111,9 +111,9 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for IpvsDaemonAttr
             IPVS_DAEMON_ATTR_MCAST_GROUP6 => Self::McastGroup6(Ipv6Addr::from(
                 parse_array::<16>(payload).context("invalid IPVS_DAEMON_ATTR_MCAST_GROUP6")?,
             )),
-            IPVS_DAEMON_ATTR_MCAST_PORT => Self::McastPort(
-                parse_u16(payload).context("invalid IPVS_DAEMON_ATTR_MCAST_PORT")?,
-            ),
+            IPVS_DAEMON_ATTR_MCAST_PORT => {
+                Self::McastPort(parse_u16(payload).context("invalid IPVS_DAEMON_ATTR_MCAST_PORT")?)
+            }
             IPVS_DAEMON_ATTR_MCAST_TTL => {
                 Self::McastTtl(parse_u8(payload).context("invalid IPVS_DAEMON_ATTR_MCAST_TTL")?)
             }

@@ -157,9 +157,9 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for IpvsDestAttr {
             IPVS_DEST_ATTR_STATS => {
                 Self::Stats(parse_all(payload).context("invalid IPVS_DEST_ATTR_STATS")?)
             }
-            IPVS_DEST_ATTR_ADDR_FAMILY => Self::AddrFamily(
-                parse_u16(payload).context("invalid IPVS_DEST_ATTR_ADDR_FAMILY")?,
-            ),
+            IPVS_DEST_ATTR_ADDR_FAMILY => {
+                Self::AddrFamily(parse_u16(payload).context("invalid IPVS_DEST_ATTR_ADDR_FAMILY")?)
+            }
             IPVS_DEST_ATTR_STATS64 => {
                 Self::Stats64(parse_all(payload).context("invalid IPVS_DEST_ATTR_STATS64")?)
             }

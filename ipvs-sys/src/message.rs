@@ -35,7 +35,10 @@ pub struct IpvsMessage {
 impl IpvsMessage {
     /// A message with command attributes.
     pub fn new(cmd: IpvsCmd, attrs: Vec<IpvsCmdAttr>) -> Self {
-        Self { cmd, attrs: IpvsAttrs::Cmd(attrs) }
+        Self {
+            cmd,
+            attrs: IpvsAttrs::Cmd(attrs),
+        }
     }
 
     /// The command attributes (empty for a `SET_INFO` message).

@@ -36,7 +36,10 @@ pub(crate) fn emit_nul_string(s: &str, buffer: &mut [u8]) {
 
 /// Reads a C string: the bytes up to the first NUL (or the whole payload).
 pub(crate) fn parse_nul_string(payload: &[u8]) -> Result<String, DecodeError> {
-    let end = payload.iter().position(|&b| b == 0).unwrap_or(payload.len());
+    let end = payload
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(payload.len());
     String::from_utf8(payload[..end].to_vec())
         .map_err(|e| DecodeError::from(format!("not UTF-8: {e}")))
 }

@@ -132,7 +132,12 @@ impl<T: Transport> IpvsSocket<T> {
     /// # Errors
     /// As [`IpvsSocket::connect`].
     pub fn with_transport(transport: T) -> Result<Self, Error> {
-        let mut socket = Self { transport, family_id: 0, next_seq: 1, rx: vec![0; RECV_BUFFER_BYTES] };
+        let mut socket = Self {
+            transport,
+            family_id: 0,
+            next_seq: 1,
+            rx: vec![0; RECV_BUFFER_BYTES],
+        };
         socket.family_id = socket.resolve_family()?;
         Ok(socket)
     }
@@ -175,9 +180,12 @@ impl<T: Transport> IpvsSocket<T> {
             Ok(())
         });
         match outcome {
-            Ok(()) => family_id
-                .ok_or_else(|| Error::Protocol("the family reply has no CTRL_ATTR_FAMILY_ID".into())),
-            Err(Error::Kernel { errno: libc::ENOENT }) => Err(Error::FamilyNotFound),
+            Ok(()) => family_id.ok_or_else(|| {
+                Error::Protocol("the family reply has no CTRL_ATTR_FAMILY_ID".into())
+            }),
+            Err(Error::Kernel {
+                errno: libc::ENOENT,
+            }) => Err(Error::FamilyNotFound),
             Err(e) => Err(e),
         }
     }
@@ -229,7 +237,9 @@ impl<T: Transport> IpvsSocket<T> {
                         Frame::Ack | Frame::Skip => {}
                         Frame::Nack(errno) => return Err(Error::Kernel { errno }),
                         Frame::Done(code) if code < 0 => {
-                            return Err(Error::Kernel { errno: code.saturating_neg() });
+                            return Err(Error::Kernel {
+                                errno: code.saturating_neg(),
+                            });
                         }
                         Frame::Done(_) => return Ok(true),
                     }
@@ -389,3 +399,6 @@ impl<T: Transport> IpvsSocket<T> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

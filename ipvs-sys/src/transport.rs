@@ -58,7 +58,11 @@ impl NetlinkTransport {
             socket.set_rx_buf_sz(RCVBUF_BYTES)?;
         }
         let rcvbuf = socket.get_rx_buf_sz()?;
-        Ok(Self { socket, port_id: addr.port_number(), rcvbuf })
+        Ok(Self {
+            socket,
+            port_id: addr.port_number(),
+            rcvbuf,
+        })
     }
 
     /// The receive buffer the kernel granted, in bytes.
@@ -79,7 +83,11 @@ fn set_int_opt(socket: &Socket, option: libc::c_int, value: usize) -> io::Result
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 impl Transport for NetlinkTransport {
