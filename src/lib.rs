@@ -1,1 +1,12 @@
-//! x
+//! Support shared by the workspace's whole-system tests and examples: a fresh
+//! network namespace per test, and Debian's ipvsadm 1.31 as the reference.
+//!
+//! The real-kernel tests (`tests/kernel*.rs`) run as root in the test VM (see
+//! `tests/vm/`), or directly on a host whose kernel has IPVS. Each test enters
+//! its own network namespace first, so it has an IPVS table of its own and
+//! never touches the host's.
+#![cfg(target_os = "linux")]
+#![warn(missing_docs)]
+
+pub mod netns;
+pub mod reference;

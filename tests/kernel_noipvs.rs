@@ -1,0 +1,25 @@
+//! A kernel without IPVS: the VM for this target boots with the ip_vs module
+//! unloadable (tests/vm/runner passes --no-ipvs), as on a host whose kernel
+//! lacks IPVS.
+
+use ipvs_rs::reference;
+use ipvs_sys::{Error, IpvsSocket};
+
+#[test]
+fn binding_reports_family_not_found() {
+    match IpvsSocket::connect() {
+        Err(Error::FamilyNotFound) => {}
+        other => panic!("expected FamilyNotFound, got {other:?}"),
+    }
+}
+
+#[test]
+fn reference_ipvsadm_cannot_initialize_either() {
+    let out = reference::ipvsadm(&["-Ln"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with("Can't initialize ipvs: "),
+        "{}",
+        out.stderr
+    );
+}
