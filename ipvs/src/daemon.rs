@@ -1,0 +1,101 @@
+//! Connection synchronisation daemons: a master sends its connection table to
+//! backups over multicast, so a backup director can take over established
+//! connections.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// The role of a sync daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DaemonRole {
+    /// Sends connection updates.
+    Master,
+    /// Receives them.
+    Backup,
+}
+
+impl DaemonRole {
+    /// The kernel's `IP_VS_STATE_*` value.
+    pub fn to_raw(self) -> u32 {
+        match self {
+            Self::Master => ipvs_sys::constants::IP_VS_STATE_MASTER,
+            Self::Backup => ipvs_sys::constants::IP_VS_STATE_BACKUP,
+        }
+    }
+}
+
+impl fmt::Display for DaemonRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Master => "master",
+            Self::Backup => "backup",
+        })
+    }
+}
+
+/// A sync daemon's configuration. Fields left `None` take the kernel's
+/// defaults (group 224.0.0.81, port 8848, TTL 1, length from the MTU), which
+/// the kernel reports back when listing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncDaemon {
+    /// Master or backup.
+    pub role: DaemonRole,
+    /// The multicast interface (it must be multicast-capable: not `lo`).
+    pub interface: String,
+    /// The sync id, 0..=255: a backup takes only messages of its id (0 means any).
+    pub sync_id: u8,
+    /// Maximum sync message length (UDP payload), kernel 4.3+.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_len: Option<u16>,
+    /// Multicast group (IPv4 or IPv6), kernel 4.3+.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<IpAddr>,
+    /// UDP port, kernel 4.3+.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Multicast TTL, 1..=255, kernel 4.3+.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u8>,
+}
+
+impl SyncDaemon {
+    /// A daemon of `role` on `interface` with sync id `sync_id` and kernel defaults.
+    pub fn new(role: DaemonRole, interface: impl Into<String>, sync_id: u8) -> Self {
+        Self {
+            role,
+            interface: interface.into(),
+            sync_id,
+            max_len: None,
+            group: None,
+            port: None,
+            ttl: None,
+        }
+    }
+
+    /// Checks what the kernel would refuse, and says what is wrong.
+    ///
+    /// # Errors
+    /// A message naming the bad field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.interface.is_empty() || self.interface.len() > 15 || self.interface.contains('\0') {
+            return Err(format!(
+                "interface name `{}` must be 1 to 15 characters",
+                self.interface
+            ));
+        }
+        if let Some(group) = self.group.filter(|g| !g.is_multicast()) {
+            return Err(format!("{group} is not a multicast group"));
+        }
+        if self.ttl == Some(0) {
+            return Err("the multicast TTL must be 1 to 255".into());
+        }
+        if self.port == Some(0) {
+            return Err("the multicast port must be 1 to 65535".into());
+        }
+        Ok(())
+    }
+}

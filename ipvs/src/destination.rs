@@ -1,0 +1,368 @@
+//! A real server (destination) of a virtual service: where packets go, how,
+//! and with what weight.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::key::{AddressFamily, fmt_socket};
+
+/// How packets reach a real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ForwardMethod {
+    /// NAT: the director rewrites the destination (and replies come back through it).
+    Masq,
+    /// The real server is this host.
+    Local,
+    /// IP-in-IP, GUE or GRE tunnelling (see [`Tunnel`]).
+    Tunnel,
+    /// Direct routing (gatewaying): the frame is sent to the real server's MAC.
+    Route,
+}
+
+impl ForwardMethod {
+    /// The kernel's `IP_VS_CONN_F_*` value.
+    pub fn to_raw(self) -> u32 {
+        use ipvs_sys::constants::*;
+        match self {
+            Self::Masq => IP_VS_CONN_F_MASQ,
+            Self::Local => IP_VS_CONN_F_LOCALNODE,
+            Self::Tunnel => IP_VS_CONN_F_TUNNEL,
+            Self::Route => IP_VS_CONN_F_DROUTE,
+        }
+    }
+
+    /// The method of the kernel's connection flags (their low three bits).
+    pub fn from_raw(raw: u32) -> Option<Self> {
+        use ipvs_sys::constants::*;
+        match raw & IP_VS_CONN_F_FWD_MASK {
+            IP_VS_CONN_F_MASQ => Some(Self::Masq),
+            IP_VS_CONN_F_LOCALNODE => Some(Self::Local),
+            IP_VS_CONN_F_TUNNEL => Some(Self::Tunnel),
+            IP_VS_CONN_F_DROUTE => Some(Self::Route),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ForwardMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Masq => "masq",
+            Self::Local => "local",
+            Self::Tunnel => "tunnel",
+            Self::Route => "route",
+        })
+    }
+}
+
+/// The encapsulation of a tunnelling real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TunnelKind {
+    /// IP in IP (the default).
+    Ipip,
+    /// Generic UDP Encapsulation (kernel 5.2+); needs a port.
+    Gue,
+    /// Generic Routing Encapsulation (kernel 5.3+).
+    Gre,
+}
+
+/// Checksums of the tunnel encapsulation (kernel 5.3+).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TunnelChecksum {
+    /// No checksum.
+    #[default]
+    None,
+    /// A checksum on the encapsulation.
+    Checksum,
+    /// Remote checksum offload (GUE only).
+    Remote,
+}
+
+/// Tunnel parameters of a real server forwarded by [`ForwardMethod::Tunnel`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Tunnel {
+    /// The encapsulation.
+    #[serde(rename = "type")]
+    pub kind: TunnelKind,
+    /// The GUE destination port (0 for the others).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub port: u16,
+    /// Checksums.
+    #[serde(default, skip_serializing_if = "is_no_checksum")]
+    pub checksum: TunnelChecksum,
+}
+
+fn is_zero(port: &u16) -> bool {
+    *port == 0
+}
+
+fn is_no_checksum(c: &TunnelChecksum) -> bool {
+    *c == TunnelChecksum::None
+}
+
+impl Default for Tunnel {
+    fn default() -> Self {
+        Self::IPIP
+    }
+}
+
+impl Tunnel {
+    /// Plain IP in IP.
+    pub const IPIP: Self = Self {
+        kind: TunnelKind::Ipip,
+        port: 0,
+        checksum: TunnelChecksum::None,
+    };
+
+    /// GUE to `port`.
+    pub fn gue(port: u16, checksum: TunnelChecksum) -> Self {
+        Self {
+            kind: TunnelKind::Gue,
+            port,
+            checksum,
+        }
+    }
+
+    /// GRE.
+    pub fn gre(checksum: TunnelChecksum) -> Self {
+        Self {
+            kind: TunnelKind::Gre,
+            port: 0,
+            checksum,
+        }
+    }
+}
+
+/// A real server: its address and port identify it within its service.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(
+    try_from = "crate::json::DestinationJson",
+    into = "crate::json::DestinationJson"
+)]
+pub struct Destination {
+    /// The real server's address; its family may differ from the service's
+    /// only with tunnelling (kernel 3.18+).
+    pub address: IpAddr,
+    /// The real server's port (with direct routing and tunnelling, the
+    /// service's port: packets are not rewritten).
+    pub port: u16,
+    /// How packets get there.
+    pub forward: ForwardMethod,
+    /// Tunnel parameters, present exactly when `forward` is `Tunnel`.
+    pub tunnel: Option<Tunnel>,
+    /// The weight, 0..=2147483647; 0 takes no new connections (drained).
+    pub weight: u32,
+    /// Stop sending new connections above this many (0: no limit).
+    pub upper_threshold: u32,
+    /// Resume below this many, after the upper threshold was hit.
+    pub lower_threshold: u32,
+}
+
+/// The largest weight or threshold the kernel takes (it reads them as `int`).
+pub const MAX_WEIGHT: u32 = i32::MAX as u32;
+
+impl Destination {
+    /// A real server with weight 1 and no thresholds.
+    pub fn new(address: impl Into<IpAddr>, port: u16, forward: ForwardMethod) -> Self {
+        Self {
+            address: address.into(),
+            port,
+            forward,
+            tunnel: (forward == ForwardMethod::Tunnel).then_some(Tunnel::IPIP),
+            weight: 1,
+            upper_threshold: 0,
+            lower_threshold: 0,
+        }
+    }
+
+    /// Sets the weight.
+    pub fn with_weight(mut self, weight: u32) -> Self {
+        self.weight = weight;
+        self
+    }
+
+    /// Tunnels with `tunnel` parameters.
+    pub fn with_tunnel(mut self, tunnel: Tunnel) -> Self {
+        self.forward = ForwardMethod::Tunnel;
+        self.tunnel = Some(tunnel);
+        self
+    }
+
+    /// The address family of the real server.
+    pub fn family(&self) -> AddressFamily {
+        AddressFamily::of(&self.address)
+    }
+
+    /// The same real server with defaults made explicit (IPIP for a tunnel
+    /// without parameters), so that equal configurations compare equal.
+    pub fn normalized(&self) -> Self {
+        let mut out = self.clone();
+        out.tunnel = match self.forward {
+            ForwardMethod::Tunnel => Some(self.tunnel.unwrap_or_default()),
+            _ => None,
+        };
+        out
+    }
+
+    /// Checks what the kernel would refuse or misread, and says what is wrong.
+    /// `service_family` is the family of the service it belongs to.
+    ///
+    /// # Errors
+    /// A message naming the bad field.
+    pub fn validate(&self, service_family: AddressFamily) -> Result<(), String> {
+        if self.weight > MAX_WEIGHT {
+            return Err(format!("weight {} is above {MAX_WEIGHT}", self.weight));
+        }
+        for (name, value) in [
+            ("upper threshold", self.upper_threshold),
+            ("lower threshold", self.lower_threshold),
+        ] {
+            if value > MAX_WEIGHT {
+                return Err(format!("{name} {value} is above {MAX_WEIGHT}"));
+            }
+        }
+        if self.lower_threshold > self.upper_threshold {
+            return Err(format!(
+                "lower threshold {} is above upper threshold {} (0 is no limit, so a lower threshold needs an upper one)",
+                self.lower_threshold, self.upper_threshold
+            ));
+        }
+        if self.family() != service_family && self.forward != ForwardMethod::Tunnel {
+            return Err(format!(
+                "an {} real server behind an {service_family} service must be tunnelled",
+                self.family()
+            ));
+        }
+        match (self.forward, self.tunnel) {
+            (ForwardMethod::Tunnel, Some(t)) => match (t.kind, t.port, t.checksum) {
+                (TunnelKind::Gue, 0, _) => return Err("a GUE tunnel needs a port".into()),
+                (TunnelKind::Ipip, p, _) if p != 0 => {
+                    return Err("only GUE tunnels have a port".into());
+                }
+                (TunnelKind::Gre, p, _) if p != 0 => {
+                    return Err("only GUE tunnels have a port".into());
+                }
+                (TunnelKind::Ipip, _, c) if c != TunnelChecksum::None => {
+                    return Err("IPIP tunnels have no checksum option".into());
+                }
+                (TunnelKind::Gre, _, TunnelChecksum::Remote) => {
+                    return Err("remote checksum offload is for GUE tunnels only".into());
+                }
+                _ => {}
+            },
+            (ForwardMethod::Tunnel, None) => {}
+            (method, Some(_)) => {
+                return Err(format!(
+                    "tunnel parameters need tunnel forwarding, not {method}"
+                ));
+            }
+            (_, None) => {}
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_socket(f, &self.address, self.port)?;
+        write!(f, " {} weight {}", self.forward, self.weight)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn rs() -> Destination {
+        Destination::new(Ipv4Addr::new(192, 0, 2, 1), 80, ForwardMethod::Masq)
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let v4 = AddressFamily::Ipv4;
+        assert!(rs().validate(v4).is_ok());
+        assert!(
+            rs().with_weight(MAX_WEIGHT + 1)
+                .validate(v4)
+                .unwrap_err()
+                .contains("weight 2147483648")
+        );
+        let mut inverted = rs();
+        inverted.lower_threshold = 5;
+        assert!(
+            inverted
+                .validate(v4)
+                .unwrap_err()
+                .contains("lower threshold 5 is above upper threshold 0")
+        );
+        assert!(
+            rs().validate(AddressFamily::Ipv6)
+                .unwrap_err()
+                .contains("must be tunnelled")
+        );
+        assert!(
+            rs().with_tunnel(Tunnel::gue(0, TunnelChecksum::None))
+                .validate(v4)
+                .unwrap_err()
+                .contains("needs a port")
+        );
+        assert!(
+            rs().with_tunnel(Tunnel::gre(TunnelChecksum::Remote))
+                .validate(v4)
+                .unwrap_err()
+                .contains("GUE tunnels only")
+        );
+        let mut stray = rs();
+        stray.tunnel = Some(Tunnel::IPIP);
+        assert!(
+            stray
+                .validate(v4)
+                .unwrap_err()
+                .contains("need tunnel forwarding")
+        );
+        assert!(
+            rs().with_tunnel(Tunnel::gue(6080, TunnelChecksum::Remote))
+                .validate(AddressFamily::Ipv6)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn json_form_of_a_destination() {
+        let d = rs()
+            .with_tunnel(Tunnel::gue(6080, TunnelChecksum::Checksum))
+            .with_weight(3);
+        let json = serde_json::to_string(&d).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"address":"192.0.2.1","port":80,"forward":"tunnel","tunnel":{"type":"gue","port":6080,"checksum":"checksum"},"weight":3,"upper_threshold":0,"lower_threshold":0}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Destination>(&json).expect("parses"),
+            d
+        );
+        let short: Destination =
+            serde_json::from_str(r#"{"address":"192.0.2.1","port":80,"forward":"route"}"#)
+                .expect("defaults");
+        assert_eq!(
+            short,
+            Destination::new(Ipv4Addr::new(192, 0, 2, 1), 80, ForwardMethod::Route)
+        );
+        let err = serde_json::from_str::<Destination>(
+            r#"{"address":"192.0.2.1","port":80,"forward":"route","wieght":2}"#,
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("unknown field `wieght`")
+        );
+    }
+}

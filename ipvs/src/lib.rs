@@ -1,0 +1,67 @@
+//! Safe control of the Linux kernel's IP Virtual Server (IPVS).
+//!
+//! A [`Ipvs`] handle talks to the kernel over one netlink socket (through
+//! `ipvs-sys`): virtual services ([`Service`], identified by a
+//! [`ServiceKey`]), their real servers ([`Destination`]), schedulers,
+//! persistence, tunnels, counters ([`Stats`]), timeouts, sync daemons,
+//! network namespaces, pipelined batches ([`Change`]) and a declarative
+//! desired state ([`DesiredState`], [`diff`], [`Ipvs::apply`]).
+//!
+//! Configuration and observed state are kept apart: a [`Service`] is what
+//! you configure; a [`ServiceInfo`] is what the kernel reports, with counters
+//! and, from [`Ipvs::table`], real servers.
+//!
+//! ```no_run
+//! use std::net::Ipv4Addr;
+//! use ipvs::{Destination, ForwardMethod, Ipvs, Scheduler, Service, ServiceKey};
+//!
+//! let ipvs = Ipvs::new()?;
+//! let key = ServiceKey::tcp(Ipv4Addr::new(192, 0, 2, 10), 80);
+//! ipvs.add_service(&Service::new(key).with_scheduler(Scheduler::RoundRobin))?;
+//! for host in [21, 22, 23] {
+//!     let rs = Destination::new(Ipv4Addr::new(10, 0, 0, host), 8080, ForwardMethod::Masq);
+//!     ipvs.add_destination(&key, &rs)?;
+//! }
+//! for service in ipvs.table()? {
+//!     println!("{} ({} connections)", service.service, service.stats.connections);
+//! }
+//! # Ok::<(), ipvs::Error>(())
+//! ```
+//!
+//! Errors say which operation failed and why ([`ErrorKind`]), keeping the
+//! kernel's errno; a kernel without IPVS gives [`ErrorKind::NotAvailable`].
+//! The library never loads kernel modules itself.
+#![cfg(target_os = "linux")]
+#![warn(missing_docs)]
+
+mod batch;
+mod connection;
+mod daemon;
+mod desired;
+mod destination;
+mod error;
+mod handle;
+mod info;
+mod json;
+mod key;
+mod namespace;
+mod service;
+mod stats;
+mod timeouts;
+mod wire;
+
+pub use batch::Change;
+pub use connection::{Connection, parse_connections};
+pub use daemon::{DaemonRole, SyncDaemon};
+pub use desired::{
+    ApplyOptions, ApplyReport, DesiredState, DiffOptions, Plan, Removal, ServiceSpec, Step, diff,
+};
+pub use destination::{Destination, ForwardMethod, MAX_WEIGHT, Tunnel, TunnelChecksum, TunnelKind};
+pub use error::{Error, ErrorKind, Operation, Result};
+pub use handle::{DestinationUpdate, Ipvs, ServiceUpdate};
+pub use info::{KernelInfo, Version};
+pub use json::SCHEMA_VERSION;
+pub use key::{AddressFamily, Protocol, ServiceKey};
+pub use service::{Netmask, Persistence, SchedFlags, Scheduler, Service};
+pub use stats::{DestinationInfo, ServiceInfo, Stats};
+pub use timeouts::Timeouts;

@@ -1,0 +1,16 @@
+//! Connection timeouts of the IPVS connection table.
+
+use serde::{Deserialize, Serialize};
+
+/// The idle timeouts, in seconds, after which the kernel forgets a connection.
+/// When setting, 0 leaves a value unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// Established TCP connections (the kernel's default is 900).
+    pub tcp: u32,
+    /// TCP connections after a FIN (default 120).
+    pub tcp_fin: u32,
+    /// UDP "connections" (default 300).
+    pub udp: u32,
+}

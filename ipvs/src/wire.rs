@@ -1,0 +1,475 @@
+//! Conversions between the domain types and the attributes of `ipvs-sys`.
+//! Nothing here talks to the kernel; every read is checked, never assumed.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipvs_sys::constants::*;
+use ipvs_sys::{
+    IpvsCmdAttr, IpvsDaemonAttr, IpvsDestAttr, IpvsFlags, IpvsNetmask, IpvsServiceAttr,
+    IpvsStats64Attr, IpvsStatsAttr,
+};
+
+use crate::daemon::{DaemonRole, SyncDaemon};
+use crate::destination::{Destination, ForwardMethod, Tunnel, TunnelChecksum, TunnelKind};
+use crate::key::{AddressFamily, Protocol, ServiceKey};
+use crate::service::{Netmask, Persistence, SchedFlags, Scheduler, Service};
+use crate::stats::{DestinationInfo, ServiceInfo, Stats};
+use crate::timeouts::Timeouts;
+
+/// `union nf_inet_addr` of an address.
+pub(crate) fn inet_addr(addr: &IpAddr) -> [u8; 16] {
+    match addr {
+        IpAddr::V4(a) => {
+            let mut out = [0; 16];
+            out[..4].copy_from_slice(&a.octets());
+            out
+        }
+        IpAddr::V6(a) => a.octets(),
+    }
+}
+
+fn addr_of(bytes: [u8; 16], family: AddressFamily) -> IpAddr {
+    match family {
+        AddressFamily::Ipv4 => IpAddr::V4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])),
+        AddressFamily::Ipv6 => IpAddr::V6(Ipv6Addr::from(bytes)),
+    }
+}
+
+/// The identifying attributes of a service.
+pub(crate) fn service_key_attrs(key: &ServiceKey) -> Vec<IpvsServiceAttr> {
+    let mut attrs = vec![IpvsServiceAttr::Af(key.family().to_raw())];
+    match key {
+        ServiceKey::Inet {
+            protocol,
+            address,
+            port,
+        } => attrs.extend([
+            IpvsServiceAttr::Protocol(protocol.number()),
+            IpvsServiceAttr::Addr(inet_addr(address)),
+            IpvsServiceAttr::Port(*port),
+        ]),
+        ServiceKey::Fwmark { mark, .. } => attrs.push(IpvsServiceAttr::Fwmark(*mark)),
+    }
+    attrs
+}
+
+/// The `IP_VS_SVC_F_*` bits a service configuration sets.
+pub(crate) fn service_flags(service: &Service) -> u32 {
+    let mut flags = service.sched_flags.to_service_flags();
+    if service.persistence.is_some() {
+        flags |= IP_VS_SVC_F_PERSISTENT;
+    }
+    if service.one_packet {
+        flags |= IP_VS_SVC_F_ONEPACKET;
+    }
+    flags
+}
+
+/// The full service nest of an add or edit: the kernel needs the scheduler,
+/// flags, timeout and netmask every time, and drops the persistence engine
+/// when it is absent. `flag_mask` selects the flag bits to change.
+pub(crate) fn service_attrs(service: &Service, flag_mask: u32) -> Vec<IpvsServiceAttr> {
+    let family = service.key.family();
+    let mut attrs = service_key_attrs(&service.key);
+    attrs.push(IpvsServiceAttr::SchedName(
+        service.scheduler.name().to_owned(),
+    ));
+    if let Some(pe) = &service.persistence_engine {
+        attrs.push(IpvsServiceAttr::PeName(pe.clone()));
+    }
+    let netmask = service
+        .persistence
+        .map_or(Netmask::host(family), |p| p.netmask_or_default(family));
+    attrs.extend([
+        IpvsServiceAttr::Flags(IpvsFlags {
+            flags: service_flags(service),
+            mask: flag_mask,
+        }),
+        IpvsServiceAttr::Timeout(service.persistence.map_or(0, |p| p.timeout)),
+        IpvsServiceAttr::Netmask(match netmask {
+            Netmask::Ipv4(mask) => IpvsNetmask::from_ipv4(mask),
+            Netmask::Ipv6(prefix) => IpvsNetmask::from_ipv6_prefix(prefix.into()),
+        }),
+    ]);
+    attrs
+}
+
+/// Reads the service nest of a kernel reply.
+pub(crate) fn service_from_attrs(attrs: &[IpvsServiceAttr]) -> Result<ServiceInfo, String> {
+    let (mut af, mut protocol, mut addr, mut port, mut fwmark) = (None, None, None, None, None);
+    let (mut sched, mut flags, mut timeout, mut netmask, mut pe) = (None, 0, 0, None, None);
+    let (mut stats32, mut stats64) = (None, None);
+    for attr in attrs {
+        match attr {
+            IpvsServiceAttr::Af(v) => af = Some(*v),
+            IpvsServiceAttr::Protocol(v) => protocol = Some(*v),
+            IpvsServiceAttr::Addr(v) => addr = Some(*v),
+            IpvsServiceAttr::Port(v) => port = Some(*v),
+            IpvsServiceAttr::Fwmark(v) => fwmark = Some(*v),
+            IpvsServiceAttr::SchedName(v) => sched = Some(v.clone()),
+            IpvsServiceAttr::Flags(f) => flags = f.flags,
+            IpvsServiceAttr::Timeout(v) => timeout = *v,
+            IpvsServiceAttr::Netmask(m) => netmask = Some(*m),
+            IpvsServiceAttr::PeName(v) => pe = Some(v.clone()),
+            IpvsServiceAttr::Stats(v) => stats32 = Some(v),
+            IpvsServiceAttr::Stats64(v) => stats64 = Some(v),
+            _ => {}
+        }
+    }
+    let af = af.ok_or("service without IPVS_SVC_ATTR_AF")?;
+    let family = AddressFamily::from_raw(af)
+        .ok_or_else(|| format!("service of unknown address family {af}"))?;
+    let key = match (fwmark, protocol, addr, port) {
+        (Some(mark), ..) if mark != 0 => ServiceKey::Fwmark { family, mark },
+        (_, Some(p), Some(a), Some(port)) => ServiceKey::Inet {
+            protocol: Protocol::from_number(p),
+            address: addr_of(a, family),
+            port,
+        },
+        _ => return Err("service without a firewall mark or protocol, address and port".into()),
+    };
+    let persistence = (flags & IP_VS_SVC_F_PERSISTENT != 0).then(|| {
+        let mask = netmask.map(|m| match family {
+            AddressFamily::Ipv4 => Netmask::Ipv4(m.as_ipv4()),
+            AddressFamily::Ipv6 => Netmask::Ipv6(m.as_ipv6_prefix().min(255) as u8),
+        });
+        Persistence {
+            timeout,
+            netmask: mask.filter(|m| *m != Netmask::host(family)),
+        }
+    });
+    let service = Service {
+        key,
+        scheduler: Scheduler::from_name(
+            sched
+                .as_deref()
+                .ok_or("service without IPVS_SVC_ATTR_SCHED_NAME")?,
+        ),
+        sched_flags: SchedFlags::from_service_flags(flags),
+        persistence,
+        persistence_engine: pe,
+        one_packet: flags & IP_VS_SVC_F_ONEPACKET != 0,
+    };
+    Ok(ServiceInfo {
+        service,
+        raw_flags: flags,
+        stats: stats_of(stats32, stats64),
+        destinations: Vec::new(),
+    })
+}
+
+/// Counters from both nests: STATS64 wins over the 32-bit STATS for each one.
+fn stats_of(stats32: Option<&Vec<IpvsStatsAttr>>, stats64: Option<&Vec<IpvsStats64Attr>>) -> Stats {
+    let mut s = Stats::default();
+    for attr in stats32.into_iter().flatten() {
+        match *attr {
+            IpvsStatsAttr::Conns(v) => s.connections = v.into(),
+            IpvsStatsAttr::InPkts(v) => s.in_packets = v.into(),
+            IpvsStatsAttr::OutPkts(v) => s.out_packets = v.into(),
+            IpvsStatsAttr::InBytes(v) => s.in_bytes = v,
+            IpvsStatsAttr::OutBytes(v) => s.out_bytes = v,
+            IpvsStatsAttr::Cps(v) => s.cps = v.into(),
+            IpvsStatsAttr::InPps(v) => s.in_pps = v.into(),
+            IpvsStatsAttr::OutPps(v) => s.out_pps = v.into(),
+            IpvsStatsAttr::InBps(v) => s.in_bps = v.into(),
+            IpvsStatsAttr::OutBps(v) => s.out_bps = v.into(),
+            _ => {}
+        }
+    }
+    for attr in stats64.into_iter().flatten() {
+        match *attr {
+            IpvsStats64Attr::Conns(v) => s.connections = v,
+            IpvsStats64Attr::InPkts(v) => s.in_packets = v,
+            IpvsStats64Attr::OutPkts(v) => s.out_packets = v,
+            IpvsStats64Attr::InBytes(v) => s.in_bytes = v,
+            IpvsStats64Attr::OutBytes(v) => s.out_bytes = v,
+            IpvsStats64Attr::Cps(v) => s.cps = v,
+            IpvsStats64Attr::InPps(v) => s.in_pps = v,
+            IpvsStats64Attr::OutPps(v) => s.out_pps = v,
+            IpvsStats64Attr::InBps(v) => s.in_bps = v,
+            IpvsStats64Attr::OutBps(v) => s.out_bps = v,
+            _ => {}
+        }
+    }
+    s
+}
+
+fn tunnel_raw(tunnel: Option<Tunnel>) -> (u8, u16, u16) {
+    let Some(t) = tunnel else { return (0, 0, 0) };
+    let kind = match t.kind {
+        TunnelKind::Ipip => IP_VS_CONN_F_TUNNEL_TYPE_IPIP,
+        TunnelKind::Gue => IP_VS_CONN_F_TUNNEL_TYPE_GUE,
+        TunnelKind::Gre => IP_VS_CONN_F_TUNNEL_TYPE_GRE,
+    };
+    let flags = match t.checksum {
+        TunnelChecksum::None => IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM,
+        TunnelChecksum::Checksum => IP_VS_TUNNEL_ENCAP_FLAG_CSUM,
+        TunnelChecksum::Remote => IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
+    };
+    (kind, t.port, flags)
+}
+
+/// The identifying attributes of a real server (what a delete needs).
+pub(crate) fn dest_key_attrs(address: &IpAddr, port: u16) -> Vec<IpvsDestAttr> {
+    vec![
+        IpvsDestAttr::AddrFamily(AddressFamily::of(address).to_raw()),
+        IpvsDestAttr::Addr(inet_addr(address)),
+        IpvsDestAttr::Port(port),
+    ]
+}
+
+/// The full dest nest of an add or edit.
+pub(crate) fn dest_attrs(dest: &Destination) -> Vec<IpvsDestAttr> {
+    let (tun_type, tun_port, tun_flags) = tunnel_raw(dest.tunnel);
+    let mut attrs = dest_key_attrs(&dest.address, dest.port);
+    attrs.extend([
+        IpvsDestAttr::FwdMethod(dest.forward.to_raw()),
+        IpvsDestAttr::Weight(dest.weight),
+        IpvsDestAttr::TunType(tun_type),
+        IpvsDestAttr::TunPort(tun_port),
+        IpvsDestAttr::TunFlags(tun_flags),
+        IpvsDestAttr::UThresh(dest.upper_threshold),
+        IpvsDestAttr::LThresh(dest.lower_threshold),
+    ]);
+    attrs
+}
+
+/// Reads the dest nest of a kernel reply; `service_family` stands in when
+/// an old kernel (before 3.18) does not say the dest's own family.
+pub(crate) fn dest_from_attrs(
+    attrs: &[IpvsDestAttr],
+    service_family: AddressFamily,
+) -> Result<DestinationInfo, String> {
+    let (mut addr, mut port, mut fwd, mut weight, mut af) = (None, None, None, 0, None);
+    let (mut u_thresh, mut l_thresh, mut active, mut inactive, mut persist) = (0, 0, 0, 0, 0);
+    let (mut tun_type, mut tun_port, mut tun_flags) = (0, 0, 0);
+    let (mut stats32, mut stats64) = (None, None);
+    for attr in attrs {
+        match attr {
+            IpvsDestAttr::Addr(v) => addr = Some(*v),
+            IpvsDestAttr::Port(v) => port = Some(*v),
+            IpvsDestAttr::FwdMethod(v) => fwd = Some(*v),
+            IpvsDestAttr::Weight(v) => weight = *v,
+            IpvsDestAttr::UThresh(v) => u_thresh = *v,
+            IpvsDestAttr::LThresh(v) => l_thresh = *v,
+            IpvsDestAttr::ActiveConns(v) => active = *v,
+            IpvsDestAttr::InactConns(v) => inactive = *v,
+            IpvsDestAttr::PersistConns(v) => persist = *v,
+            IpvsDestAttr::AddrFamily(v) => af = Some(*v),
+            IpvsDestAttr::TunType(v) => tun_type = *v,
+            IpvsDestAttr::TunPort(v) => tun_port = *v,
+            IpvsDestAttr::TunFlags(v) => tun_flags = *v,
+            IpvsDestAttr::Stats(v) => stats32 = Some(v),
+            IpvsDestAttr::Stats64(v) => stats64 = Some(v),
+            _ => {}
+        }
+    }
+    let family = match af {
+        None | Some(0) => service_family,
+        Some(raw) => AddressFamily::from_raw(raw)
+            .ok_or_else(|| format!("destination of unknown address family {raw}"))?,
+    };
+    let fwd_raw = fwd.ok_or("destination without IPVS_DEST_ATTR_FWD_METHOD")?;
+    let forward = ForwardMethod::from_raw(fwd_raw)
+        .ok_or_else(|| format!("destination with unknown forwarding method {fwd_raw}"))?;
+    let tunnel = if forward == ForwardMethod::Tunnel {
+        let kind = match tun_type {
+            IP_VS_CONN_F_TUNNEL_TYPE_IPIP => TunnelKind::Ipip,
+            IP_VS_CONN_F_TUNNEL_TYPE_GUE => TunnelKind::Gue,
+            IP_VS_CONN_F_TUNNEL_TYPE_GRE => TunnelKind::Gre,
+            other => return Err(format!("destination with unknown tunnel type {other}")),
+        };
+        let checksum = match tun_flags {
+            IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM => TunnelChecksum::None,
+            IP_VS_TUNNEL_ENCAP_FLAG_CSUM => TunnelChecksum::Checksum,
+            IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM => TunnelChecksum::Remote,
+            other => return Err(format!("destination with unknown tunnel flags {other:#x}")),
+        };
+        Some(Tunnel {
+            kind,
+            port: tun_port,
+            checksum,
+        })
+    } else {
+        None
+    };
+    Ok(DestinationInfo {
+        destination: Destination {
+            address: addr_of(
+                addr.ok_or("destination without IPVS_DEST_ATTR_ADDR")?,
+                family,
+            ),
+            port: port.ok_or("destination without IPVS_DEST_ATTR_PORT")?,
+            forward,
+            tunnel,
+            weight,
+            upper_threshold: u_thresh,
+            lower_threshold: l_thresh,
+        },
+        active_connections: active,
+        inactive_connections: inactive,
+        persistent_connections: persist,
+        stats: stats_of(stats32, stats64),
+    })
+}
+
+/// The daemon nest of a start request; optional fields only when set.
+pub(crate) fn daemon_attrs(d: &SyncDaemon) -> Vec<IpvsDaemonAttr> {
+    let mut attrs = vec![
+        IpvsDaemonAttr::State(d.role.to_raw()),
+        IpvsDaemonAttr::McastIfn(d.interface.clone()),
+        IpvsDaemonAttr::SyncId(d.sync_id.into()),
+    ];
+    attrs.extend(d.max_len.map(IpvsDaemonAttr::SyncMaxlen));
+    attrs.extend(d.group.map(|g| match g {
+        IpAddr::V4(a) => IpvsDaemonAttr::McastGroup(a),
+        IpAddr::V6(a) => IpvsDaemonAttr::McastGroup6(a),
+    }));
+    attrs.extend(d.port.map(IpvsDaemonAttr::McastPort));
+    attrs.extend(d.ttl.map(IpvsDaemonAttr::McastTtl));
+    attrs
+}
+
+/// Reads the daemon nest of a kernel reply.
+pub(crate) fn daemon_from_attrs(attrs: &[IpvsDaemonAttr]) -> Result<SyncDaemon, String> {
+    let mut d = SyncDaemon::new(DaemonRole::Master, "", 0);
+    let mut state = None;
+    for attr in attrs {
+        match attr {
+            IpvsDaemonAttr::State(v) => state = Some(*v),
+            IpvsDaemonAttr::McastIfn(v) => d.interface = v.clone(),
+            IpvsDaemonAttr::SyncId(v) => {
+                d.sync_id = u8::try_from(*v).map_err(|_| format!("sync id {v} above 255"))?
+            }
+            IpvsDaemonAttr::SyncMaxlen(v) => d.max_len = Some(*v),
+            IpvsDaemonAttr::McastGroup(v) => d.group = Some(IpAddr::V4(*v)),
+            IpvsDaemonAttr::McastGroup6(v) => d.group = Some(IpAddr::V6(*v)),
+            IpvsDaemonAttr::McastPort(v) => d.port = Some(*v),
+            IpvsDaemonAttr::McastTtl(v) => d.ttl = Some(*v),
+            _ => {}
+        }
+    }
+    d.role = match state {
+        Some(IP_VS_STATE_MASTER) => DaemonRole::Master,
+        Some(IP_VS_STATE_BACKUP) => DaemonRole::Backup,
+        other => return Err(format!("sync daemon in unknown state {other:?}")),
+    };
+    Ok(d)
+}
+
+/// The timeout attributes of a `SET_CONFIG` (0 leaves a value unchanged).
+pub(crate) fn timeout_attrs(t: &Timeouts) -> Vec<IpvsCmdAttr> {
+    vec![
+        IpvsCmdAttr::TimeoutTcp(t.tcp),
+        IpvsCmdAttr::TimeoutTcpFin(t.tcp_fin),
+        IpvsCmdAttr::TimeoutUdp(t.udp),
+    ]
+}
+
+/// Reads the timeouts of a `GET_CONFIG` reply.
+pub(crate) fn timeouts_from_attrs(attrs: &[IpvsCmdAttr]) -> Timeouts {
+    let mut t = Timeouts::default();
+    for attr in attrs {
+        match attr {
+            IpvsCmdAttr::TimeoutTcp(v) => t.tcp = *v,
+            IpvsCmdAttr::TimeoutTcpFin(v) => t.tcp_fin = *v,
+            IpvsCmdAttr::TimeoutUdp(v) => t.udp = *v,
+            _ => {}
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip_service(service: Service) {
+        let attrs = service_attrs(&service, u32::MAX);
+        let back = service_from_attrs(&attrs).expect("reads back");
+        assert_eq!(back.service, service);
+    }
+
+    #[test]
+    fn services_round_trip_through_attributes() {
+        round_trip_service(Service::new(ServiceKey::tcp(
+            Ipv4Addr::new(10, 0, 0, 1),
+            80,
+        )));
+        let mut svc = Service::new(ServiceKey::fwmark(AddressFamily::Ipv6, 9))
+            .with_scheduler(Scheduler::MaglevHashing);
+        svc.persistence = Some(Persistence {
+            timeout: 30,
+            netmask: Some(Netmask::Ipv6(64)),
+        });
+        svc.sched_flags = SchedFlags::PORT;
+        svc.persistence_engine = Some("sip".into());
+        round_trip_service(svc);
+        let mut ops = Service::new(ServiceKey::udp(
+            "2001:db8::1".parse::<IpAddr>().unwrap(),
+            53,
+        ));
+        ops.one_packet = true;
+        round_trip_service(ops);
+    }
+
+    #[test]
+    fn default_netmask_is_sent_but_not_kept() {
+        let svc = Service::new(ServiceKey::udp(
+            "2001:db8::1".parse::<IpAddr>().unwrap(),
+            53,
+        ))
+        .with_persistence(Persistence::new(60));
+        let attrs = service_attrs(&svc, u32::MAX);
+        assert!(
+            attrs.contains(&IpvsServiceAttr::Netmask(IpvsNetmask::from_ipv6_prefix(
+                128
+            )))
+        );
+        assert_eq!(
+            service_from_attrs(&attrs).unwrap().service.persistence,
+            Some(Persistence::new(60))
+        );
+    }
+
+    #[test]
+    fn destinations_round_trip_through_attributes() {
+        let v4 = AddressFamily::Ipv4;
+        for dest in [
+            Destination::new(Ipv4Addr::new(192, 0, 2, 1), 8080, ForwardMethod::Masq)
+                .with_weight(MAX),
+            Destination::new(Ipv4Addr::new(192, 0, 2, 2), 80, ForwardMethod::Route),
+            Destination::new(Ipv4Addr::new(192, 0, 2, 3), 80, ForwardMethod::Local),
+            Destination::new(
+                "2001:db8::3".parse::<IpAddr>().unwrap(),
+                80,
+                ForwardMethod::Masq,
+            )
+            .with_tunnel(Tunnel::gue(6080, TunnelChecksum::Remote)),
+            Destination::new(Ipv4Addr::new(192, 0, 2, 4), 80, ForwardMethod::Masq)
+                .with_tunnel(Tunnel::gre(TunnelChecksum::Checksum)),
+        ] {
+            let back = dest_from_attrs(&dest_attrs(&dest), v4).expect("reads back");
+            assert_eq!(back.destination, dest);
+        }
+    }
+
+    const MAX: u32 = crate::destination::MAX_WEIGHT;
+
+    #[test]
+    fn stats64_wins_over_32_bit_counters() {
+        let s = stats_of(
+            Some(&vec![IpvsStatsAttr::Conns(1), IpvsStatsAttr::InBytes(5)]),
+            Some(&vec![IpvsStats64Attr::Conns(5_000_000_000)]),
+        );
+        assert_eq!((s.connections, s.in_bytes), (5_000_000_000, 5));
+    }
+
+    #[test]
+    fn incomplete_replies_are_errors_not_panics() {
+        assert!(service_from_attrs(&[]).is_err());
+        assert!(service_from_attrs(&[IpvsServiceAttr::Af(99)]).is_err());
+        assert!(dest_from_attrs(&[IpvsDestAttr::Port(1)], AddressFamily::Ipv4).is_err());
+        assert!(daemon_from_attrs(&[IpvsDaemonAttr::State(7)]).is_err());
+    }
+}
