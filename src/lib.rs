@@ -8,5 +8,6 @@
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]
 
+pub mod http;
 pub mod netns;
 pub mod reference;

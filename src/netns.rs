@@ -1,7 +1,8 @@
-//! Network namespaces for tests.
+//! Network namespaces for tests and the lab.
 
 use std::io;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Moves the calling thread into a new, empty network namespace with `lo` up.
 ///
@@ -60,4 +61,171 @@ pub fn add_veth_pair(name: &str, peer: &str, addr: &str) -> io::Result<()> {
     ip(&["addr", "add", addr, "dev", name])?;
     ip(&["link", "set", name, "up"])?;
     ip(&["link", "set", peer, "up"])
+}
+
+/// A named network namespace (`/run/netns/NAME`), deleted when dropped.
+#[derive(Debug)]
+pub struct Namespace {
+    name: String,
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+impl Namespace {
+    /// Creates a namespace named `PREFIX-PID-N` with `lo` up.
+    ///
+    /// # Errors
+    /// As [`ip`].
+    pub fn new(prefix: &str) -> io::Result<Self> {
+        let name = format!(
+            "{prefix}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        ip(&["netns", "add", &name])?;
+        let ns = Self { name };
+        ns.ip(&["link", "set", "lo", "up"])?;
+        Ok(ns)
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its file, for `setns(2)` or `Ipvs::in_namespace`.
+    pub fn path(&self) -> String {
+        format!("/run/netns/{}", self.name)
+    }
+
+    /// Runs `ip ARGS` inside it.
+    ///
+    /// # Errors
+    /// As [`ip`].
+    pub fn ip(&self, args: &[&str]) -> io::Result<()> {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        ip(&all)
+    }
+
+    /// Runs `f` on a new thread inside the namespace and returns its result.
+    ///
+    /// # Errors
+    /// When the thread cannot enter the namespace.
+    pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> io::Result<T> {
+        let file = std::fs::File::open(self.path())?;
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    enter(&file)?;
+                    Ok(f())
+                })
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the thread in the namespace panicked")))
+        })
+    }
+
+    /// A command that runs inside the namespace (`ip netns exec NAME PROGRAM`).
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.name, program]);
+        cmd
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        // Best effort: a namespace left behind only costs memory in the VM.
+        let _ = ip(&["netns", "del", &self.name]);
+    }
+}
+
+/// Moves the calling thread into the namespace of `file`.
+///
+/// # Errors
+/// `setns(2)`'s error.
+pub fn enter(file: &std::fs::File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: setns on a valid descriptor changes only the calling thread.
+    if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Creates a veth pair between the current namespace and `peer`: `local`
+/// here with `local_addr`, `remote` there with `remote_addr` (both CIDR), up.
+///
+/// # Errors
+/// As [`ip`].
+pub fn link_to(
+    peer: &Namespace,
+    local: &str,
+    local_addr: &str,
+    remote: &str,
+    remote_addr: &str,
+) -> io::Result<()> {
+    ip(&[
+        "link",
+        "add",
+        local,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        remote,
+        "netns",
+        peer.name(),
+    ])?;
+    ip(&["addr", "add", local_addr, "dev", local])?;
+    ip(&["link", "set", local, "up"])?;
+    peer.ip(&["addr", "add", remote_addr, "dev", remote])?;
+    peer.ip(&["link", "set", remote, "up"])
+}
+
+/// The inode of the calling thread's network namespace, to tell namespaces apart.
+///
+/// # Errors
+/// When `/proc/thread-self/ns/net` cannot be read.
+pub fn current_inode() -> io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(std::fs::metadata("/proc/thread-self/ns/net")?.ino())
+}
+
+/// Drops `CAP_NET_ADMIN` from the calling thread's effective capabilities
+/// (other threads keep theirs), to see what an unprivileged caller gets.
+///
+/// # Errors
+/// `capget`/`capset`'s error.
+pub fn drop_net_admin_on_this_thread() -> io::Result<()> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    const CAP_NET_ADMIN: u32 = 12;
+    let mut header = Header {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget/capset with a version-3 header and two data structs.
+    unsafe {
+        if libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        data[0].effective &= !(1 << CAP_NET_ADMIN);
+        if libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }

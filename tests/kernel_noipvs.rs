@@ -23,3 +23,15 @@ fn reference_ipvsadm_cannot_initialize_either() {
         out.stderr
     );
 }
+
+#[test]
+fn library_reports_ipvs_not_available_with_the_hint() {
+    let err = ipvs::Ipvs::new().expect_err("no IPVS here");
+    assert_eq!(err.kind(), ipvs::ErrorKind::NotAvailable);
+    assert_eq!(
+        err.to_string(),
+        "connect to IPVS: IPVS is not available in this kernel (load the ip_vs module: modprobe ip_vs)"
+    );
+    // The library never loads the module itself.
+    assert!(!std::path::Path::new("/proc/net/ip_vs").exists());
+}

@@ -281,3 +281,20 @@ pub(crate) fn service_spec_json(service: &Service, destinations: &[Destination])
         ..service.clone().into()
     }
 }
+
+/// A table read from the kernel as the table document, with its observed
+/// state (counters, connections), pretty-printed. The document is accepted by
+/// [`DesiredState::from_json`](crate::DesiredState::from_json) unchanged.
+pub fn table_json(table: &[ServiceInfo]) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        services: &'a [ServiceInfo],
+    }
+    // Serializing plain data to a String cannot fail.
+    serde_json::to_string_pretty(&Doc {
+        schema_version: SCHEMA_VERSION,
+        services: table,
+    })
+    .unwrap_or_default()
+}

@@ -60,7 +60,7 @@ pub use destination::{Destination, ForwardMethod, MAX_WEIGHT, Tunnel, TunnelChec
 pub use error::{Error, ErrorKind, Operation, Result};
 pub use handle::{DestinationUpdate, Ipvs, ServiceUpdate};
 pub use info::{KernelInfo, Version};
-pub use json::SCHEMA_VERSION;
+pub use json::{SCHEMA_VERSION, table_json};
 pub use key::{AddressFamily, Protocol, ServiceKey};
 pub use service::{Netmask, Persistence, SchedFlags, Scheduler, Service};
 pub use stats::{DestinationInfo, ServiceInfo, Stats};

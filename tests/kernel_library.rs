@@ -1,0 +1,891 @@
+//! The `ipvs` library against the real kernel, each result read back through
+//! the library and through Debian's ipvsadm 1.31. Runs in the test VM; each
+//! test has a network namespace of its own.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipvs::{
+    AddressFamily, ApplyOptions, Change, DaemonRole, DesiredState, Destination, DestinationUpdate,
+    DiffOptions, ErrorKind, ForwardMethod, Ipvs, MAX_WEIGHT, Netmask, Persistence, Removal,
+    SchedFlags, Scheduler, Service, ServiceKey, ServiceUpdate, SyncDaemon, Timeouts, Tunnel,
+    TunnelChecksum, Version, diff, table_json,
+};
+use ipvs_rs::{http, netns, reference};
+
+fn setup() -> Ipvs {
+    netns::enter_fresh();
+    Ipvs::new().expect("a handle")
+}
+
+fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+}
+
+fn v6(s: &str) -> IpAddr {
+    s.parse::<Ipv6Addr>().expect("an IPv6 address").into()
+}
+
+fn save() -> String {
+    reference::ipvsadm_ok(&["-Sn"])
+}
+
+fn kind<T: std::fmt::Debug>(result: ipvs::Result<T>) -> ErrorKind {
+    result.expect_err("an error").kind()
+}
+
+#[test]
+fn info_reports_the_version_and_table_size() {
+    let ipvs = setup();
+    let info = ipvs.info().expect("info");
+    assert_eq!(
+        info.version,
+        Version {
+            major: 1,
+            minor: 2,
+            patch: 1
+        }
+    );
+    assert_eq!(info.version.to_string(), "1.2.1");
+    let header = format!(
+        "IP Virtual Server version {} (size={})",
+        info.version, info.connection_table_size
+    );
+    assert!(reference::ipvsadm_ok(&["-Ln"]).starts_with(&header));
+}
+
+#[test]
+fn every_scheduler_and_protocol_reads_back() {
+    let ipvs = setup();
+    let mut added = Vec::new();
+    for (i, sched) in Scheduler::KNOWN.iter().enumerate() {
+        let port = 1000 + i as u16;
+        for key in [
+            ServiceKey::tcp(v4(10, 1, 0, 1), port),
+            ServiceKey::udp(v4(10, 1, 0, 1), port),
+            ServiceKey::sctp(v6("2001:db8::1"), port),
+        ] {
+            let svc = Service::new(key).with_scheduler(sched.clone());
+            ipvs.add_service(&svc)
+                .unwrap_or_else(|e| panic!("{svc}: {e}"));
+            added.push(svc);
+        }
+    }
+    for family in [AddressFamily::Ipv4, AddressFamily::Ipv6] {
+        let svc = Service::new(ServiceKey::fwmark(family, 7)).with_scheduler(Scheduler::RoundRobin);
+        ipvs.add_service(&svc).expect("fwmark service");
+        added.push(svc);
+    }
+    let mut listed: Vec<Service> = ipvs
+        .services()
+        .expect("list")
+        .into_iter()
+        .map(|s| s.service)
+        .collect();
+    listed.sort_by_key(|s| s.key);
+    added.sort_by_key(|s| s.key);
+    assert_eq!(listed, added);
+    let saved = save();
+    assert_eq!(saved.lines().count(), added.len());
+    assert!(saved.contains("-A -t 10.1.0.1:1012 -s mh\n"), "{saved}");
+    assert!(saved.contains("-A -u 10.1.0.1:1010 -s fo\n"), "{saved}");
+    assert!(
+        saved.contains("-A --sctp-service [2001:db8::1]:1011 -s ovf\n"),
+        "{saved}"
+    );
+    assert!(
+        saved.contains("-A -f 7 -s rr\n-A -f 7 -6 -s rr\n"),
+        "{saved}"
+    );
+}
+
+#[test]
+fn persistence_engine_scheduler_flags_and_one_packet_read_back() {
+    let ipvs = setup();
+    let mut sh =
+        Service::new(ServiceKey::tcp(v4(10, 2, 0, 1), 80)).with_scheduler(Scheduler::SourceHashing);
+    sh.sched_flags = SchedFlags::FALLBACK | SchedFlags::PORT;
+    sh.persistence = Some(Persistence {
+        timeout: 600,
+        netmask: Some(Netmask::Ipv4(Ipv4Addr::new(255, 255, 255, 0))),
+    });
+    let mut mh = Service::new(ServiceKey::fwmark(AddressFamily::Ipv6, 3))
+        .with_scheduler(Scheduler::MaglevHashing);
+    mh.sched_flags = SchedFlags::PORT;
+    mh.persistence = Some(Persistence {
+        timeout: 300,
+        netmask: Some(Netmask::Ipv6(64)),
+    });
+    let mut sip = Service::new(ServiceKey::udp(v4(10, 2, 0, 2), 5060))
+        .with_persistence(Persistence::new(900));
+    sip.persistence_engine = Some("sip".into());
+    sip.one_packet = true;
+    for svc in [&sh, &mh, &sip] {
+        ipvs.add_service(svc)
+            .unwrap_or_else(|e| panic!("{svc}: {e}"));
+        assert_eq!(&ipvs.service(&svc.key).expect("read back").service, svc);
+    }
+    assert_eq!(
+        save(),
+        "-A -t 10.2.0.1:80 -s sh -p 600 -M 255.255.255.0 -b sh-fallback,sh-port\n\
+         -A -u 10.2.0.2:5060 -s wlc -p 900 --pe sip -o\n\
+         -A -f 3 -6 -s mh -p 300 -M 64 -b mh-port\n"
+    );
+    let listed = reference::ipvsadm_ok(&["-Ln"]);
+    assert!(
+        listed.contains("UDP  10.2.0.2:5060 wlc persistent 900 pe sip ops\n"),
+        "{listed}"
+    );
+    // The kernel's own HASHED bit is in the raw flags only.
+    assert_eq!(ipvs.service(&sh.key).expect("read").raw_flags & 0x2, 0x2);
+}
+
+#[test]
+fn destinations_of_every_forwarding_method_and_tunnel_read_back() {
+    let ipvs = setup();
+    let key = ServiceKey::tcp(v4(10, 3, 0, 1), 80);
+    ipvs.add_service(&Service::new(key)).expect("service");
+    let dests = [
+        Destination::new(v4(192, 0, 2, 1), 8080, ForwardMethod::Masq).with_weight(3),
+        Destination::new(v4(192, 0, 2, 2), 80, ForwardMethod::Route),
+        Destination::new(v4(192, 0, 2, 3), 80, ForwardMethod::Tunnel),
+        Destination::new(v4(192, 0, 2, 4), 80, ForwardMethod::Masq)
+            .with_tunnel(Tunnel::gue(6080, TunnelChecksum::Remote)),
+        Destination::new(v4(192, 0, 2, 5), 80, ForwardMethod::Masq)
+            .with_tunnel(Tunnel::gre(TunnelChecksum::Checksum)),
+        Destination::new(v6("2001:db8::6"), 80, ForwardMethod::Masq).with_tunnel(Tunnel::IPIP),
+    ];
+    for d in &dests {
+        ipvs.add_destination(&key, d)
+            .unwrap_or_else(|e| panic!("{d}: {e}"));
+    }
+    let mut listed: Vec<Destination> = ipvs
+        .destinations(&key)
+        .expect("list")
+        .into_iter()
+        .map(|d| d.destination)
+        .collect();
+    listed.sort_by_key(|d| d.address);
+    let mut expected = dests.to_vec();
+    expected.sort_by_key(|d| d.address);
+    assert_eq!(listed, expected);
+    assert_eq!(
+        save(),
+        "-A -t 10.3.0.1:80 -s wlc\n\
+         -a -t 10.3.0.1:80 -r 192.0.2.1:8080 -m -w 3\n\
+         -a -t 10.3.0.1:80 -r 192.0.2.2:80 -g -w 1\n\
+         -a -t 10.3.0.1:80 -r 192.0.2.3:80 -i -w 1 --tun-type ipip\n\
+         -a -t 10.3.0.1:80 -r 192.0.2.4:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum\n\
+         -a -t 10.3.0.1:80 -r 192.0.2.5:80 -i -w 1 --tun-type gre --tun-csum\n\
+         -a -t 10.3.0.1:80 -r [2001:db8::6]:80 -i -w 1 --tun-type ipip\n"
+    );
+}
+
+#[test]
+fn weights_and_thresholds_span_the_kernel_range() {
+    let ipvs = setup();
+    let key = ServiceKey::udp(v4(10, 4, 0, 1), 53);
+    ipvs.add_service(&Service::new(key).with_scheduler(Scheduler::WeightedRoundRobin))
+        .expect("service");
+    let mut big =
+        Destination::new(v4(192, 0, 2, 1), 53, ForwardMethod::Route).with_weight(MAX_WEIGHT);
+    big.upper_threshold = MAX_WEIGHT;
+    big.lower_threshold = 1000;
+    ipvs.add_destination(&key, &big).expect("largest weight");
+    assert_eq!(ipvs.destinations(&key).expect("list")[0].destination, big);
+    let listed = reference::ipvsadm_ok(&["-Ln", "--thresholds"]);
+    assert!(
+        listed.contains(
+            "  -> 192.0.2.1:53                 2147483647 1000       0          0         \n"
+        ),
+        "{listed}"
+    );
+    assert!(save().contains("-r 192.0.2.1:53 -g -w 2147483647\n"));
+    // One past the range is refused here, before anything is sent.
+    let err = ipvs.add_destination(
+        &key,
+        &Destination::new(v4(192, 0, 2, 2), 53, ForwardMethod::Route).with_weight(MAX_WEIGHT + 1),
+    );
+    let err = err.expect_err("refused");
+    assert_eq!(
+        (err.kind(), err.errno()),
+        (ErrorKind::InvalidArgument, None)
+    );
+    assert_eq!(ipvs.destinations(&key).expect("list").len(), 1);
+}
+
+#[test]
+fn partial_service_edit_changes_only_what_it_names() {
+    let ipvs = setup();
+    let key = ServiceKey::udp(v4(10, 5, 0, 1), 53);
+    let mut svc = Service::new(key).with_persistence(Persistence::new(120));
+    svc.persistence_engine = Some("sip".into());
+    ipvs.add_service(&svc).expect("service");
+    let edited = ipvs
+        .update_service_with(
+            &key,
+            &ServiceUpdate {
+                scheduler: Some(Scheduler::LeastConnection),
+                one_packet: Some(true),
+                ..Default::default()
+            },
+        )
+        .expect("partial edit");
+    assert_eq!(edited.persistence, Some(Persistence::new(120)));
+    assert_eq!(edited.persistence_engine.as_deref(), Some("sip"));
+    assert_eq!(ipvs.service(&key).expect("read").service, edited);
+    assert_eq!(save(), "-A -u 10.5.0.1:53 -s lc -p 120 --pe sip -o\n");
+    // A full edit replaces everything: persistence and engine go.
+    ipvs.update_service(&Service::new(key).with_scheduler(Scheduler::RoundRobin))
+        .expect("full edit");
+    assert_eq!(save(), "-A -u 10.5.0.1:53 -s rr\n");
+}
+
+#[test]
+fn partial_destination_edit_and_delete() {
+    let ipvs = setup();
+    let key = ServiceKey::tcp(v4(10, 6, 0, 1), 80);
+    ipvs.add_service(&Service::new(key)).expect("service");
+    let rs = Destination::new(v4(192, 0, 2, 9), 8080, ForwardMethod::Masq).with_weight(4);
+    ipvs.add_destination(&key, &rs).expect("dest");
+    let drained = ipvs
+        .update_destination_with(
+            &key,
+            rs.address,
+            rs.port,
+            &DestinationUpdate {
+                weight: Some(0),
+                ..Default::default()
+            },
+        )
+        .expect("drain");
+    assert_eq!(
+        (drained.weight, drained.forward, drained.port),
+        (0, ForwardMethod::Masq, 8080)
+    );
+    assert!(save().contains("-a -t 10.6.0.1:80 -r 192.0.2.9:8080 -m -w 0\n"));
+    ipvs.update_destination(&key, &rs.clone().with_weight(7))
+        .expect("full edit");
+    assert!(save().contains("-m -w 7\n"));
+    ipvs.delete_destination(&key, rs.address, rs.port)
+        .expect("delete");
+    assert_eq!(save(), "-A -t 10.6.0.1:80 -s wlc\n");
+    assert!(ipvs.destinations(&key).expect("an empty list").is_empty());
+}
+
+#[test]
+fn kernel_refusals_come_back_as_typed_errors() {
+    let ipvs = setup();
+    let key = ServiceKey::tcp(v4(10, 7, 0, 1), 80);
+    let absent = ServiceKey::tcp(v4(10, 7, 0, 2), 80);
+    let rs = Destination::new(v4(192, 0, 2, 1), 80, ForwardMethod::Route);
+    ipvs.add_service(&Service::new(key)).expect("service");
+    assert_eq!(
+        kind(ipvs.add_service(&Service::new(key))),
+        ErrorKind::ServiceExists
+    );
+    assert_eq!(kind(ipvs.delete_service(&absent)), ErrorKind::NoSuchService);
+    assert_eq!(kind(ipvs.service(&absent)), ErrorKind::NoSuchService);
+    assert_eq!(kind(ipvs.destinations(&absent)), ErrorKind::NoSuchService);
+    assert_eq!(kind(ipvs.zero_service(&absent)), ErrorKind::NoSuchService);
+    assert_eq!(
+        kind(ipvs.add_destination(&absent, &rs)),
+        ErrorKind::NoSuchService
+    );
+    assert_eq!(
+        kind(ipvs.update_service(&Service::new(absent))),
+        ErrorKind::NoSuchService
+    );
+    ipvs.add_destination(&key, &rs).expect("dest");
+    assert_eq!(
+        kind(ipvs.add_destination(&key, &rs)),
+        ErrorKind::DestinationExists
+    );
+    let other = Destination::new(v4(192, 0, 2, 2), 80, ForwardMethod::Route);
+    assert_eq!(
+        kind(ipvs.update_destination(&key, &other)),
+        ErrorKind::NoSuchDestination
+    );
+    assert_eq!(
+        kind(ipvs.delete_destination(&key, other.address, 80)),
+        ErrorKind::NoSuchDestination
+    );
+    let bad_sched = Service::new(ServiceKey::tcp(v4(10, 7, 0, 3), 80))
+        .with_scheduler(Scheduler::Other("nosuch".into()));
+    assert_eq!(
+        kind(ipvs.add_service(&bad_sched)),
+        ErrorKind::SchedulerNotFound
+    );
+    let mut bad_pe =
+        Service::new(ServiceKey::tcp(v4(10, 7, 0, 3), 80)).with_persistence(Persistence::new(60));
+    bad_pe.persistence_engine = Some("nosuch".into());
+    let err = ipvs.add_service(&bad_pe).expect_err("refused");
+    assert_eq!(
+        (err.kind(), err.errno()),
+        (ErrorKind::SchedulerNotFound, Some(libc::ENOENT))
+    );
+    assert_eq!(
+        err.to_string(),
+        "add service: scheduler or persistence engine not found"
+    );
+    // A multicast real server: the kernel says EINVAL.
+    let multicast = Destination::new(v4(224, 0, 0, 9), 80, ForwardMethod::Route);
+    let err = ipvs.add_destination(&key, &multicast).expect_err("refused");
+    assert_eq!(
+        (err.kind(), err.errno()),
+        (ErrorKind::InvalidArgument, Some(libc::EINVAL))
+    );
+    // Refused here, before sending: nothing reached the kernel.
+    let mut inverted = Destination::new(v4(192, 0, 2, 3), 80, ForwardMethod::Route);
+    inverted.lower_threshold = 9;
+    let err = ipvs.add_destination(&key, &inverted).expect_err("refused");
+    assert_eq!(
+        (err.kind(), err.errno()),
+        (ErrorKind::InvalidArgument, None)
+    );
+    assert!(
+        err.to_string()
+            .contains("lower threshold 9 is above upper threshold 0"),
+        "{err}"
+    );
+    assert_eq!(
+        save(),
+        "-A -t 10.7.0.1:80 -s wlc\n-a -t 10.7.0.1:80 -r 192.0.2.1:80 -g -w 1\n"
+    );
+}
+
+#[test]
+fn permission_denied_without_cap_net_admin() {
+    netns::enter_fresh();
+    netns::drop_net_admin_on_this_thread().expect("capset");
+    let ipvs = Ipvs::new().expect("resolving the family needs no privilege");
+    let err = ipvs.services().expect_err("listing needs CAP_NET_ADMIN");
+    assert_eq!(
+        (err.kind(), err.errno()),
+        (ErrorKind::PermissionDenied, Some(libc::EPERM))
+    );
+    assert_eq!(
+        err.to_string(),
+        "list services: permission denied (IPVS needs CAP_NET_ADMIN, usually root)"
+    );
+}
+
+#[test]
+fn table_lists_every_service_with_its_real_servers() {
+    let ipvs = setup();
+    reference::run(
+        &reference::path(),
+        &["-R"],
+        "-A -t 10.8.0.1:80 -s rr\n-a -t 10.8.0.1:80 -r 192.0.2.1:80 -m\n-a -t 10.8.0.1:80 -r 192.0.2.2:80 -m -w 2\n-A -f 9 -s wlc\n-a -f 9 -r 192.0.2.3:0 -g\n-A -u 10.8.0.2:53 -s lc\n",
+    );
+    let table = ipvs.table().expect("table");
+    assert_eq!(table.len(), 3);
+    let find = |key: ServiceKey| table.iter().find(|s| s.service.key == key).expect("listed");
+    assert_eq!(
+        find(ServiceKey::tcp(v4(10, 8, 0, 1), 80))
+            .destinations
+            .len(),
+        2
+    );
+    assert_eq!(
+        find(ServiceKey::fwmark(AddressFamily::Ipv4, 9)).destinations[0]
+            .destination
+            .address,
+        v4(192, 0, 2, 3)
+    );
+    assert!(
+        find(ServiceKey::udp(v4(10, 8, 0, 2), 53))
+            .destinations
+            .is_empty()
+    );
+}
+
+/// A client namespace linked to this one: the director holds 10.9.0.1, the
+/// client 10.9.0.2, and a local HTTP server answers on the VIP.
+fn traffic_setup(ipvs: &Ipvs) -> (netns::Namespace, http::Server, ServiceKey) {
+    let client = netns::Namespace::new("client").expect("namespace");
+    netns::link_to(&client, "dir0", "10.9.0.1/24", "cli0", "10.9.0.2/24").expect("link");
+    let server =
+        http::Server::start("director", SocketAddr::new(v4(10, 9, 0, 1), 80)).expect("server");
+    let key = ServiceKey::tcp(v4(10, 9, 0, 1), 80);
+    ipvs.add_service(&Service::new(key).with_scheduler(Scheduler::RoundRobin))
+        .expect("service");
+    ipvs.add_destination(
+        &key,
+        &Destination::new(v4(10, 9, 0, 1), 80, ForwardMethod::Route),
+    )
+    .expect("local real server");
+    (client, server, key)
+}
+
+fn requests(client: &netns::Namespace, n: usize) {
+    client
+        .run(|| {
+            for _ in 0..n {
+                let body = http::get(SocketAddr::new(v4(10, 9, 0, 1), 80), Duration::from_secs(5))
+                    .expect("HTTP GET");
+                assert_eq!(body, "director");
+            }
+        })
+        .expect("client thread");
+}
+
+/// The counters are folded every 2 s: wait them out.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(3500));
+}
+
+#[test]
+fn counters_follow_real_traffic_and_zero_resets_them() {
+    let ipvs = setup();
+    let (client, _server, key) = traffic_setup(&ipvs);
+    requests(&client, 5);
+    settle();
+    let svc = ipvs.service(&key).expect("service");
+    assert_eq!(svc.stats.connections, 5);
+    assert!(
+        svc.stats.in_packets >= 15 && svc.stats.in_bytes > 0,
+        "{:?}",
+        svc.stats
+    );
+    let dest = &ipvs.destinations(&key).expect("dests")[0];
+    assert_eq!(dest.stats.connections, 5);
+    // The reference reads the same counters.
+    let exact = reference::ipvsadm_ok(&["-Ln", "--stats", "--exact", "-t", "10.9.0.1:80"]);
+    let line = exact
+        .lines()
+        .find(|l| l.starts_with("TCP  10.9.0.1:80"))
+        .expect("service line");
+    let numbers: Vec<u64> = line
+        .split_whitespace()
+        .skip(2)
+        .map(|n| n.parse().expect("number"))
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            svc.stats.connections,
+            svc.stats.in_packets,
+            svc.stats.out_packets,
+            svc.stats.in_bytes,
+            svc.stats.out_bytes
+        ]
+    );
+    ipvs.zero_service(&key).expect("zero one");
+    assert_eq!(ipvs.service(&key).expect("service").stats.connections, 0);
+    requests(&client, 2);
+    settle();
+    assert_eq!(ipvs.service(&key).expect("service").stats.connections, 2);
+    ipvs.zero_all().expect("zero all");
+    assert_eq!(ipvs.service(&key).expect("service").stats.connections, 0);
+    assert_eq!(
+        ipvs.destinations(&key).expect("dests")[0].stats.connections,
+        0
+    );
+}
+
+#[test]
+fn connection_table_matches_the_reference() {
+    let ipvs = setup();
+    let (client, _server, _key) = traffic_setup(&ipvs);
+    requests(&client, 3);
+    let conns = ipvs.connections().expect("connections");
+    assert_eq!(conns.len(), 3, "{conns:?}");
+    for c in &conns {
+        assert_eq!(c.protocol, "TCP");
+        assert_eq!(c.client.ip(), v4(10, 9, 0, 2));
+        assert_eq!(c.virtual_address, SocketAddr::new(v4(10, 9, 0, 1), 80));
+        assert_eq!(c.destination, SocketAddr::new(v4(10, 9, 0, 1), 80));
+    }
+    let listed = reference::ipvsadm_ok(&["-Lnc"]);
+    for c in &conns {
+        let row = format!(
+            "TCP {:02}:{:02}  {:<11} {:<18} {:<18} {}",
+            c.expires / 60,
+            c.expires % 60,
+            c.state,
+            c.client.to_string(),
+            c.virtual_address.to_string(),
+            c.destination
+        );
+        // The two reads are a moment apart: compare all but the expiry.
+        let tail = &row[10..];
+        assert!(
+            listed.lines().any(|l| l.ends_with(tail)),
+            "{tail:?} not in\n{listed}"
+        );
+    }
+}
+
+#[test]
+fn timeouts_set_and_read_back() {
+    let ipvs = setup();
+    assert_eq!(
+        ipvs.timeouts().expect("read"),
+        Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: 300
+        }
+    );
+    ipvs.set_timeouts(&Timeouts {
+        tcp: 3600,
+        tcp_fin: 0,
+        udp: 60,
+    })
+    .expect("set");
+    assert_eq!(
+        ipvs.timeouts().expect("read"),
+        Timeouts {
+            tcp: 3600,
+            tcp_fin: 120,
+            udp: 60
+        }
+    );
+    assert_eq!(
+        reference::ipvsadm_ok(&["-L", "--timeout"]),
+        "Timeout (tcp tcpfin udp): 3600 120 60\n"
+    );
+    let err = ipvs
+        .set_timeouts(&Timeouts {
+            tcp: u32::MAX,
+            tcp_fin: 0,
+            udp: 0,
+        })
+        .expect_err("too long");
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn sync_daemons_with_every_option() {
+    let ipvs = setup();
+    netns::add_veth_pair("sync0", "sync1", "10.10.0.1/24").expect("veth");
+    let master = SyncDaemon {
+        max_len: Some(1200),
+        group: Some(v4(239, 1, 2, 3)),
+        port: Some(9000),
+        ttl: Some(4),
+        ..SyncDaemon::new(DaemonRole::Master, "sync0", 42)
+    };
+    let backup = SyncDaemon::new(DaemonRole::Backup, "sync0", 42);
+    ipvs.start_daemon(&master).expect("master");
+    ipvs.start_daemon(&backup).expect("backup");
+    let listed = ipvs.daemons().expect("list");
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0], master);
+    // The backup reports the kernel's defaults.
+    assert_eq!(
+        (
+            listed[1].role,
+            listed[1].group,
+            listed[1].port,
+            listed[1].ttl
+        ),
+        (
+            DaemonRole::Backup,
+            Some(v4(224, 0, 0, 81)),
+            Some(8848),
+            Some(1)
+        )
+    );
+    assert_eq!(
+        reference::ipvsadm_ok(&["-L", "--daemon"]).lines().next(),
+        Some(
+            "master sync daemon (mcast=sync0, syncid=42, maxlen=1200, group=239.1.2.3, port=9000, ttl=4)"
+        )
+    );
+    assert_eq!(kind(ipvs.start_daemon(&master)), ErrorKind::DaemonExists);
+    ipvs.stop_daemon(DaemonRole::Master).expect("stop master");
+    ipvs.stop_daemon(DaemonRole::Backup).expect("stop backup");
+    assert_eq!(
+        kind(ipvs.stop_daemon(DaemonRole::Master)),
+        ErrorKind::NoSuchDaemon
+    );
+    assert!(ipvs.daemons().expect("list").is_empty());
+    let err = ipvs
+        .start_daemon(&SyncDaemon::new(DaemonRole::Master, "nosuch0", 1))
+        .expect_err("no interface");
+    assert_eq!(
+        (err.kind(), err.errno()),
+        (ErrorKind::InvalidArgument, Some(libc::ENODEV))
+    );
+    let err = ipvs
+        .start_daemon(&SyncDaemon {
+            group: Some(v4(10, 0, 0, 1)),
+            ..master
+        })
+        .expect_err("not multicast");
+    assert_eq!(
+        (err.kind(), err.errno()),
+        (ErrorKind::InvalidArgument, None)
+    );
+}
+
+#[test]
+fn handle_in_another_namespace_leaves_the_caller_where_it_was() {
+    netns::enter_fresh();
+    let here = netns::current_inode().expect("inode");
+    let other = netns::Namespace::new("other").expect("namespace");
+    let remote = Ipvs::in_namespace(other.path()).expect("handle there");
+    assert_eq!(netns::current_inode().expect("inode"), here);
+    let key = ServiceKey::tcp(v4(10, 11, 0, 1), 80);
+    remote
+        .add_service(&Service::new(key))
+        .expect("service there");
+    let out = other
+        .command("/sbin/ipvsadm")
+        .arg("-Sn")
+        .output()
+        .expect("ipvsadm there");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "-A -t 10.11.0.1:80 -s wlc\n"
+    );
+    assert_eq!(save(), "", "nothing here");
+    let local = Ipvs::new().expect("handle here");
+    assert!(local.services().expect("list").is_empty());
+    // By descriptor too.
+    let file = std::fs::File::open(other.path()).expect("open");
+    let by_fd = Ipvs::in_namespace_fd(std::os::fd::AsFd::as_fd(&file)).expect("handle by fd");
+    assert_eq!(by_fd.services().expect("list")[0].service.key, key);
+    let err = Ipvs::in_namespace("/etc/hostname").expect_err("not a namespace");
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn one_handle_shared_by_threads() {
+    let ipvs = Arc::new(setup());
+    let threads: Vec<_> = (0..4u16)
+        .map(|t| {
+            let ipvs = ipvs.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    ipvs.add_service(&Service::new(ServiceKey::tcp(
+                        v4(10, 12, t as u8, 1),
+                        1000 + i,
+                    )))
+                    .expect("add");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    assert_eq!(ipvs.services().expect("list").len(), 200);
+    assert_eq!(save().lines().count(), 200);
+}
+
+#[test]
+fn batch_applies_many_changes_with_one_outcome_each() {
+    let ipvs = setup();
+    let key = ServiceKey::tcp(v4(10, 13, 0, 1), 80);
+    let mut changes = vec![Change::AddService(Service::new(key))];
+    for i in 0..500u16 {
+        changes.push(Change::AddDestination(
+            key,
+            Destination::new(
+                v4(10, 100 + (i / 250) as u8, (i % 250) as u8, 1),
+                80,
+                ForwardMethod::Route,
+            ),
+        ));
+    }
+    changes.push(Change::AddService(Service::new(key))); // exists: refused
+    changes.push(Change::DeleteDestination {
+        service: key,
+        address: v4(10, 100, 0, 1),
+        port: 80,
+    });
+    changes.push(Change::DeleteService(ServiceKey::tcp(v4(10, 13, 0, 2), 80))); // absent: refused
+    let outcomes = ipvs.apply_changes(&changes).expect("exchange");
+    assert_eq!(outcomes.len(), changes.len());
+    assert!(outcomes[..501].iter().all(Result::is_ok));
+    assert_eq!(
+        outcomes[501].as_ref().expect_err("exists").kind(),
+        ErrorKind::ServiceExists
+    );
+    assert!(outcomes[502].is_ok());
+    assert_eq!(
+        outcomes[503].as_ref().expect_err("absent").kind(),
+        ErrorKind::NoSuchService
+    );
+    assert_eq!(ipvs.destinations(&key).expect("list").len(), 499);
+    assert_eq!(save().lines().count(), 500);
+}
+
+#[test]
+fn batch_with_an_invalid_change_sends_nothing() {
+    let ipvs = setup();
+    let key = ServiceKey::tcp(v4(10, 14, 0, 1), 80);
+    let changes = vec![
+        Change::AddService(Service::new(key)),
+        Change::AddDestination(
+            key,
+            Destination::new(v6("2001:db8::1"), 80, ForwardMethod::Masq),
+        ),
+    ];
+    let err = ipvs.apply_changes(&changes).expect_err("invalid");
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.to_string().contains("must be tunnelled"), "{err}");
+    assert_eq!(save(), "");
+}
+
+const RICH_TABLE: &str = "\
+-A -t 10.15.0.1:80 -s wlc
+-a -t 10.15.0.1:80 -r 192.0.2.1:80 -m -w 1
+-a -t 10.15.0.1:80 -r 192.0.2.2:8080 -m -w 2
+-A -u 10.15.0.1:53 -s rr -p 360 -M 255.255.255.0 -o
+-a -u 10.15.0.1:53 -r 192.0.2.3:53 -g -w 1
+-A -u 10.15.0.2:5060 -s lc -p 900 --pe sip
+-A --sctp-service 10.15.0.3:3868 -s rr -b flag-3
+-A -t [2001:db8::1]:443 -s mh -p 300 -M 64 -b mh-port
+-a -t [2001:db8::1]:443 -r 192.0.2.7:443 -i -w 1 --tun-type ipip
+-a -t [2001:db8::1]:443 -r [2001:db8::10]:443 -m -w 1
+-A -f 1 -s sh -b sh-fallback,sh-port
+-a -f 1 -r 192.0.2.4:0 -i -w 3 --tun-type gue --tun-port 6080 --tun-csum
+-a -f 1 -r 192.0.2.5:0 -i -w 1 --tun-type gre --tun-nocsum
+-A -f 2 -6 -s wrr
+-a -f 2 -6 -r [2001:db8::20]:0 -g -w 0
+";
+
+#[test]
+fn table_dumped_flushed_and_applied_again_is_the_same() {
+    let ipvs = setup();
+    let restored = reference::run(&reference::path(), &["-R"], RICH_TABLE);
+    assert_eq!(restored.code, 0, "{}", restored.stderr);
+    let before = save();
+    assert_eq!(before.lines().count(), RICH_TABLE.lines().count());
+    // The listing document, with its counters, is the desired state unchanged.
+    let listing = table_json(&ipvs.table().expect("table"));
+    assert!(listing.contains("\"stats\""));
+    let desired = DesiredState::from_json(&listing).expect("the listing reads as desired state");
+    ipvs.flush().expect("flush");
+    assert_eq!(save(), "");
+    let report = ipvs
+        .apply(&desired, &ApplyOptions::default())
+        .expect("apply");
+    assert!(report.is_success(), "{:?}", report.failed);
+    assert_eq!(report.applied.len(), 7 + 8);
+    assert_eq!(save(), before);
+    let again = ipvs
+        .apply(&desired, &ApplyOptions::default())
+        .expect("apply again");
+    assert!(again.applied.is_empty() && again.is_success());
+    assert_eq!(again.rounds, 1);
+}
+
+#[test]
+fn apply_changes_only_what_differs() {
+    let ipvs = setup();
+    reference::run(&reference::path(), &["-R"], RICH_TABLE);
+    let mut desired = DesiredState::from_table(&ipvs.table().expect("table"));
+    // One weight, one scheduler, one removed real server, one new service.
+    let web = desired
+        .services
+        .iter_mut()
+        .find(|s| s.service.key == ServiceKey::tcp(v4(10, 15, 0, 1), 80))
+        .expect("web");
+    web.destinations.retain(|d| d.port != 8080);
+    web.destinations[0].weight = 9;
+    web.service.scheduler = Scheduler::RoundRobin;
+    desired.services.push(ipvs::ServiceSpec {
+        service: Service::new(ServiceKey::tcp(v4(10, 15, 0, 9), 22)),
+        destinations: vec![],
+    });
+    let plan = diff(
+        &ipvs.table().expect("table"),
+        &desired,
+        &DiffOptions::default(),
+    );
+    assert_eq!(plan.steps.len(), 4, "{plan}");
+    let report = ipvs
+        .apply(&desired, &ApplyOptions::default())
+        .expect("apply");
+    assert_eq!(report.applied.len(), 4);
+    let saved = save();
+    assert!(
+        saved.contains("-A -t 10.15.0.1:80 -s rr\n-a -t 10.15.0.1:80 -r 192.0.2.1:80 -m -w 9\n-A"),
+        "{saved}"
+    );
+    assert!(saved.contains("-A -t 10.15.0.9:22 -s wlc\n"), "{saved}");
+    assert!(!saved.contains("8080"), "{saved}");
+}
+
+#[test]
+fn apply_converges_while_another_program_changes_the_table() {
+    let ipvs = Arc::new(setup());
+    let desired = DesiredState::from_json(
+        r#"{"services": [
+            {"protocol": "tcp", "address": "10.16.0.1", "port": 80, "scheduler": "rr",
+             "destinations": [{"address": "192.0.2.1", "port": 80}, {"address": "192.0.2.2", "port": 80}]},
+            {"protocol": "tcp", "address": "10.16.0.2", "port": 80}
+        ]}"#,
+    )
+    .expect("desired");
+    // Another program keeps deleting and re-adding one of the services.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let other = {
+        let (ipvs, stop) = (ipvs.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let key = ServiceKey::tcp(v4(10, 16, 0, 1), 80);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = ipvs.delete_service(&key);
+                let _ =
+                    ipvs.add_service(&Service::new(key).with_scheduler(Scheduler::LeastConnection));
+            }
+        })
+    };
+    let mut raced = 0;
+    for _ in 0..20 {
+        let report = ipvs
+            .apply(
+                &desired,
+                &ApplyOptions {
+                    retries: 10,
+                    ..Default::default()
+                },
+            )
+            .expect("apply");
+        raced += report.rounds - 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    other.join().expect("other program");
+    let report = ipvs
+        .apply(&desired, &ApplyOptions::default())
+        .expect("final apply");
+    assert!(report.is_success());
+    assert_eq!(
+        save(),
+        "-A -t 10.16.0.1:80 -s rr\n-a -t 10.16.0.1:80 -r 192.0.2.1:80 -g -w 1\n-a -t 10.16.0.1:80 -r 192.0.2.2:80 -g -w 1\n-A -t 10.16.0.2:80 -s wlc\n"
+    );
+    println!("{raced} extra rounds re-read the table after a concurrent change");
+}
+
+#[test]
+fn drain_sets_weight_zero_then_removes_idle_servers() {
+    let ipvs = setup();
+    reference::run(
+        &reference::path(),
+        &["-R"],
+        "-A -t 10.17.0.1:80 -s rr\n-a -t 10.17.0.1:80 -r 192.0.2.1:80 -m\n-a -t 10.17.0.1:80 -r 192.0.2.2:80 -m\n",
+    );
+    let desired = DesiredState::from_json(r#"{"services":[{"protocol":"tcp","address":"10.17.0.1","port":80,"scheduler":"rr","destinations":[{"address":"192.0.2.1","port":80,"forward":"masq"}]}]}"#).expect("desired");
+    let drain = ApplyOptions {
+        diff: DiffOptions {
+            removal: Removal::Drain,
+        },
+        ..Default::default()
+    };
+    let first = ipvs.apply(&desired, &drain).expect("drain");
+    assert_eq!(first.applied.len(), 1);
+    assert!(save().contains("-r 192.0.2.2:80 -m -w 0\n"));
+    // No connections: the next apply deletes it.
+    let second = ipvs.apply(&desired, &drain).expect("delete");
+    assert_eq!(second.applied.len(), 1);
+    assert_eq!(
+        save(),
+        "-A -t 10.17.0.1:80 -s rr\n-a -t 10.17.0.1:80 -r 192.0.2.1:80 -m -w 1\n"
+    );
+}
