@@ -19,10 +19,7 @@ use crate::transport::{NetlinkTransport, Transport};
 /// about 32 KiB, so nothing it sends is ever truncated here.
 const RECV_BUFFER_BYTES: usize = 64 * 1024;
 /// A pipelined window is sent in datagrams of at most this size.
-const SEND_DATAGRAM_BYTES: usize = 32 * 1024;
-/// Requests in flight at once in a pipeline: their ACKs must all fit in the
-/// socket's receive buffer, which the kernel charges about 1 KiB per ACK.
-const MAX_IN_FLIGHT: usize = 512;
+const SEND_DATAGRAM_BYTES: usize = 64 * 1024;
 const NLMSG_HDRLEN: usize = 16;
 
 /// A connection to the kernel's IPVS Generic Netlink family.
@@ -305,9 +302,13 @@ impl<T: Transport> IpvsSocket<T> {
     }
 
     /// Sends many requests without waiting for each answer: they go out
-    /// several per datagram, a window at a time, and their ACKs are matched
-    /// by sequence number. The kernel runs them in order and goes on after a
-    /// failure, so the result holds one outcome per request, in order.
+    /// several per datagram, a window at a time. Only the last request of a
+    /// window asks for an acknowledgement; the kernel answers failures
+    /// whether asked or not, and runs the requests in order, so when that
+    /// last answer arrives every request of the window is settled: the ones
+    /// with an error message failed, the others succeeded. This spares the
+    /// kernel and the socket one acknowledgement per request. The kernel goes
+    /// on after a failure, so the result holds one outcome per request, in order.
     ///
     /// # Errors
     /// The outer error means the exchange itself failed (socket, protocol):
@@ -317,10 +318,7 @@ impl<T: Transport> IpvsSocket<T> {
         &mut self,
         msgs: Vec<IpvsMessage>,
     ) -> Result<Vec<Result<Vec<IpvsMessage>, Error>>, Error> {
-        let total = msgs.len();
-        let mut outcomes: Vec<Option<Result<Vec<IpvsMessage>, Error>>> = Vec::with_capacity(total);
-        let mut replies: Vec<Vec<IpvsMessage>> = Vec::with_capacity(total);
-        let mut decode_errors: Vec<Option<Error>> = Vec::with_capacity(total);
+        let mut outcomes: Vec<Result<Vec<IpvsMessage>, Error>> = Vec::with_capacity(msgs.len());
         let port = self.transport.port_id();
         let mut msgs = msgs.into_iter().peekable();
         let mut datagram = Vec::with_capacity(SEND_DATAGRAM_BYTES);
@@ -328,11 +326,19 @@ impl<T: Transport> IpvsSocket<T> {
             // One window: encode, sending a datagram whenever it fills up.
             let window_start = outcomes.len();
             let base_seq = self.next_seq;
+            // If every request failed, their error messages must still fit in
+            // the receive buffer; were one lost, the receive fails with
+            // ENOBUFS rather than a failure passing for a success.
+            let window = self.transport.max_in_flight().max(1);
             let mut in_flight = 0;
-            while in_flight < MAX_IN_FLIGHT {
+            while in_flight < window {
                 let Some(msg) = msgs.next() else { break };
                 let seq = self.take_seq();
-                let nl = msg.into_netlink(self.family_id, seq, port, false);
+                let mut nl = msg.into_netlink(self.family_id, seq, port, false);
+                let last = in_flight + 1 == window || msgs.peek().is_none();
+                if !last {
+                    nl.header.flags &= !NLM_F_ACK;
+                }
                 let len = nl.buffer_len();
                 if !datagram.is_empty() && datagram.len() + len > SEND_DATAGRAM_BYTES {
                     self.transport.send(&datagram)?;
@@ -341,18 +347,17 @@ impl<T: Transport> IpvsSocket<T> {
                 let at = datagram.len();
                 datagram.resize(at + len, 0);
                 nl.serialize(&mut datagram[at..]);
-                outcomes.push(None);
-                replies.push(Vec::new());
-                decode_errors.push(None);
+                outcomes.push(Ok(Vec::new()));
                 in_flight += 1;
             }
             if !datagram.is_empty() {
                 self.transport.send(&datagram)?;
                 datagram.clear();
             }
-            // Then read until every request of the window is answered.
-            let mut pending = in_flight;
-            while pending > 0 {
+            // Then read until the last request of the window is answered.
+            let last = base_seq.wrapping_add(in_flight as u32 - 1);
+            let mut settled = false;
+            while !settled {
                 let len = self.recv_datagram()?;
                 let rx = std::mem::take(&mut self.rx);
                 let result = (|| {
@@ -361,30 +366,18 @@ impl<T: Transport> IpvsSocket<T> {
                         if index >= in_flight {
                             continue; // not of this window
                         }
-                        let at = window_start + index;
-                        if outcomes[at].is_some() {
-                            continue;
+                        let outcome = &mut outcomes[window_start + index];
+                        match frame {
+                            Frame::Data(data) => match (decode(data), outcome.as_mut()) {
+                                (Ok(reply), Ok(replies)) => replies.push(reply),
+                                (Err(e), Ok(_)) => *outcome = Err(e),
+                                (_, Err(_)) => {}
+                            },
+                            Frame::Nack(errno) => *outcome = Err(Error::Kernel { errno }),
+                            Frame::Ack | Frame::Done(_) | Frame::Skip => {}
                         }
-                        let done = match frame {
-                            Frame::Data(data) => {
-                                match decode(data) {
-                                    Ok(reply) => replies[at].push(reply),
-                                    Err(e) => {
-                                        decode_errors[at].get_or_insert(e);
-                                    }
-                                }
-                                None
-                            }
-                            Frame::Ack | Frame::Done(_) => Some(match decode_errors[at].take() {
-                                Some(e) => Err(e),
-                                None => Ok(std::mem::take(&mut replies[at])),
-                            }),
-                            Frame::Nack(errno) => Some(Err(Error::Kernel { errno })),
-                            Frame::Skip => None,
-                        };
-                        if let Some(outcome) = done {
-                            outcomes[at] = Some(outcome);
-                            pending -= 1;
+                        if seq == last && matches!(frame, Frame::Ack | Frame::Nack(_)) {
+                            settled = true;
                         }
                     }
                     Ok::<(), Error>(())
@@ -393,10 +386,7 @@ impl<T: Transport> IpvsSocket<T> {
                 result?;
             }
         }
-        outcomes
-            .into_iter()
-            .map(|o| o.ok_or_else(|| Error::Protocol("a request was never answered".into())))
-            .collect()
+        Ok(outcomes)
     }
 }
 

@@ -24,6 +24,12 @@ pub trait Transport {
 
     /// The netlink port id this end is bound to (0 if unknown).
     fn port_id(&self) -> u32;
+
+    /// How many pipelined requests may be in flight at once: if all failed,
+    /// their error messages must fit in the receive buffer.
+    fn max_in_flight(&self) -> usize {
+        256
+    }
 }
 
 /// Receive buffer asked of the kernel, so that the ACKs of a whole pipelined
@@ -113,5 +119,10 @@ impl Transport for NetlinkTransport {
 
     fn port_id(&self) -> u32 {
         self.port_id
+    }
+
+    fn max_in_flight(&self) -> usize {
+        // The kernel charges about 1 KiB of receive buffer per error message.
+        (self.rcvbuf / 2048).clamp(16, 1024)
     }
 }

@@ -1,0 +1,51 @@
+//! Makes the IPVS table equal to a desired-state file (the JSON document that
+//! `ipvsadm-rs -L --json` prints), changing only what differs.
+//!
+//! ```text
+//! apply_file FILE [--dry-run] [--drain]
+//! ```
+//! `--dry-run` prints the plan without changing anything; `--drain` sets the
+//! weight of real servers to remove to 0 first and deletes them on a later
+//! run, once they have no connections.
+
+use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, Removal, diff};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let path = args
+        .next()
+        .ok_or("usage: apply_file FILE [--dry-run] [--drain]")?;
+    let (mut dry_run, mut removal) = (false, Removal::Delete);
+    for arg in args {
+        match arg.as_str() {
+            "--dry-run" => dry_run = true,
+            "--drain" => removal = Removal::Drain,
+            other => return Err(format!("unknown argument `{other}`").into()),
+        }
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    let desired = DesiredState::from_json(&text)?;
+    let ipvs = Ipvs::new()?;
+    let options = ApplyOptions {
+        diff: DiffOptions { removal },
+        ..Default::default()
+    };
+    if dry_run {
+        let plan = diff(&ipvs.table()?, &desired, &options.diff);
+        print!("{plan}");
+        println!("{} changes planned", plan.steps.len());
+        return Ok(());
+    }
+    let report = ipvs.apply(&desired, &options)?;
+    for step in &report.applied {
+        println!("{step}");
+    }
+    for (step, err) in &report.failed {
+        eprintln!("failed: {step}: {err}");
+    }
+    println!("{} changes applied", report.applied.len());
+    if !report.is_success() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
