@@ -37,6 +37,8 @@ pub enum Change {
     },
     /// Zero the counters of one service.
     ZeroService(ServiceKey),
+    /// Zero the counters of every service.
+    ZeroAll,
     /// Delete every service.
     Flush,
 }
@@ -51,7 +53,7 @@ impl Change {
             Self::AddDestination(..) => Operation::AddDestination,
             Self::EditDestination(..) => Operation::EditDestination,
             Self::DeleteDestination { .. } => Operation::DeleteDestination,
-            Self::ZeroService(_) => Operation::Zero,
+            Self::ZeroService(_) | Self::ZeroAll => Operation::Zero,
             Self::Flush => Operation::Flush,
         }
     }
@@ -101,6 +103,7 @@ impl Change {
                 IpvsCmd::Zero,
                 vec![IpvsCmdAttr::Service(wire::service_key_attrs(k))],
             ),
+            Self::ZeroAll => (IpvsCmd::Zero, vec![]),
             Self::Flush => (IpvsCmd::Flush, vec![]),
         };
         IpvsMessage::new(cmd, attrs)
@@ -125,6 +128,7 @@ impl fmt::Display for Change {
                 write!(f, " of {service}")
             }
             Self::ZeroService(k) => write!(f, "zero counters of {k}"),
+            Self::ZeroAll => f.write_str("zero every counter"),
             Self::Flush => f.write_str("flush every service"),
         }
     }

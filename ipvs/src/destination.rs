@@ -228,12 +228,6 @@ impl Destination {
                 return Err(format!("{name} {value} is above {MAX_WEIGHT}"));
             }
         }
-        if self.lower_threshold > self.upper_threshold {
-            return Err(format!(
-                "lower threshold {} is above upper threshold {} (0 is no limit, so a lower threshold needs an upper one)",
-                self.lower_threshold, self.upper_threshold
-            ));
-        }
         if self.family() != service_family && self.forward != ForwardMethod::Tunnel {
             return Err(format!(
                 "an {} real server behind an {service_family} service must be tunnelled",

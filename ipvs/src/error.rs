@@ -156,7 +156,9 @@ impl Error {
             _ => ErrorKind::Kernel,
         };
         let detail = match (errno, kind) {
-            (libc::ERANGE, _) => Some("weight or thresholds out of range".to_owned()),
+            (libc::ERANGE, _) => {
+                Some("weight or thresholds out of range (negative, or the lower threshold above the upper one)".to_owned())
+            }
             (libc::ENODEV, _) => Some("no such network interface".to_owned()),
             (libc::EAFNOSUPPORT, _) => Some("address family not supported".to_owned()),
             (libc::EINVAL, _) => Some("the kernel refused the request as invalid".to_owned()),
@@ -340,7 +342,7 @@ mod tests {
         );
         assert_eq!(
             Error::from_errno(Operation::AddDestination, libc::ERANGE).to_string(),
-            "add destination: invalid argument: weight or thresholds out of range"
+            "add destination: invalid argument: weight or thresholds out of range (negative, or the lower threshold above the upper one)"
         );
         assert_eq!(
             Error::from_sys(Operation::Connect, ipvs_sys::Error::FamilyNotFound).to_string(),

@@ -211,6 +211,22 @@ impl Ipvs {
     /// [`ErrorKind::NoSuchService`] if the service does not exist (the kernel
     /// answers an empty list then; this checks).
     pub fn destinations(&self, key: &ServiceKey) -> Result<Vec<DestinationInfo>> {
+        let out = self.dump_destinations(key)?;
+        if out.is_empty() {
+            // An empty dump also means "no such service": tell them apart.
+            self.service(key).map_err(|e| match e.kind() {
+                ErrorKind::NoSuchService => {
+                    Error::from_errno(Operation::ListDestinations, libc::ESRCH)
+                }
+                _ => e,
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// The real servers of a service as the kernel dumps them (an unknown
+    /// service gives an empty list).
+    fn dump_destinations(&self, key: &ServiceKey) -> Result<Vec<DestinationInfo>> {
         let op = Operation::ListDestinations;
         let replies = self.dump(
             op,
@@ -230,13 +246,6 @@ impl Ipvs {
                 }
             }
         }
-        if out.is_empty() {
-            // An empty dump also means "no such service": tell them apart.
-            self.service(key).map_err(|e| match e.kind() {
-                ErrorKind::NoSuchService => Error::from_errno(op, libc::ESRCH),
-                _ => e,
-            })?;
-        }
         Ok(out)
     }
 
@@ -245,20 +254,12 @@ impl Ipvs {
     /// servers: the kernel has no single dump of both.
     ///
     /// # Errors
-    /// When the kernel refuses. A service deleted while the table is read is
-    /// left out rather than failing the read.
+    /// When the kernel refuses. (A service deleted while the table is read
+    /// shows without real servers.)
     pub fn table(&self) -> Result<Vec<ServiceInfo>> {
         let mut services = self.services()?;
-        let mut gone = Vec::new();
-        for (i, svc) in services.iter_mut().enumerate() {
-            match self.destinations(&svc.service.key) {
-                Ok(dests) => svc.destinations = dests,
-                Err(e) if e.kind() == ErrorKind::NoSuchService => gone.push(i),
-                Err(e) => return Err(e),
-            }
-        }
-        for i in gone.into_iter().rev() {
-            services.remove(i);
+        for svc in &mut services {
+            svc.destinations = self.dump_destinations(&svc.service.key)?;
         }
         Ok(services)
     }

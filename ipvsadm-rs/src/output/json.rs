@@ -1,0 +1,59 @@
+//! `--json`: one JSON document per listing, schema version 1 (the field
+//! names are listed in the README). Numbers are numbers (64-bit counters
+//! exact), addresses are strings.
+
+use ipvs::{Connection, ServiceInfo, SyncDaemon, Timeouts};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Doc<'a, T: Serialize> {
+    schema_version: u32,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+fn doc<T: Serialize>(body: &T) -> String {
+    // Serializing plain data to a String cannot fail.
+    let mut text = serde_json::to_string_pretty(&Doc {
+        schema_version: ipvs::SCHEMA_VERSION,
+        body,
+    })
+    .unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The table (`-L`, with any of its variants): services with their real
+/// servers, configuration and observed state.
+pub fn table(services: &[ServiceInfo]) -> String {
+    let mut text = ipvs::table_json(services);
+    text.push('\n');
+    text
+}
+
+/// The connection table (`-c`).
+pub fn connections(conns: &[Connection]) -> String {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        connections: &'a [Connection],
+    }
+    doc(&Body { connections: conns })
+}
+
+/// The timeouts (`--timeout`).
+pub fn timeouts(t: &Timeouts) -> String {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        timeouts: &'a Timeouts,
+    }
+    doc(&Body { timeouts: t })
+}
+
+/// The sync daemons (`--daemon`).
+pub fn daemons(list: &[SyncDaemon]) -> String {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        daemons: &'a [SyncDaemon],
+    }
+    doc(&Body { daemons: list })
+}

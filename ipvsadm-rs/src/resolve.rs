@@ -1,0 +1,260 @@
+//! Addresses, ports and numbers read and written as ipvsadm does: through the
+//! C library's parsers (`inet_aton` takes `127.1` and hex) and its resolver
+//! and services database (`/etc/hosts`, `/etc/services`, NSS).
+
+use std::ffi::{CStr, CString};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::raw::{c_char, c_int, c_void};
+
+#[repr(C)]
+struct HostEnt {
+    h_name: *mut c_char,
+    h_aliases: *mut *mut c_char,
+    h_addrtype: c_int,
+    h_length: c_int,
+    h_addr_list: *mut *mut c_char,
+}
+
+unsafe extern "C" {
+    fn inet_aton(cp: *const c_char, inp: *mut libc::in_addr) -> c_int;
+    fn gethostbyname(name: *const c_char) -> *mut HostEnt;
+    fn gethostbyaddr(addr: *const c_void, len: libc::socklen_t, kind: c_int) -> *mut HostEnt;
+    fn inet_pton(af: c_int, src: *const c_char, dst: *mut c_void) -> c_int;
+    fn inet_ntop(
+        af: c_int,
+        src: *const c_void,
+        dst: *mut c_char,
+        size: libc::socklen_t,
+    ) -> *const c_char;
+}
+
+/// `strtol(s, &end, 10)` over the whole string, in `min..=max`, as ipvsadm's
+/// `string_to_number`: leading spaces and a sign are allowed, nothing after.
+pub fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
+    let n = strtol_whole(s)?;
+    (min..=max).contains(&n).then_some(n)
+}
+
+/// `strtol` base 10 that must consume the whole string; `None` on overflow.
+pub fn strtol_whole(s: &str) -> Option<i64> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let magnitude: i128 = digits.parse().ok()?;
+    let value = if neg { -magnitude } else { magnitude };
+    i64::try_from(value).ok()
+}
+
+/// C's `atoi`: leading spaces, a sign, then as many digits as there are.
+pub fn atoi(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, rest) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let n = digits.parse::<i64>().unwrap_or(0);
+    if neg { -n } else { n }
+}
+
+/// `inet_aton`: dotted quads, but also `127.1`, hex and octal parts.
+pub fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
+    let c = CString::new(s).ok()?;
+    let mut addr = libc::in_addr { s_addr: 0 };
+    // SAFETY: a NUL-terminated string and a valid in_addr.
+    (unsafe { inet_aton(c.as_ptr(), &mut addr) } != 0)
+        .then(|| Ipv4Addr::from(u32::from_be(addr.s_addr)))
+}
+
+/// `inet_pton(AF_INET6, ...)`.
+pub fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
+    let c = CString::new(s).ok()?;
+    let mut addr = [0u8; 16];
+    // SAFETY: a NUL-terminated string and a 16-byte buffer.
+    (unsafe { inet_pton(libc::AF_INET6, c.as_ptr(), addr.as_mut_ptr().cast()) } > 0)
+        .then(|| Ipv6Addr::from(addr))
+}
+
+/// `inet_pton(AF_INET, ...)`: strict dotted quads.
+pub fn parse_inet4_strict(s: &str) -> Option<Ipv4Addr> {
+    let c = CString::new(s).ok()?;
+    let mut addr = [0u8; 4];
+    // SAFETY: a NUL-terminated string and a 4-byte buffer.
+    (unsafe { inet_pton(libc::AF_INET, c.as_ptr(), addr.as_mut_ptr().cast()) } > 0)
+        .then(|| Ipv4Addr::from(addr))
+}
+
+/// The first IPv4 address of a host name (`gethostbyname`), as ipvsadm's `host_to_addr`.
+pub fn host_to_addr(name: &str) -> Option<Ipv4Addr> {
+    let c = CString::new(name).ok()?;
+    // SAFETY: gethostbyname returns null or a pointer to static data, read
+    // at once and copied; this program resolves from one thread.
+    unsafe {
+        let host = gethostbyname(c.as_ptr());
+        if host.is_null() || (*host).h_addrtype != libc::AF_INET || (*host).h_length != 4 {
+            return None;
+        }
+        let first = *(*host).h_addr_list;
+        if first.is_null() {
+            return None;
+        }
+        let bytes = std::slice::from_raw_parts(first.cast::<u8>(), 4);
+        Some(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]))
+    }
+}
+
+/// The host name of an address (`gethostbyaddr`), if it has one.
+pub fn addr_to_host(addr: &IpAddr) -> Option<String> {
+    let (bytes, family): (Vec<u8>, c_int) = match addr {
+        IpAddr::V4(a) => (a.octets().to_vec(), libc::AF_INET),
+        IpAddr::V6(a) => (a.octets().to_vec(), libc::AF_INET6),
+    };
+    // SAFETY: as host_to_addr; the name is copied before any other call.
+    unsafe {
+        let host = gethostbyaddr(
+            bytes.as_ptr().cast(),
+            bytes.len() as libc::socklen_t,
+            family,
+        );
+        if host.is_null() || (*host).h_name.is_null() {
+            return None;
+        }
+        Some(
+            CStr::from_ptr((*host).h_name)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
+}
+
+/// The name of the protocol for the services database, if it has one.
+pub fn proto_db_name(protocol: u16) -> Option<&'static str> {
+    match protocol {
+        6 => Some("tcp"),
+        17 => Some("udp"),
+        132 => Some("sctp"),
+        _ => None,
+    }
+}
+
+/// A port number of a service name (`getservbyname`) for the protocol.
+pub fn service_to_port(name: &str, protocol: u16) -> Option<u16> {
+    let proto = CString::new(proto_db_name(protocol)?).ok()?;
+    let name = CString::new(name).ok()?;
+    // SAFETY: static result read at once.
+    unsafe {
+        let ent = libc::getservbyname(name.as_ptr(), proto.as_ptr());
+        if ent.is_null() {
+            return None;
+        }
+        Some(u16::from_be((*ent).s_port as u16))
+    }
+}
+
+/// The service name of a port (`getservbyport`) for the protocol.
+pub fn port_to_service(port: u16, protocol: u16) -> Option<String> {
+    let proto = CString::new(proto_db_name(protocol)?).ok()?;
+    // SAFETY: static result copied at once.
+    unsafe {
+        let ent = libc::getservbyport(c_int::from(port.to_be()), proto.as_ptr());
+        if ent.is_null() || (*ent).s_name.is_null() {
+            return None;
+        }
+        Some(CStr::from_ptr((*ent).s_name).to_string_lossy().into_owned())
+    }
+}
+
+/// An address as `inet_ntop` writes it.
+pub fn ntop(addr: &IpAddr) -> String {
+    let (family, bytes): (c_int, Vec<u8>) = match addr {
+        IpAddr::V4(a) => (libc::AF_INET, a.octets().to_vec()),
+        IpAddr::V6(a) => (libc::AF_INET6, a.octets().to_vec()),
+    };
+    let mut buf = [0 as c_char; 64];
+    // SAFETY: a valid address of the family and a buffer larger than INET6_ADDRSTRLEN.
+    let out = unsafe {
+        inet_ntop(
+            family,
+            bytes.as_ptr().cast(),
+            buf.as_mut_ptr(),
+            buf.len() as libc::socklen_t,
+        )
+    };
+    if out.is_null() {
+        return addr.to_string();
+    }
+    // SAFETY: inet_ntop wrote a NUL-terminated string into buf.
+    unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `address:port` as ipvsadm writes it: numeric with `-n`, else names where
+/// the resolver and services database have them; IPv6 in brackets. The C
+/// buffer is 60 bytes, so at most 59 characters.
+pub fn addrport(addr: &IpAddr, port: u16, protocol: u16, numeric: bool) -> String {
+    let (host, port_text) = if numeric {
+        (ntop(addr), port.to_string())
+    } else {
+        (
+            addr_to_host(addr).unwrap_or_else(|| ntop(addr)),
+            port_to_service(port, protocol).unwrap_or_else(|| port.to_string()),
+        )
+    };
+    let mut text = match addr {
+        IpAddr::V4(_) => format!("{host}:{port_text}"),
+        IpAddr::V6(_) => format!("[{host}]:{port_text}"),
+    };
+    truncate(&mut text, 59);
+    text
+}
+
+/// Cuts `text` to at most `max` bytes, as a C buffer would.
+pub fn truncate(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_strtol_reads_them() {
+        assert_eq!(string_to_number(" +42", 0, 100), Some(42));
+        assert_eq!(string_to_number("42x", 0, 100), None);
+        assert_eq!(string_to_number("", 0, 100), None);
+        assert_eq!(string_to_number("-1", 0, 100), None);
+        assert_eq!(string_to_number("99999999999999999999", 0, i64::MAX), None);
+        assert_eq!(atoi("64abc"), 64);
+        assert_eq!(atoi("x"), 0);
+    }
+
+    #[test]
+    fn addresses_as_the_c_library_reads_them() {
+        assert_eq!(parse_inet_aton("127.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(parse_inet_aton("0x7f.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(parse_inet_aton("1.2.3.4.5"), None);
+        assert_eq!(
+            parse_inet6("2001:db8::1:80"),
+            Some("2001:db8::1:80".parse().unwrap())
+        );
+        assert_eq!(ntop(&"::1.2.3.4".parse().unwrap()), "::1.2.3.4");
+        assert_eq!(
+            addrport(&"2001:db8::1".parse().unwrap(), 80, 6, true),
+            "[2001:db8::1]:80"
+        );
+    }
+}
