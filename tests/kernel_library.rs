@@ -889,3 +889,49 @@ fn drain_sets_weight_zero_then_removes_idle_servers() {
         "-A -t 10.17.0.1:80 -s rr\n-a -t 10.17.0.1:80 -r 192.0.2.1:80 -m -w 1\n"
     );
 }
+
+#[test]
+fn brief_table_agrees_with_the_full_table() {
+    let ipvs = setup();
+    let restored = reference::run(&reference::path(), &["-R"], RICH_TABLE);
+    assert_eq!(restored.code, 0, "{}", restored.stderr);
+    // Marks 1 (IPv4) and 1 (IPv6) are ambiguous in /proc/net/ip_vs: read by netlink.
+    reference::ipvsadm_ok(&["-A", "-f", "1", "-6", "-s", "rr"]);
+    reference::ipvsadm_ok(&[
+        "-a",
+        "-f",
+        "1",
+        "-6",
+        "-r",
+        "[2001:db8::30]:0",
+        "-g",
+        "-w",
+        "4",
+    ]);
+    let full = ipvs.table().expect("table");
+    let brief = ipvs.brief_table().expect("brief");
+    assert_eq!(brief.len(), full.len());
+    for (b, f) in brief.iter().zip(&full) {
+        assert_eq!(b.service.service, f.service);
+        let mut from_brief: Vec<_> = b
+            .destinations
+            .iter()
+            .map(|d| (d.address, d.port, d.forward, d.weight))
+            .collect();
+        let mut from_full: Vec<_> = f
+            .destinations
+            .iter()
+            .map(|d| {
+                (
+                    d.destination.address,
+                    d.destination.port,
+                    d.destination.forward,
+                    d.destination.weight,
+                )
+            })
+            .collect();
+        from_brief.sort();
+        from_full.sort();
+        assert_eq!(from_brief, from_full, "{}", f.service);
+    }
+}

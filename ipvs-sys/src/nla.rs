@@ -8,9 +8,12 @@ pub(crate) fn parse_all<T>(payload: &[u8]) -> Result<Vec<T>, DecodeError>
 where
     T: for<'a> Parseable<NlaBuffer<&'a [u8]>>,
 {
-    NlasIterator::new(payload)
-        .map(|nla| nla.and_then(|nla| T::parse(&nla)))
-        .collect()
+    // Most attributes take 8 bytes: reserve about that many up front.
+    let mut out = Vec::with_capacity(payload.len() / 8 + 1);
+    for nla in NlasIterator::new(payload) {
+        out.push(T::parse(&nla?)?);
+    }
+    Ok(out)
 }
 
 /// Length on the wire of a list of attributes.

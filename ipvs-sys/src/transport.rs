@@ -2,6 +2,7 @@
 //! `NETLINK_GENERIC` socket, or anything else that sends and receives datagrams
 //! (such as a recorded exchange in a test).
 
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::AsRawFd;
 
@@ -45,7 +46,17 @@ pub struct NetlinkTransport {
     socket: Socket,
     port_id: u32,
     rcvbuf: usize,
+    /// Buffers for `recvmmsg`, reused.
+    slots: Vec<Vec<u8>>,
+    /// Datagrams received but not yet handed out: (slot, length, truncated).
+    queued: VecDeque<(usize, usize, bool)>,
 }
+
+/// Datagrams taken per `recvmmsg` call: a dump's data and its `NLMSG_DONE`
+/// are separate datagrams already queued together, so one call gets both.
+const DATAGRAMS_PER_CALL: usize = 4;
+/// Size of each receive slot: the kernel's dump datagrams stay under 32 KiB.
+const SLOT_BYTES: usize = 64 * 1024;
 
 impl NetlinkTransport {
     /// Opens and binds the socket, asks for short error ACKs and a large
@@ -68,12 +79,62 @@ impl NetlinkTransport {
             socket,
             port_id: addr.port_number(),
             rcvbuf,
+            slots: vec![vec![0; SLOT_BYTES]; DATAGRAMS_PER_CALL],
+            queued: VecDeque::new(),
         })
     }
 
     /// The receive buffer the kernel granted, in bytes.
     pub fn rcvbuf(&self) -> usize {
         self.rcvbuf
+    }
+}
+
+impl NetlinkTransport {
+    /// Waits for one datagram and takes every other one already queued, in
+    /// one `recvmmsg(2)` call.
+    fn fill(&mut self) -> io::Result<()> {
+        let mut iovecs: Vec<libc::iovec> = self
+            .slots
+            .iter_mut()
+            .map(|slot| libc::iovec {
+                iov_base: slot.as_mut_ptr().cast(),
+                iov_len: slot.len(),
+            })
+            .collect();
+        // SAFETY: mmsghdr is plain data; zero is a valid start.
+        let mut headers: Vec<libc::mmsghdr> = (0..iovecs.len())
+            .map(|_| unsafe { std::mem::zeroed() })
+            .collect();
+        for (header, iov) in headers.iter_mut().zip(iovecs.iter_mut()) {
+            header.msg_hdr.msg_iov = iov;
+            header.msg_hdr.msg_iovlen = 1;
+        }
+        let received = loop {
+            // SAFETY: each header points at one iovec over a live slot of its length.
+            let n = unsafe {
+                libc::recvmmsg(
+                    self.socket.as_raw_fd(),
+                    headers.as_mut_ptr(),
+                    headers.len() as libc::c_uint,
+                    libc::MSG_WAITFORONE,
+                    std::ptr::null_mut(),
+                )
+            };
+            if n >= 0 {
+                break n as usize;
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        };
+        for (slot, header) in headers.iter().take(received).enumerate() {
+            let truncated = header.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+            self.queued
+                .push_back((slot, header.msg_len as usize, truncated));
+        }
+        Ok(())
     }
 }
 
@@ -109,12 +170,20 @@ impl Transport for NetlinkTransport {
     }
 
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            match self.socket.recv(&mut &mut buf[..], libc::MSG_TRUNC) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => return other,
-            }
+        if self.queued.is_empty() {
+            self.fill()?;
         }
+        let Some((slot, len, truncated)) = self.queued.pop_front() else {
+            return Err(io::Error::other("recvmmsg returned no datagram"));
+        };
+        let n = len.min(buf.len());
+        buf[..n].copy_from_slice(&self.slots[slot][..n]);
+        // A truncated datagram reports more than its buffer, as MSG_TRUNC does.
+        Ok(if truncated {
+            len.max(self.slots[slot].len() + 1)
+        } else {
+            len
+        })
     }
 
     fn port_id(&self) -> u32 {

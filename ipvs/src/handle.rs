@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use ipvs_sys::{IpvsCmd, IpvsCmdAttr, IpvsInfoAttr, IpvsMessage, IpvsSocket};
 
+use crate::brief::{DestinationBrief, ProcKey, ServiceBrief, parse_proc_ip_vs};
 use crate::connection::{Connection, parse_connections};
 use crate::daemon::{DaemonRole, SyncDaemon};
 use crate::destination::Destination;
@@ -36,6 +37,8 @@ pub struct Ipvs {
     socket: Mutex<IpvsSocket>,
     /// `/proc/net/ip_vs_conn` as opened in the handle's namespace.
     conn_table: Mutex<Option<File>>,
+    /// `/proc/net/ip_vs` as opened in the handle's namespace.
+    proc_table: Mutex<Option<File>>,
 }
 
 /// A partial edit of a service: fields left `None` keep their current value.
@@ -68,9 +71,27 @@ fn msg(cmd: IpvsCmd, attrs: Vec<IpvsCmdAttr>) -> IpvsMessage {
     IpvsMessage::new(cmd, attrs)
 }
 
-/// Opens `/proc/net/ip_vs_conn` of the calling thread's namespace, if it is there.
-fn open_conn_table() -> Option<File> {
-    File::open("/proc/thread-self/net/ip_vs_conn").ok()
+/// Opens a file of `/proc/net` of the calling thread's namespace, if it is
+/// there (the file stays bound to that namespace).
+fn open_proc_net(name: &str) -> Option<File> {
+    File::open(format!("/proc/thread-self/net/{name}")).ok()
+}
+
+/// Reads a `/proc` file opened earlier, from its start.
+fn read_again(file: &Mutex<Option<File>>, op: Operation, name: &str) -> Result<String> {
+    let mut guard = file.lock().unwrap_or_else(|p| p.into_inner());
+    let file = guard.as_mut().ok_or_else(|| {
+        Error::new(
+            op,
+            ErrorKind::Io,
+            format!("cannot open /proc/net/{name} in the handle's namespace"),
+        )
+    })?;
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0))
+        .and_then(|_| file.read_to_string(&mut text))
+        .map_err(|e| Error::io(op, e))?;
+    Ok(text)
 }
 
 impl Ipvs {
@@ -84,7 +105,8 @@ impl Ipvs {
         let socket = IpvsSocket::connect().map_err(|e| Error::from_sys(Operation::Connect, e))?;
         Ok(Self {
             socket: Mutex::new(socket),
-            conn_table: Mutex::new(open_conn_table()),
+            conn_table: Mutex::new(open_proc_net("ip_vs_conn")),
+            proc_table: Mutex::new(open_proc_net("ip_vs")),
         })
     }
 
@@ -553,20 +575,48 @@ impl Ipvs {
     /// # Errors
     /// [`ErrorKind::Io`] if the file cannot be read.
     pub fn conn_table_text(&self) -> Result<String> {
-        let op = Operation::ListConnections;
-        let mut guard = self.conn_table.lock().unwrap_or_else(|p| p.into_inner());
-        let file = guard.as_mut().ok_or_else(|| {
-            Error::new(
-                op,
-                ErrorKind::Io,
-                "cannot open /proc/net/ip_vs_conn in the handle's namespace",
-            )
-        })?;
-        let mut text = String::new();
-        file.seek(SeekFrom::Start(0))
-            .and_then(|_| file.read_to_string(&mut text))
-            .map_err(|e| Error::io(op, e))?;
-        Ok(text)
+        read_again(&self.conn_table, Operation::ListConnections, "ip_vs_conn")
+    }
+
+    /// Every service with its counters, and its real servers in brief
+    /// (address, port, forwarding, weight, connections) as the kernel's
+    /// `/proc/net/ip_vs` lists them: see [`crate::ServiceBrief`]. Much faster
+    /// than [`Ipvs::table`] on large tables. A service the file does not
+    /// name unambiguously (or that appeared meanwhile) is read by netlink.
+    ///
+    /// # Errors
+    /// As [`Ipvs::table`], and [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if
+    /// the file cannot be read or understood.
+    pub fn brief_table(&self) -> Result<Vec<ServiceBrief>> {
+        let op = Operation::ListServices;
+        let services = self.services()?;
+        let text = read_again(&self.proc_table, op, "ip_vs")?;
+        let mut by_key =
+            parse_proc_ip_vs(&text).map_err(|e| Error::new(op, ErrorKind::Protocol, e))?;
+        services
+            .into_iter()
+            .map(|service| {
+                let destinations = match by_key.remove(&ProcKey::of(&service.service.key)) {
+                    Some(list) => list,
+                    None => self
+                        .dump_destinations(&service.service.key)?
+                        .into_iter()
+                        .map(|d| DestinationBrief {
+                            address: d.destination.address,
+                            port: d.destination.port,
+                            forward: d.destination.forward,
+                            weight: d.destination.weight,
+                            active_connections: d.active_connections,
+                            inactive_connections: d.inactive_connections,
+                        })
+                        .collect(),
+                };
+                Ok(ServiceBrief {
+                    service,
+                    destinations,
+                })
+            })
+            .collect()
     }
 
     /// Sends many requests pipelined on the handle's socket (see [`crate::batch`]).

@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod brief;
 mod connection;
 mod daemon;
 mod desired;
@@ -51,6 +52,7 @@ mod timeouts;
 mod wire;
 
 pub use batch::Change;
+pub use brief::{DestinationBrief, ServiceBrief};
 pub use connection::{Connection, parse_connections};
 pub use daemon::{DaemonRole, SyncDaemon};
 pub use desired::{

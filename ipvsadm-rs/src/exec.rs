@@ -286,7 +286,7 @@ fn run_parsed(
     }
     match entry.cmd {
         Cmd::List => list(ctx, &entry),
-        Cmd::Save => match ctx.ipvs.table() {
+        Cmd::Save => match text_table(ctx, &entry.format, true) {
             Ok(table) => {
                 let text = text::list_all(&ctx.info, &table, &entry.format, true);
                 ctx.say(&text);
@@ -452,9 +452,63 @@ fn list(ctx: &mut Context<'_>, e: &Entry) -> Flow {
     list_all(ctx, &f)
 }
 
+/// The table for ipvsadm's text: in brief (real servers from
+/// `/proc/net/ip_vs`, one read) when the format shows nothing more of them;
+/// the save format reads the real servers of a service with a tunnelling
+/// one by netlink, for the tunnel parameters.
+fn text_table(
+    ctx: &Context<'_>,
+    f: &crate::parse::Format,
+    rule: bool,
+) -> ipvs::Result<Vec<ipvs::ServiceInfo>> {
+    if f.stats || f.rate || f.thresholds || f.persistent_conn || f.tun_info {
+        return ctx.ipvs.table();
+    }
+    ctx.ipvs
+        .brief_table()?
+        .into_iter()
+        .map(|brief| {
+            let mut info = brief.service;
+            let tunnelled = brief
+                .destinations
+                .iter()
+                .any(|d| d.forward == ForwardMethod::Tunnel);
+            info.destinations = if rule && tunnelled {
+                ctx.ipvs.destinations(&info.service.key)?
+            } else {
+                brief
+                    .destinations
+                    .iter()
+                    .map(|d| ipvs::DestinationInfo {
+                        destination: Destination {
+                            address: d.address,
+                            port: d.port,
+                            forward: d.forward,
+                            tunnel: None,
+                            weight: d.weight,
+                            upper_threshold: 0,
+                            lower_threshold: 0,
+                        },
+                        active_connections: d.active_connections,
+                        inactive_connections: d.inactive_connections,
+                        persistent_connections: 0,
+                        stats: ipvs::Stats::default(),
+                    })
+                    .collect()
+            };
+            Ok(info)
+        })
+        .collect()
+}
+
 /// The whole table (also what a bare `ipvsadm` does).
 pub fn list_all(ctx: &mut Context<'_>, f: &crate::parse::Format) -> Flow {
-    let table = match ctx.ipvs.table() {
+    let read = if f.json || f.table {
+        ctx.ipvs.table()
+    } else {
+        text_table(ctx, f, false)
+    };
+    let table = match read {
         Ok(t) => t,
         Err(e) => {
             if !f.json && !f.table {

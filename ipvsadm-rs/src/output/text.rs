@@ -211,17 +211,6 @@ fn stats_cols(out: &mut String, s: &Stats, exact: bool, rate: bool) {
     }
 }
 
-/// Thresholds in `-S` output: ipvsadm 1.31 leaves them out, so its save does
-/// not restore them; this adds them when set (a deliberate difference).
-fn threshold_options(d: &DestinationInfo) -> String {
-    let (u, l) = (d.destination.upper_threshold, d.destination.lower_threshold);
-    if u == 0 && l == 0 {
-        String::new()
-    } else {
-        format!(" -x {u} -y {l}")
-    }
-}
-
 /// `print_service_entry` for one service and its real servers.
 fn service_entry(out: &mut String, s: &Svc<'_>, f: &Format, rule: bool) {
     let info = s.info;
@@ -339,7 +328,7 @@ fn service_entry(out: &mut String, s: &Svc<'_>, f: &Format, rule: bool) {
                 },
                 _ => String::new(),
             };
-            let _ = writeln!(out, "{base}{tunnel}{}", threshold_options(d));
+            let _ = writeln!(out, "{base}{tunnel}");
         } else if f.stats {
             let _ = write!(out, "  -> {dname:<28}");
             stats_cols(out, &d.stats, f.exact, false);
