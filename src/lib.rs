@@ -1,5 +1,6 @@
 //! Support shared by the workspace's whole-system tests and examples: a fresh
-//! network namespace per test, and Debian's ipvsadm 1.31 as the reference.
+//! network namespace per test, Debian's ipvsadm 1.31 as the reference, a
+//! small HTTP server and client, and the LVS lab (the `lvs-lab` program).
 //!
 //! The real-kernel tests (`tests/kernel*.rs`) run as root in the test VM (see
 //! `tests/vm/`), or directly on a host whose kernel has IPVS. Each test enters
@@ -9,5 +10,6 @@
 #![warn(missing_docs)]
 
 pub mod http;
+pub mod lab;
 pub mod netns;
 pub mod reference;

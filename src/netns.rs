@@ -88,6 +88,34 @@ impl Namespace {
         Ok(ns)
     }
 
+    /// Creates the namespace `name` with `lo` up, after deleting any left
+    /// over by an earlier run.
+    ///
+    /// # Errors
+    /// As [`ip`].
+    pub fn named(name: &str) -> io::Result<Self> {
+        if std::path::Path::new(&format!("/run/netns/{name}")).exists() {
+            ip(&["netns", "del", name])?;
+        }
+        ip(&["netns", "add", name])?;
+        let ns = Self {
+            name: name.to_owned(),
+        };
+        ns.ip(&["link", "set", "lo", "up"])?;
+        Ok(ns)
+    }
+
+    /// Writes a sysctl of the namespace (`net.ipv4.ip_forward` is
+    /// `net/ipv4/ip_forward`), from a thread inside it.
+    ///
+    /// # Errors
+    /// When the thread cannot enter the namespace or the write fails.
+    pub fn sysctl(&self, key: &str, value: &str) -> io::Result<()> {
+        let path = format!("/proc/sys/{key}");
+        self.run(|| std::fs::write(&path, value))?
+            .map_err(|e| io::Error::other(format!("{path} in {}: {e}", self.name)))
+    }
+
     /// Its name.
     pub fn name(&self) -> &str {
         &self.name

@@ -336,17 +336,31 @@ fn kernel_refusals_come_back_as_typed_errors() {
         (err.kind(), err.errno()),
         (ErrorKind::InvalidArgument, Some(libc::EINVAL))
     );
-    // Refused here, before sending: nothing reached the kernel.
+    // The kernel refuses inverted thresholds with ERANGE.
     let mut inverted = Destination::new(v4(192, 0, 2, 3), 80, ForwardMethod::Route);
     inverted.lower_threshold = 9;
     let err = ipvs.add_destination(&key, &inverted).expect_err("refused");
     assert_eq!(
         (err.kind(), err.errno()),
-        (ErrorKind::InvalidArgument, None)
+        (ErrorKind::InvalidArgument, Some(libc::ERANGE))
     );
     assert!(
         err.to_string()
-            .contains("lower threshold 9 is above upper threshold 0"),
+            .contains("the lower threshold above the upper one"),
+        "{err}"
+    );
+    // Refused here, before sending: nothing reached the kernel.
+    let gue_without_port = Destination::new(v4(192, 0, 2, 4), 80, ForwardMethod::Route)
+        .with_tunnel(Tunnel::gue(0, TunnelChecksum::None));
+    let err = ipvs
+        .add_destination(&key, &gue_without_port)
+        .expect_err("refused");
+    assert_eq!(
+        (err.kind(), err.errno()),
+        (ErrorKind::InvalidArgument, None)
+    );
+    assert!(
+        err.to_string().contains("a GUE tunnel needs a port"),
         "{err}"
     );
     assert_eq!(

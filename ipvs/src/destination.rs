@@ -289,13 +289,13 @@ mod tests {
                 .unwrap_err()
                 .contains("weight 2147483648")
         );
-        let mut inverted = rs();
-        inverted.lower_threshold = 5;
+        // Inverted thresholds are the kernel's to refuse (ERANGE).
+        let mut high = rs();
+        high.lower_threshold = MAX_WEIGHT + 1;
         assert!(
-            inverted
-                .validate(v4)
+            high.validate(v4)
                 .unwrap_err()
-                .contains("lower threshold 5 is above upper threshold 0")
+                .contains("lower threshold 2147483648")
         );
         assert!(
             rs().validate(AddressFamily::Ipv6)

@@ -546,3 +546,90 @@ fn conn_line(out: &mut String, line: &str, f: &Format) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipvs::{Destination, Service, Version};
+
+    fn info() -> KernelInfo {
+        KernelInfo {
+            version: Version {
+                major: 1,
+                minor: 2,
+                patch: 1,
+            },
+            connection_table_size: 4096,
+        }
+    }
+
+    /// A regression test of ipvsadm 1.31's truncated per-server counters:
+    /// ours prints all 64 bits.
+    #[test]
+    fn per_server_counters_keep_64_bits() {
+        let key = ServiceKey::tcp(std::net::Ipv4Addr::new(10, 0, 0, 1), 80);
+        let big = 5_000_000_000u64;
+        let stats = Stats {
+            connections: big,
+            in_packets: big,
+            ..Stats::default()
+        };
+        let table = vec![ServiceInfo {
+            service: Service::new(key),
+            raw_flags: 2,
+            stats,
+            destinations: vec![DestinationInfo {
+                destination: Destination::new(
+                    std::net::Ipv4Addr::new(192, 0, 2, 1),
+                    80,
+                    ForwardMethod::Masq,
+                ),
+                active_connections: 0,
+                inactive_connections: 0,
+                persistent_connections: 0,
+                stats,
+            }],
+        }];
+        let f = Format {
+            numeric: true,
+            stats: true,
+            exact: true,
+            ..Format::default()
+        };
+        let out = list_all(&info(), &table, &f, false);
+        let dest_line = out
+            .lines()
+            .find(|l| l.starts_with("  -> 192.0.2.1:80"))
+            .expect("dest line");
+        assert_eq!(
+            dest_line,
+            "  -> 192.0.2.1:80                 5000000000 5000000000        0        0        0"
+        );
+        // Without --exact, the K/M/G/T scale of print_largenum.
+        let f = Format {
+            numeric: true,
+            stats: true,
+            ..Format::default()
+        };
+        let out = list_all(&info(), &table, &f, false);
+        assert!(
+            out.contains("  -> 192.0.2.1:80                    5000M    5000M"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn largenum_scales_as_ipvsadm() {
+        let mut s = String::new();
+        for v in [
+            99_999_999u64,
+            100_000_000,
+            1_000_000_000,
+            100_000_000_000,
+            100_000_000_000_000,
+        ] {
+            largenum(&mut s, v, false);
+        }
+        assert_eq!(s, " 99999999  100000K    1000M     100G     100T");
+    }
+}
