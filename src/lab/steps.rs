@@ -96,39 +96,46 @@ fn wait_for(limit: Duration, mut check: impl FnMut() -> io::Result<bool>) -> io:
     }
 }
 
-/// Connections per real server in `ipvsadm-rs -Ln --stats --exact` output.
-fn conns_from_stats(listing: &str) -> BTreeMap<String, u64> {
+/// One number column of the real-server lines of an `ipvsadm-rs -Ln`
+/// listing, by real server name (column 1 is the address, counted from 0).
+fn column_per_server(listing: &str, column: usize) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for line in listing.lines().filter(|l| l.starts_with("  -> ")) {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if let (Some(addr), Some(conns)) =
-            (fields.get(1), fields.get(2).and_then(|c| c.parse().ok()))
-        {
-            let host = addr.split(':').next().unwrap_or(addr);
-            let name = (0..3)
-                .find(|i| rs_internal(*i) == host || rs_lan(*i) == host)
-                .map_or(host, |i| REAL_SERVERS[i]);
-            out.insert(name.to_owned(), conns);
+        let (Some(addr), Some(value)) = (
+            fields.get(1),
+            fields.get(column).and_then(|c| c.parse().ok()),
+        ) else {
+            continue;
+        };
+        let host = addr.split(':').next().unwrap_or(addr);
+        if let Some(i) = (0..3).find(|i| rs_internal(*i) == host || rs_lan(*i) == host) {
+            out.insert(REAL_SERVERS[i].to_owned(), value);
         }
     }
     out
 }
 
-/// Active connections per real server in `ipvsadm-rs -Ln` output.
-fn active_from_listing(listing: &str) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for line in listing.lines().filter(|l| l.starts_with("  -> ")) {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if let (Some(addr), Some(active)) =
-            (fields.get(1), fields.get(4).and_then(|c| c.parse().ok()))
-        {
-            let host = addr.split(':').next().unwrap_or(addr);
-            if let Some(i) = (0..3).find(|i| rs_internal(*i) == host) {
-                out.insert(REAL_SERVERS[i].to_owned(), active);
-            }
-        }
-    }
-    out
+/// Waits (10 s at most) for the health checker to set rs3's weight, and records it.
+fn rs3_weight_becomes(r: &mut Report, lab: &mut Lab, name: &str, weight: u32) -> io::Result<()> {
+    let rule = format!("-r {}:80 -m -w {weight}\n", rs_internal(2));
+    let done = wait_for(Duration::from_secs(10), || {
+        Ok(lab.ipvsadm(Director::One, &["-Sn"])?.contains(&rule))
+    })?;
+    let observed = if done {
+        format!("weight {weight}")
+    } else {
+        "weight unchanged".to_owned()
+    };
+    record(
+        r,
+        lab,
+        name,
+        format!("weight {weight} within 10 s"),
+        observed,
+        done,
+    );
+    Ok(())
 }
 
 /// Runs every step on `lab` (built in NAT with dir1 active).
@@ -168,7 +175,7 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     std::thread::sleep(Duration::from_millis(3000));
     let stats = lab.ipvsadm(Director::One, &["-Ln", "--stats", "--exact", "-t", SERVICE])?;
     lab.log_line(stats.trim_end());
-    let got = conns_from_stats(&stats);
+    let got = column_per_server(&stats, 2);
     let want: BTreeMap<String, u64> = REAL_SERVERS.iter().map(|n| ((*n).to_owned(), 10)).collect();
     let shown = |m: &BTreeMap<String, u64>| {
         m.iter()
@@ -230,7 +237,7 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     let held = [lab.hold_request()?, lab.hold_request()?];
     let listing = lab.ipvsadm(Director::One, &["-Ln", "-t", SERVICE])?;
     lab.log_line(listing.trim_end());
-    let active = active_from_listing(&listing);
+    let active = column_per_server(&listing, 4);
     let free: Vec<String> = active
         .iter()
         .filter(|(_, a)| **a == 0)
@@ -307,24 +314,12 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     std::thread::sleep(Duration::from_millis(800));
     lab.log_line("rs3's HTTP server stops");
     lab.stop_server(2);
-    let rs3 = format!("-r {}:80 -m -w", rs_internal(2));
-    let down = wait_for(Duration::from_secs(10), || {
-        Ok(lab
-            .ipvsadm(Director::One, &["-Sn"])?
-            .contains(&format!("{rs3} 0")))
-    })?;
-    record(
+    rs3_weight_becomes(
         r,
         lab,
         "health checker sets the failed server's weight to 0",
-        "weight 0 within 10 s".into(),
-        if down {
-            "weight 0".into()
-        } else {
-            "weight unchanged".into()
-        },
-        down,
-    );
+        0,
+    )?;
     distribution(
         r,
         lab,
@@ -334,23 +329,7 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     )?;
     lab.log_line("rs3's HTTP server comes back");
     lab.start_server(2)?;
-    let up = wait_for(Duration::from_secs(10), || {
-        Ok(lab
-            .ipvsadm(Director::One, &["-Sn"])?
-            .contains(&format!("{rs3} 1")))
-    })?;
-    record(
-        r,
-        lab,
-        "health checker restores the weight",
-        "weight 1 within 10 s".into(),
-        if up {
-            "weight 1".into()
-        } else {
-            "weight still 0".into()
-        },
-        up,
-    );
+    rs3_weight_becomes(r, lab, "health checker restores the weight", 1)?;
     distribution(
         r,
         lab,
