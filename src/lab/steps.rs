@@ -82,6 +82,17 @@ fn nat_service(lab: &mut Lab, d: Director) -> io::Result<()> {
     Ok(())
 }
 
+/// Sets real server `i`'s weight on dir1's NAT service, as an operator would.
+fn set_weight(lab: &mut Lab, i: usize, weight: u32) -> io::Result<()> {
+    let server = format!("{}:80", rs_internal(i));
+    let weight = weight.to_string();
+    lab.ipvsadm(
+        Director::One,
+        &["-e", "-t", SERVICE, "-r", &server, "-m", "-w", &weight],
+    )?;
+    Ok(())
+}
+
 /// Polls `check` every 200 ms until it holds or `limit` passes.
 fn wait_for(limit: Duration, mut check: impl FnMut() -> io::Result<bool>) -> io::Result<bool> {
     let start = Instant::now();
@@ -195,19 +206,7 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     lab.log_line("\n== 3. weighted round robin: weights 3, 2, 1");
     lab.ipvsadm(Director::One, &["-E", "-t", SERVICE, "-s", "wrr"])?;
     for (i, w) in [3, 2, 1].iter().enumerate() {
-        lab.ipvsadm(
-            Director::One,
-            &[
-                "-e",
-                "-t",
-                SERVICE,
-                "-r",
-                &format!("{}:80", rs_internal(i)),
-                "-m",
-                "-w",
-                &w.to_string(),
-            ],
-        )?;
+        set_weight(lab, i, *w)?;
     }
     distribution(
         r,
@@ -220,19 +219,7 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     lab.log_line("\n== 4. least connections: two requests held open, then ten more");
     lab.ipvsadm(Director::One, &["-E", "-t", SERVICE, "-s", "lc"])?;
     for i in 0..3 {
-        lab.ipvsadm(
-            Director::One,
-            &[
-                "-e",
-                "-t",
-                SERVICE,
-                "-r",
-                &format!("{}:80", rs_internal(i)),
-                "-m",
-                "-w",
-                "1",
-            ],
-        )?;
+        set_weight(lab, i, 1)?;
     }
     let held = [lab.hold_request()?, lab.hold_request()?];
     let listing = lab.ipvsadm(Director::One, &["-Ln", "-t", SERVICE])?;
@@ -259,19 +246,7 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
 
     lab.log_line("\n== 5. drain rs2: weight 0, no new connections");
     lab.ipvsadm(Director::One, &["-E", "-t", SERVICE, "-s", "rr"])?;
-    lab.ipvsadm(
-        Director::One,
-        &[
-            "-e",
-            "-t",
-            SERVICE,
-            "-r",
-            &format!("{}:80", rs_internal(1)),
-            "-m",
-            "-w",
-            "0",
-        ],
-    )?;
+    set_weight(lab, 1, 0)?;
     distribution(
         r,
         lab,
@@ -279,19 +254,7 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
         30,
         &[("rs1", 15), ("rs3", 15)],
     )?;
-    lab.ipvsadm(
-        Director::One,
-        &[
-            "-e",
-            "-t",
-            SERVICE,
-            "-r",
-            &format!("{}:80", rs_internal(1)),
-            "-m",
-            "-w",
-            "1",
-        ],
-    )?;
+    set_weight(lab, 1, 1)?;
 
     lab.log_line("\n== 6. rs3 fails; the health checker takes it out, and back when it recovers");
     let checker = lab.start_health_check(
