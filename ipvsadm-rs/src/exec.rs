@@ -2,7 +2,7 @@
 //! library, with ipvsadm's messages and exit statuses. Changes go out as
 //! pipelined batches: one change for a command line, many for `-R`.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipvs::{
@@ -14,6 +14,7 @@ use ipvs::{
 use crate::options::{Cmd, Opt};
 use crate::output::{json, table, text};
 use crate::parse::{Entry, Mask, ONEPACKET, PERSISTENT, Stop, TUNNEL, parse};
+use crate::restore::{Lines, Origin};
 use crate::strerror::{Call, ipvs_strerror};
 use crate::usage::{VERSION, usage};
 
@@ -40,6 +41,8 @@ pub struct Context<'a> {
     pub out: &'a mut dyn Write,
     /// Standard error.
     pub err: &'a mut dyn Write,
+    /// The `-R` input line being run, named after every message it causes.
+    pub line: Option<Origin>,
 }
 
 impl Context<'_> {
@@ -48,9 +51,18 @@ impl Context<'_> {
         let _ = self.out.write_all(text.as_bytes());
     }
 
+    /// Prints ipvsadm's message for a failure and, in `-R`, which input
+    /// line caused it (a deliberate addition to ipvsadm's output).
     fn complain(&mut self, text: &str) {
         let _ = self.err.flush();
         let _ = writeln!(self.err, "{text}");
+        if let Some(origin) = &self.line {
+            let _ = writeln!(
+                self.err,
+                "{}: -R line {}: {}",
+                self.prog, origin.number, origin.text
+            );
+        }
     }
 }
 
@@ -161,6 +173,8 @@ fn change_of(e: &Entry) -> Option<Change> {
 #[derive(Default)]
 struct Pending {
     changes: Vec<Change>,
+    /// The `-R` line of each change, for its messages.
+    origins: Vec<Option<Origin>>,
 }
 
 impl Pending {
@@ -171,6 +185,7 @@ impl Pending {
             return Flow::Done(0);
         }
         let changes = std::mem::take(&mut self.changes);
+        let origins = std::mem::take(&mut self.origins);
         // A change the library refuses before sending is refused alone, the
         // others still go out (ipvsadm sends each line on its own).
         let (valid, invalid): (Vec<_>, Vec<_>) = changes
@@ -208,15 +223,18 @@ impl Pending {
             results[i] = Some(Err(msg));
         }
         let mut last = 0;
-        for result in results.into_iter().flatten() {
+        let current = ctx.line.take();
+        for (result, origin) in results.into_iter().zip(origins) {
             last = match result {
-                Ok(()) => 0,
-                Err(msg) => {
+                Some(Ok(())) | None => 0,
+                Some(Err(msg)) => {
+                    ctx.line = origin;
                     ctx.complain(&msg);
                     -1
                 }
             };
         }
+        ctx.line = current;
         Flow::Done(last)
     }
 }
@@ -278,6 +296,7 @@ fn run_parsed(
     };
     if let Some(change) = change_of(&entry) {
         pending.changes.push(change);
+        pending.origins.push(ctx.line.clone());
         return Flow::Done(0);
     }
     match pending.flush(ctx) {
@@ -532,19 +551,6 @@ pub fn list_all(ctx: &mut Context<'_>, f: &crate::parse::Format) -> Flow {
     Flow::Done(0)
 }
 
-/// Splits a line of `-R` input as ipvsadm's config stream does: words
-/// separated by spaces, tabs and carriage returns, with every word
-/// `ipvsadm` dropped. As a deliberate difference from ipvsadm 1.31 (which
-/// aborts on them), a word starting with `#` begins a comment.
-fn restore_words(line: &str) -> Vec<String> {
-    line.split([' ', '\t', '\r'])
-        .filter(|w| !w.is_empty())
-        .take_while(|w| !w.starts_with('#'))
-        .filter(|w| *w != "ipvsadm")
-        .map(str::to_owned)
-        .collect()
-}
-
 /// `-R`: every line of standard input, as a command line. Changes of
 /// consecutive lines go out together as one pipelined batch; a line that
 /// reads (a listing) or fails to parse sends what came before it first, so
@@ -554,17 +560,36 @@ fn restore(ctx: &mut Context<'_>) -> Flow {
     let stdin = std::io::stdin();
     let mut pending = Pending::default();
     let mut last = Flow::Done(0);
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else { break };
-        let words = restore_words(&line);
-        if words.is_empty() {
+    for line in Lines::new(stdin.lock()) {
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                ctx.line = None;
+                if let Flow::Exit(code) = pending.flush(ctx) {
+                    return Flow::Exit(code);
+                }
+                ctx.complain(&format!("{}: -R: reading standard input: {e}", ctx.prog));
+                return Flow::Exit(2);
+            }
+        };
+        if line.words.is_empty() {
             continue;
         }
-        last = run_parsed(ctx, &words, true, &mut pending);
+        let number = line.origin.number;
+        ctx.line = Some(line.origin);
+        last = run_parsed(ctx, &line.words, true, &mut pending);
         if let Flow::Exit(code) = last {
+            if code != 0 {
+                let _ = writeln!(
+                    ctx.err,
+                    "{}: -R stopped at line {}: the lines before it were run, the lines after it were not",
+                    ctx.prog, number
+                );
+            }
             return Flow::Exit(code);
         }
     }
+    ctx.line = None;
     // The last lines' changes: their result is the restore's.
     if !pending.changes.is_empty() {
         last = pending.flush(ctx);

@@ -15,6 +15,7 @@ pub mod output;
 pub mod parse;
 pub mod popt;
 pub mod resolve;
+pub mod restore;
 pub mod sort;
 pub mod strerror;
 pub mod usage;

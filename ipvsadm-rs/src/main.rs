@@ -40,6 +40,10 @@ fn main() -> ExitCode {
                 "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?",
                 ipvs_strerror(Call::Init, errno)
             );
+            // ipvsadm's words do not say what to do; these do (a deliberate addition).
+            if e.kind() == ipvs::ErrorKind::NotAvailable {
+                let _ = writeln!(err, "{prog}: {e}");
+            }
             return exit(2);
         }
     };
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
         prog: &prog,
         out: &mut out,
         err: &mut err,
+        line: None,
     };
     let flow = if args.len() == 1 {
         list_all(&mut ctx, &Default::default())
