@@ -1,5 +1,6 @@
 //! Makes the IPVS table equal to a desired-state file (the JSON document that
-//! `ipvsadm-rs -L --json` prints), changing only what differs.
+//! `ipvsadm-rs -L --json` prints), changing only what differs, all or
+//! nothing: a step the kernel refuses undoes the others.
 //!
 //! ```text
 //! apply_file FILE [--dry-run] [--drain]
@@ -40,12 +41,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for step in &report.applied {
         println!("{step}");
     }
+    if report.is_success() {
+        println!("{} changes applied", report.applied.len());
+        return Ok(());
+    }
     for (step, err) in &report.failed {
         eprintln!("failed: {step}: {err}");
     }
-    println!("{} changes applied", report.applied.len());
-    if !report.is_success() {
-        std::process::exit(1);
+    // By default a failed apply undoes what it applied.
+    if report.is_unchanged() {
+        eprintln!("nothing changed: the table is as it was found");
+    } else if let Some(rollback) = &report.rollback {
+        for (step, err) in &rollback.failed {
+            eprintln!("could not undo: {step}: {err}");
+        }
     }
-    Ok(())
+    std::process::exit(1);
 }

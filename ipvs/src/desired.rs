@@ -1,16 +1,15 @@
-//! Desired state: a whole table as configuration, the plan that turns the
-//! current table into it, and applying that plan.
+//! Desired state: a whole table as configuration, read from the JSON table
+//! document with the line of every problem, and checked before anything
+//! reaches the kernel.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
-use std::net::IpAddr;
+use std::collections::HashSet;
 
-use crate::batch::Change;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
 use crate::destination::Destination;
-use crate::error::{Error, ErrorKind, Operation, Result};
-use crate::handle::Ipvs;
-use crate::json::{SCHEMA_VERSION, TableJson, service_spec, service_spec_json};
-use crate::key::{ServiceKey, fmt_socket};
+use crate::error::{Error, Operation, Result};
+use crate::json::{SCHEMA_VERSION, ServiceJson, TableJson, service_spec, service_spec_json};
 use crate::service::Service;
 use crate::stats::ServiceInfo;
 
@@ -32,16 +31,88 @@ pub struct DesiredState {
     pub services: Vec<ServiceSpec>,
 }
 
+/// The table document with each service left as its text, so that a problem
+/// can be given its line.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentText<'a> {
+    #[serde(default = "crate::json::schema_version")]
+    schema_version: u32,
+    #[serde(borrow)]
+    services: Vec<&'a RawValue>,
+}
+
+/// A service's real servers, each left as its text (other fields ignored).
+#[derive(Deserialize)]
+struct DestinationsText<'a> {
+    #[serde(borrow, default)]
+    destinations: Option<Vec<&'a RawValue>>,
+}
+
+/// Line numbers of the parts of a document, counted as they are met (the
+/// parts come in order, so counting goes through the text once).
+struct LineCounter<'a> {
+    text: &'a str,
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line on which `part`, a slice of the document, starts.
+    fn line_of(&mut self, part: &str) -> usize {
+        let at = (part.as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
+        let at = at.min(self.text.len());
+        if at < self.offset {
+            // Out of order: count again from the start.
+            self.offset = 0;
+            self.line = 1;
+        }
+        self.line += self.text.as_bytes()[self.offset..at]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        self.offset = at;
+        self.line
+    }
+}
+
+/// serde_json's message without its position, and the line it gives,
+/// counted from `first_line` (the line the parsed text starts on).
+fn located(e: &serde_json::Error, first_line: usize) -> (usize, String) {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+    (first_line + e.line().saturating_sub(1), message)
+}
+
+/// A problem with a service or one of its real servers: which, and why.
+struct Problem {
+    service: usize,
+    destination: Option<usize>,
+    reason: String,
+}
+
 impl DesiredState {
     /// Reads a table document.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] with the line, column and reason of the
-    /// first problem, or the first invalid or repeated service or real server.
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) with
+    /// the line and reason of the first problem: JSON syntax, an unknown or
+    /// mistyped field, an invalid or repeated service or real server.
     pub fn from_json(text: &str) -> Result<Self> {
         let op = Operation::ReadDesiredState;
-        let doc: TableJson =
-            serde_json::from_str(text).map_err(|e| Error::invalid(op, e.to_string()))?;
+        let doc: DocumentText<'_> = serde_json::from_str(text).map_err(|e| {
+            let (line, message) = located(&e, 1);
+            Error::invalid(op, format!("line {line}: {message}"))
+        })?;
         if doc.schema_version != SCHEMA_VERSION {
             return Err(Error::invalid(
                 op,
@@ -51,22 +122,39 @@ impl DesiredState {
                 ),
             ));
         }
-        let services = doc
-            .services
-            .into_iter()
-            .enumerate()
-            .map(|(i, json)| {
-                service_spec(json)
-                    .map(|(service, destinations)| ServiceSpec {
-                        service,
-                        destinations,
-                    })
-                    .map_err(|e| format!("services[{i}]: {e}"))
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::invalid(op, e))?;
+        let mut lines = LineCounter::new(text);
+        let mut service_lines = Vec::with_capacity(doc.services.len());
+        let mut services = Vec::with_capacity(doc.services.len());
+        for (i, raw) in doc.services.iter().enumerate() {
+            let line = lines.line_of(raw.get());
+            service_lines.push(line);
+            let json: ServiceJson = serde_json::from_str(raw.get()).map_err(|e| {
+                let (line, message) = located(&e, line);
+                Error::invalid(op, format!("line {line}: services[{i}]: {message}"))
+            })?;
+            let (service, destinations) = service_spec(json)
+                .map_err(|e| Error::invalid(op, format!("line {line}: services[{i}]: {e}")))?;
+            services.push(ServiceSpec {
+                service,
+                destinations,
+            });
+        }
         let state = Self { services };
-        state.validate()?;
+        if let Some(p) = state.first_problem() {
+            let line = match p.destination {
+                Some(d) => {
+                    let raw = doc.services[p.service];
+                    let dests: Option<DestinationsText<'_>> = serde_json::from_str(raw.get()).ok();
+                    let dest_raw = dests.and_then(|t| t.destinations?.get(d).copied());
+                    match dest_raw {
+                        Some(r) => LineCounter::new(text).line_of(r.get()),
+                        None => service_lines[p.service],
+                    }
+                }
+                None => service_lines[p.service],
+            };
+            return Err(Error::invalid(op, format!("line {line}: {}", p.reason)));
+        }
         Ok(state)
     }
 
@@ -104,371 +192,46 @@ impl DesiredState {
     /// Checks every service and real server, and that none is listed twice.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] naming the first problem.
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument)
+    /// naming the first problem.
     pub fn validate(&self) -> Result<()> {
-        let op = Operation::ReadDesiredState;
+        match self.first_problem() {
+            Some(p) => Err(Error::invalid(Operation::ReadDesiredState, p.reason)),
+            None => Ok(()),
+        }
+    }
+
+    fn first_problem(&self) -> Option<Problem> {
         let mut keys = HashSet::new();
-        for spec in &self.services {
+        for (i, spec) in self.services.iter().enumerate() {
             let key = spec.service.key;
+            let problem = |destination, reason| {
+                Some(Problem {
+                    service: i,
+                    destination,
+                    reason,
+                })
+            };
             if !keys.insert(key) {
-                return Err(Error::invalid(op, format!("service {key} is listed twice")));
+                return problem(None, format!("service {key} is listed twice"));
             }
-            spec.service
-                .validate()
-                .map_err(|e| Error::invalid(op, format!("service {key}: {e}")))?;
+            if let Err(e) = spec.service.validate() {
+                return problem(None, format!("service {key}: {e}"));
+            }
             let mut dests = HashSet::new();
-            for d in &spec.destinations {
+            for (j, d) in spec.destinations.iter().enumerate() {
                 if !dests.insert((d.address, d.port)) {
-                    return Err(Error::invalid(
-                        op,
+                    return problem(
+                        Some(j),
                         format!("service {key}: real server {d} is listed twice"),
-                    ));
+                    );
                 }
-                d.validate(key.family()).map_err(|e| {
-                    Error::invalid(op, format!("service {key}: real server {d}: {e}"))
-                })?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What to do with a real server that the desired state no longer has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Removal {
-    /// Delete it at once (its connections are cut over to nothing).
-    #[default]
-    Delete,
-    /// Drain it: set its weight to 0 so it takes no new connections, and
-    /// delete it on a later apply once it has no connections left.
-    Drain,
-}
-
-/// Options of [`diff`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DiffOptions {
-    /// What to do with real servers to remove.
-    pub removal: Removal,
-}
-
-/// One step of a plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// Add a service.
-    AddService(Service),
-    /// Change a service's configuration.
-    EditService {
-        /// What it is.
-        from: Service,
-        /// What it becomes.
-        to: Service,
-    },
-    /// Add a real server.
-    AddDestination {
-        /// Its service.
-        service: ServiceKey,
-        /// The real server.
-        destination: Destination,
-    },
-    /// Change a real server's configuration.
-    EditDestination {
-        /// Its service.
-        service: ServiceKey,
-        /// What it is.
-        from: Destination,
-        /// What it becomes.
-        to: Destination,
-    },
-    /// Set a real server's weight to 0, before deleting it later.
-    DrainDestination {
-        /// Its service.
-        service: ServiceKey,
-        /// The real server as it will be (weight 0).
-        destination: Destination,
-    },
-    /// Delete a real server.
-    DeleteDestination {
-        /// Its service.
-        service: ServiceKey,
-        /// Its address.
-        address: IpAddr,
-        /// Its port.
-        port: u16,
-    },
-    /// Delete a service and its real servers.
-    DeleteService(ServiceKey),
-}
-
-impl Step {
-    /// The change that carries out this step.
-    pub fn change(&self) -> Change {
-        match self {
-            Self::AddService(s) => Change::AddService(s.clone()),
-            Self::EditService { to, .. } => Change::EditService(to.clone()),
-            Self::AddDestination {
-                service,
-                destination,
-            } => Change::AddDestination(*service, destination.clone()),
-            Self::EditDestination { service, to, .. } => {
-                Change::EditDestination(*service, to.clone())
-            }
-            Self::DrainDestination {
-                service,
-                destination,
-            } => Change::EditDestination(*service, destination.clone()),
-            Self::DeleteDestination {
-                service,
-                address,
-                port,
-            } => Change::DeleteDestination {
-                service: *service,
-                address: *address,
-                port: *port,
-            },
-            Self::DeleteService(k) => Change::DeleteService(*k),
-        }
-    }
-}
-
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::AddService(s) => write!(f, "add service {s}"),
-            Self::EditService { from, to } => write!(f, "edit service {}: {from} -> {to}", to.key),
-            Self::AddDestination {
-                service,
-                destination,
-            } => write!(f, "add real server {destination} to {service}"),
-            Self::EditDestination { service, from, to } => {
-                write!(f, "edit real server of {service}: {from} -> {to}")
-            }
-            Self::DrainDestination {
-                service,
-                destination,
-            } => {
-                f.write_str("drain real server ")?;
-                fmt_socket(f, &destination.address, destination.port)?;
-                write!(f, " of {service} (weight 0)")
-            }
-            Self::DeleteDestination {
-                service,
-                address,
-                port,
-            } => {
-                f.write_str("delete real server ")?;
-                fmt_socket(f, address, *port)?;
-                write!(f, " of {service}")
-            }
-            Self::DeleteService(k) => write!(f, "delete service {k}"),
-        }
-    }
-}
-
-/// The ordered steps that turn one table into another: add services (and
-/// edit changed ones), add and edit real servers, drain or delete real
-/// servers, delete services.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Plan {
-    /// The steps, in the order to carry them out.
-    pub steps: Vec<Step>,
-}
-
-impl Plan {
-    /// Whether nothing needs to change.
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-}
-
-impl fmt::Display for Plan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for step in &self.steps {
-            writeln!(f, "{step}")?;
-        }
-        Ok(())
-    }
-}
-
-/// The plan from `current` (as read from the kernel) to `desired`.
-///
-/// Only what differs is changed. The kernel's own bits (such as `HASHED`)
-/// and the family defaults (the persistence netmask) do not count as
-/// differences, and the order of services and real servers does not matter.
-pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptions) -> Plan {
-    let mut adds = Vec::new();
-    let mut dest_changes = Vec::new();
-    let mut removals = Vec::new();
-    let mut deletes = Vec::new();
-    let now: HashMap<ServiceKey, &ServiceInfo> =
-        current.iter().map(|s| (s.service.key, s)).collect();
-    let wanted: HashSet<ServiceKey> = desired.services.iter().map(|s| s.service.key).collect();
-
-    for spec in &desired.services {
-        let key = spec.service.key;
-        let want = spec.service.normalized();
-        let existing = now.get(&key);
-        match existing {
-            None => adds.push(Step::AddService(spec.service.clone())),
-            Some(info) if info.service.normalized() != want => {
-                adds.push(Step::EditService {
-                    from: info.service.clone(),
-                    to: spec.service.clone(),
-                });
-            }
-            Some(_) => {}
-        }
-        let have: BTreeMap<(IpAddr, u16), &crate::stats::DestinationInfo> = existing
-            .map(|info| {
-                info.destinations
-                    .iter()
-                    .map(|d| ((d.destination.address, d.destination.port), d))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut keep = HashSet::new();
-        for dest in &spec.destinations {
-            keep.insert((dest.address, dest.port));
-            match have.get(&(dest.address, dest.port)) {
-                None => dest_changes.push(Step::AddDestination {
-                    service: key,
-                    destination: dest.clone(),
-                }),
-                Some(d) if d.destination.normalized() != dest.normalized() => {
-                    dest_changes.push(Step::EditDestination {
-                        service: key,
-                        from: d.destination.clone(),
-                        to: dest.clone(),
-                    })
-                }
-                Some(_) => {}
-            }
-        }
-        for (addr_port, d) in &have {
-            if keep.contains(addr_port) {
-                continue;
-            }
-            let (address, port) = *addr_port;
-            let idle = d.active_connections == 0
-                && d.inactive_connections == 0
-                && d.persistent_connections == 0;
-            match options.removal {
-                Removal::Drain if d.destination.weight != 0 => {
-                    let mut drained = d.destination.clone();
-                    drained.weight = 0;
-                    removals.push(Step::DrainDestination {
-                        service: key,
-                        destination: drained,
-                    });
-                }
-                Removal::Drain if !idle => {} // still draining: leave it for a later apply
-                _ => removals.push(Step::DeleteDestination {
-                    service: key,
-                    address,
-                    port,
-                }),
-            }
-        }
-    }
-    for info in current {
-        if !wanted.contains(&info.service.key) {
-            deletes.push(Step::DeleteService(info.service.key));
-        }
-    }
-    let mut steps = adds;
-    steps.extend(dest_changes);
-    steps.extend(removals);
-    steps.extend(deletes);
-    Plan { steps }
-}
-
-/// Options of [`Ipvs::apply`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ApplyOptions {
-    /// How the plan is made.
-    pub diff: DiffOptions,
-    /// How many times to re-read the table and try again when another
-    /// program changed it meanwhile.
-    pub retries: usize,
-}
-
-impl Default for ApplyOptions {
-    fn default() -> Self {
-        Self {
-            diff: DiffOptions::default(),
-            retries: 3,
-        }
-    }
-}
-
-/// What an apply did.
-#[derive(Debug, Default)]
-pub struct ApplyReport {
-    /// The steps carried out, in order.
-    pub applied: Vec<Step>,
-    /// The steps the kernel refused, with why; the others were applied.
-    pub failed: Vec<(Step, Error)>,
-    /// How many times the table was read and a plan made.
-    pub rounds: usize,
-}
-
-impl ApplyReport {
-    /// Whether every step was applied.
-    pub fn is_success(&self) -> bool {
-        self.failed.is_empty()
-    }
-}
-
-/// Errors that mean the table changed under us, so re-reading it helps.
-fn is_race(err: &Error) -> bool {
-    matches!(
-        err.kind(),
-        ErrorKind::ServiceExists
-            | ErrorKind::NoSuchService
-            | ErrorKind::DestinationExists
-            | ErrorKind::NoSuchDestination
-    )
-}
-
-impl Ipvs {
-    /// Makes the kernel's table equal to `desired`: reads the table, makes
-    /// the plan ([`diff`]), and sends its steps as one pipelined batch. A step
-    /// refused because another program changed the table meanwhile (it
-    /// exists already, or is gone) makes it read the table and plan again,
-    /// up to `options.retries` times. Applying the same state twice changes
-    /// nothing the second time.
-    ///
-    /// # Errors
-    /// [`ErrorKind::InvalidArgument`] if `desired` is invalid (nothing is
-    /// changed); a failure to read the table or of the exchange itself.
-    /// Steps the kernel refused for other reasons are in the report.
-    pub fn apply(&self, desired: &DesiredState, options: &ApplyOptions) -> Result<ApplyReport> {
-        desired.validate()?;
-        let mut report = ApplyReport::default();
-        loop {
-            report.rounds += 1;
-            let plan = diff(&self.table()?, desired, &options.diff);
-            if plan.is_empty() {
-                return Ok(report);
-            }
-            let changes: Vec<Change> = plan.steps.iter().map(Step::change).collect();
-            let outcomes = self.apply_changes(&changes)?;
-            let mut raced = false;
-            let mut failed = Vec::new();
-            for (step, outcome) in plan.steps.into_iter().zip(outcomes) {
-                match outcome {
-                    Ok(()) => report.applied.push(step),
-                    Err(e) if is_race(&e) => {
-                        raced = true;
-                        failed.push((step, e));
-                    }
-                    Err(e) => failed.push((step, e)),
+                if let Err(e) = d.validate(key.family()) {
+                    return problem(Some(j), format!("service {key}: real server {d}: {e}"));
                 }
             }
-            if !raced || report.rounds > options.retries {
-                report.failed = failed;
-                return Ok(report);
-            }
         }
+        None
     }
 }
 
@@ -476,27 +239,8 @@ impl Ipvs {
 mod tests {
     use super::*;
     use crate::destination::ForwardMethod;
-    use crate::service::{Netmask, Persistence};
-    use crate::stats::{DestinationInfo, Stats};
+    use crate::key::ServiceKey;
     use std::net::Ipv4Addr;
-
-    fn info(service: Service, dests: Vec<(Destination, u32)>) -> ServiceInfo {
-        ServiceInfo {
-            service,
-            raw_flags: 0x2,
-            stats: Stats::default(),
-            destinations: dests
-                .into_iter()
-                .map(|(destination, active)| DestinationInfo {
-                    destination,
-                    active_connections: active,
-                    inactive_connections: 0,
-                    persistent_connections: 0,
-                    stats: Stats::default(),
-                })
-                .collect(),
-        }
-    }
 
     fn svc(port: u16) -> Service {
         Service::new(ServiceKey::tcp(Ipv4Addr::new(10, 0, 0, 1), port))
@@ -506,95 +250,15 @@ mod tests {
         Destination::new(Ipv4Addr::new(192, 0, 2, host), 80, ForwardMethod::Route)
     }
 
-    fn state(specs: Vec<(Service, Vec<Destination>)>) -> DesiredState {
-        DesiredState {
-            services: specs
-                .into_iter()
-                .map(|(service, destinations)| ServiceSpec {
-                    service,
-                    destinations,
-                })
-                .collect(),
+    fn err(text: &str) -> String {
+        match DesiredState::from_json(text) {
+            Ok(state) => panic!("accepted: {state:?}"),
+            Err(e) => e.to_string(),
         }
     }
 
     #[test]
-    fn equal_tables_need_no_change_whatever_the_order_and_defaults() {
-        let mut persistent = svc(443);
-        persistent.persistence = Some(Persistence::new(300));
-        let mut explicit = persistent.clone();
-        explicit.persistence = Some(Persistence {
-            timeout: 300,
-            netmask: Some(Netmask::Ipv4(Ipv4Addr::BROADCAST)),
-        });
-        let current = vec![
-            info(svc(80), vec![(rs(1), 0), (rs(2), 0)]),
-            info(persistent, vec![]),
-        ];
-        let desired = state(vec![(explicit, vec![]), (svc(80), vec![rs(2), rs(1)])]);
-        assert!(diff(&current, &desired, &DiffOptions::default()).is_empty());
-    }
-
-    #[test]
-    fn plan_is_ordered_adds_changes_removals_deletes() {
-        let current = vec![
-            info(svc(80), vec![(rs(1), 0), (rs(2), 0)]),
-            info(svc(81), vec![]),
-        ];
-        let desired = state(vec![
-            (
-                svc(80).with_scheduler(crate::Scheduler::RoundRobin),
-                vec![rs(1).with_weight(5), rs(3)],
-            ),
-            (svc(82), vec![rs(4)]),
-        ]);
-        let plan = diff(&current, &desired, &DiffOptions::default());
-        let kinds: Vec<String> = plan.steps.iter().map(|s| s.to_string()).collect();
-        assert_eq!(
-            kinds,
-            [
-                "edit service tcp 10.0.0.1:80: tcp 10.0.0.1:80 wlc -> tcp 10.0.0.1:80 rr",
-                "add service tcp 10.0.0.1:82 wlc",
-                "edit real server of tcp 10.0.0.1:80: 192.0.2.1:80 route weight 1 -> 192.0.2.1:80 route weight 5",
-                "add real server 192.0.2.3:80 route weight 1 to tcp 10.0.0.1:80",
-                "add real server 192.0.2.4:80 route weight 1 to tcp 10.0.0.1:82",
-                "delete real server 192.0.2.2:80 of tcp 10.0.0.1:80",
-                "delete service tcp 10.0.0.1:81",
-            ]
-        );
-    }
-
-    #[test]
-    fn drain_sets_weight_zero_then_deletes_once_idle() {
-        let desired = state(vec![(svc(80), vec![rs(1)])]);
-        let opts = DiffOptions {
-            removal: Removal::Drain,
-        };
-        let busy = vec![info(svc(80), vec![(rs(1), 0), (rs(2), 7)])];
-        let plan = diff(&busy, &desired, &opts);
-        assert_eq!(
-            plan.steps,
-            vec![Step::DrainDestination {
-                service: svc(80).key,
-                destination: rs(2).with_weight(0)
-            }]
-        );
-        let draining = vec![info(svc(80), vec![(rs(1), 0), (rs(2).with_weight(0), 7)])];
-        assert!(diff(&draining, &desired, &opts).is_empty());
-        let idle = vec![info(svc(80), vec![(rs(1), 0), (rs(2).with_weight(0), 0)])];
-        assert_eq!(
-            diff(&idle, &desired, &opts).steps,
-            vec![Step::DeleteDestination {
-                service: svc(80).key,
-                address: rs(2).address,
-                port: 80
-            }]
-        );
-    }
-
-    #[test]
     fn json_documents_are_checked() {
-        let err = |s: &str| DesiredState::from_json(s).unwrap_err().to_string();
         assert!(err(r#"{"services": [{"protocol":"tcp","address":"10.0.0.1","port":80},{"protocol":"tcp","address":"10.0.0.1","port":80}]}"#)
             .contains("listed twice"));
         assert!(
@@ -605,21 +269,59 @@ mod tests {
             .contains("invalid value: integer `-1`"));
         assert!(
             err("{\"services\": [\n  {\"protocol\":\"tcp\"}\n]}")
-                .contains("services[0]: a service with a `protocol` needs an `address`")
+                .contains("line 2: services[0]: a service with a `protocol` needs an `address`")
         );
         assert!(
             err("{\"services\": [\n  {\"protocol\":\"tcp\",\n \"adress\": 1}]}")
-                .contains("unknown field `adress`")
-        );
-        assert!(
-            err("{\"services\": [\n  {\"protocol\":\"tcp\",\n \"adress\": 1}]}").contains("line 3")
+                .contains("line 3: services[0]: unknown field `adress`")
         );
         let ok = DesiredState::from_json(r#"{"services": [{"protocol":"tcp","address":"10.0.0.1","port":80,"destinations":[{"address":"192.0.2.1","port":80}]}]}"#)
             .expect("a minimal document");
-        assert_eq!(ok, state(vec![(svc(80), vec![rs(1)])]));
+        assert_eq!(
+            ok.services,
+            vec![ServiceSpec {
+                service: svc(80),
+                destinations: vec![rs(1)]
+            }]
+        );
         assert_eq!(
             DesiredState::from_json(&ok.to_json()).expect("round trip"),
             ok
+        );
+    }
+
+    #[test]
+    fn a_bad_entry_in_the_middle_is_named_by_its_line() {
+        let doc = r#"{
+  "schema_version": 1,
+  "services": [
+    {"protocol": "tcp", "address": "10.0.0.1", "port": 80,
+     "destinations": [
+       {"address": "192.0.2.1", "port": 80},
+       {"address": "192.0.2.2", "port": 80, "forward": "tunnel",
+        "tunnel": {"type": "gue"}}
+     ]},
+    {"protocol": "tcp", "address": "10.0.0.1", "port": 443},
+    {"protocol": "tcp", "address": "10.0.0.1", "port": 443}
+  ]
+}"#;
+        assert_eq!(
+            err(doc),
+            "read desired state: invalid argument: line 7: service tcp 10.0.0.1:80: real server 192.0.2.2:80 tunnel weight 1: a GUE tunnel needs a port"
+        );
+        let fixed = doc.replace(r#""type": "gue""#, r#""type": "gue", "port": 6080"#);
+        assert_eq!(
+            err(&fixed),
+            "read desired state: invalid argument: line 11: service tcp 10.0.0.1:443 is listed twice"
+        );
+        let typo = fixed.replace(r#""port": 443}"#, r#""port": 443, "schduler": "rr"}"#);
+        assert_eq!(
+            err(&typo),
+            "read desired state: invalid argument: line 10: services[1]: unknown field `schduler`, expected one of `family`, `protocol`, `address`, `port`, `fwmark`, `scheduler`, `scheduler_flags`, `persistence`, `persistence_engine`, `one_packet`, `stats`, `destinations`"
+        );
+        assert!(
+            err("{\"services\": [\n{},\n")
+                .starts_with("read desired state: invalid argument: line 3: ")
         );
     }
 }

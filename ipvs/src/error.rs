@@ -48,6 +48,8 @@ pub enum Operation {
     ListConnections,
     /// Reading a desired-state document.
     ReadDesiredState,
+    /// Applying a desired state.
+    Apply,
 }
 
 impl fmt::Display for Operation {
@@ -73,6 +75,7 @@ impl fmt::Display for Operation {
             Self::ListDaemons => "list sync daemons",
             Self::ListConnections => "list connections",
             Self::ReadDesiredState => "read desired state",
+            Self::Apply => "apply desired state",
         })
     }
 }
@@ -109,6 +112,9 @@ pub enum ErrorKind {
     Io,
     /// The kernel's answer could not be understood.
     Protocol,
+    /// Another program holds what this needs (an apply in the same
+    /// network namespace).
+    Busy,
 }
 
 /// An IPVS operation failed.
@@ -249,6 +255,7 @@ impl fmt::Display for Error {
                 f.write_str("permission denied (IPVS needs CAP_NET_ADMIN, usually root)")?
             }
             ErrorKind::InvalidArgument => f.write_str("invalid argument")?,
+            ErrorKind::Busy => f.write_str("busy")?,
             ErrorKind::Kernel | ErrorKind::Io | ErrorKind::Protocol => {}
         }
         let mut sep = if matches!(

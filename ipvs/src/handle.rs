@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::IpAddr;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -39,6 +39,8 @@ pub struct Ipvs {
     conn_table: Mutex<Option<File>>,
     /// `/proc/net/ip_vs` as opened in the handle's namespace.
     proc_table: Mutex<Option<File>>,
+    /// The namespace of a handle made for another one than the caller's.
+    netns: Option<OwnedFd>,
 }
 
 /// A partial edit of a service: fields left `None` keep their current value.
@@ -107,6 +109,7 @@ impl Ipvs {
             socket: Mutex::new(socket),
             conn_table: Mutex::new(open_proc_net("ip_vs_conn")),
             proc_table: Mutex::new(open_proc_net("ip_vs")),
+            netns: None,
         })
     }
 
@@ -127,7 +130,23 @@ impl Ipvs {
     /// # Errors
     /// As [`Ipvs::in_namespace`].
     pub fn in_namespace_fd(ns: BorrowedFd<'_>) -> Result<Self> {
-        namespace::run_in(ns, Self::new)
+        let mut handle = namespace::run_in(ns, Self::new)?;
+        handle.netns = Some(ns.try_clone_to_owned().map_err(|e| {
+            Error::new(Operation::Connect, ErrorKind::Io, format!("namespace: {e}"))
+        })?);
+        Ok(handle)
+    }
+
+    /// Runs `f` in the handle's network namespace: on a helper thread if the
+    /// handle was made for another namespace than the caller's.
+    pub(crate) fn in_own_namespace<T: Send>(
+        &self,
+        f: impl FnOnce() -> Result<T> + Send,
+    ) -> Result<T> {
+        match &self.netns {
+            Some(ns) => namespace::run_in(ns.as_fd(), f),
+            None => f(),
+        }
     }
 
     fn socket(&self) -> MutexGuard<'_, IpvsSocket> {

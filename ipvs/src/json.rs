@@ -252,7 +252,7 @@ pub(crate) struct TableJson {
     pub services: Vec<ServiceJson>,
 }
 
-fn schema_version() -> u32 {
+pub(crate) fn schema_version() -> u32 {
     SCHEMA_VERSION
 }
 

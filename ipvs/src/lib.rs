@@ -34,6 +34,7 @@
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]
 
+mod apply;
 mod batch;
 mod brief;
 mod connection;
@@ -41,29 +42,32 @@ mod daemon;
 mod desired;
 mod destination;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 mod info;
 mod json;
 mod key;
 mod namespace;
+mod plan;
 mod service;
 mod stats;
 mod timeouts;
 mod wire;
 
+pub use apply::{ApplyOptions, ApplyReport, OnFailure, Rollback};
 pub use batch::Change;
 pub use brief::{DestinationBrief, ServiceBrief};
 pub use connection::{Connection, parse_connections};
 pub use daemon::{DaemonRole, SyncDaemon};
-pub use desired::{
-    ApplyOptions, ApplyReport, DesiredState, DiffOptions, Plan, Removal, ServiceSpec, Step, diff,
-};
+pub use desired::{DesiredState, ServiceSpec};
 pub use destination::{Destination, ForwardMethod, MAX_WEIGHT, Tunnel, TunnelChecksum, TunnelKind};
 pub use error::{Error, ErrorKind, Operation, Result};
 pub use handle::{DestinationUpdate, Ipvs, ServiceUpdate};
 pub use info::{KernelInfo, Version};
 pub use json::{SCHEMA_VERSION, table_json};
 pub use key::{AddressFamily, Protocol, ServiceKey};
+pub use plan::{DiffOptions, Plan, Removal, Step, diff};
 pub use service::{Netmask, Persistence, SchedFlags, Scheduler, Service};
 pub use stats::{DestinationInfo, ServiceInfo, Stats};
 pub use timeouts::Timeouts;

@@ -1,11 +1,15 @@
 //! `ipvsadm-rs apply` and `ipvsadm-rs diff`: make the kernel's table equal
 //! to a desired-state file (the JSON that `ipvsadm-rs -L --json` prints), or
-//! show what that would change.
+//! show what that would change. An apply is all or nothing: on failure it
+//! undoes what it applied. Exit status: 0 done, 1 failed with the table as
+//! found (or `diff` found differences), 2 bad input or no IPVS, 3 failed
+//! with the table changed.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, Removal, diff};
+use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, OnFailure, Removal, diff};
 
 /// Desired-state commands of ipvsadm-rs.
 #[derive(Debug, Parser)]
@@ -29,6 +33,13 @@ enum Command {
         /// apply, once they have no connections.
         #[arg(long)]
         drain: bool,
+        /// On failure keep the changes applied so far, instead of undoing
+        /// them all.
+        #[arg(long)]
+        no_rollback: bool,
+        /// Seconds to wait for another apply in this network namespace.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        lock_timeout: u64,
     },
     /// Print what `apply` would change.
     Diff {
@@ -68,20 +79,42 @@ pub fn run_if_subcommand(args: &[String]) -> Option<i32> {
     Some(match run(cli) {
         Ok(code) => code,
         Err(msg) => {
-            eprintln!("{}: {msg}", args[0]);
+            let _ = writeln!(std::io::stderr(), "{}: {msg}", args[0]);
             2
         }
     })
 }
 
+/// Exit status of an apply that failed but left the table as it found it.
+const FAILED_UNCHANGED: i32 = 1;
+/// Exit status of an apply that failed and left the table changed: neither
+/// as found nor as desired.
+const FAILED_CHANGED: i32 = 3;
+
 fn run(cli: Cli) -> Result<i32, String> {
-    let (file, removal, dry_run, only_diff) = match cli.command {
+    let (file, removal, mode) = match cli.command {
         Command::Apply {
             file,
             dry_run,
             drain,
-        } => (file, drain, dry_run, false),
-        Command::Diff { file, drain } => (file, drain, true, true),
+            no_rollback,
+            lock_timeout,
+        } => {
+            let mode = if dry_run {
+                Mode::DryRun
+            } else {
+                Mode::Apply {
+                    on_failure: if no_rollback {
+                        OnFailure::Keep
+                    } else {
+                        OnFailure::RollBack
+                    },
+                    lock_timeout: Duration::from_secs(lock_timeout),
+                }
+            };
+            (file, drain, mode)
+        }
+        Command::Diff { file, drain } => (file, drain, Mode::Diff),
     };
     let removal = if removal {
         Removal::Drain
@@ -90,33 +123,98 @@ fn run(cli: Cli) -> Result<i32, String> {
     };
     let desired = DesiredState::from_json(&read(&file)?).map_err(|e| e.to_string())?;
     let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
+    let diff_options = DiffOptions { removal };
+    // Output goes to a pipe that may close early (`| head`): not an error.
+    let mut out = std::io::stdout().lock();
+    let (on_failure, lock_timeout) = match mode {
+        Mode::Apply {
+            on_failure,
+            lock_timeout,
+        } => (on_failure, lock_timeout),
+        Mode::DryRun | Mode::Diff => {
+            let plan = diff(
+                &ipvs.table().map_err(|e| e.to_string())?,
+                &desired,
+                &diff_options,
+            );
+            let _ = write!(out, "{plan}");
+            if mode == Mode::DryRun {
+                let _ = writeln!(
+                    out,
+                    "{} changes planned (dry run: nothing changed)",
+                    plan.steps.len()
+                );
+                return Ok(0);
+            }
+            // diff exits 1 when there are differences, as diff(1) does.
+            return Ok(if plan.is_empty() { 0 } else { 1 });
+        }
+    };
     let options = ApplyOptions {
-        diff: DiffOptions { removal },
+        diff: diff_options,
+        on_failure,
+        lock_timeout: Some(lock_timeout),
         ..Default::default()
     };
-    if dry_run {
-        let plan = diff(
-            &ipvs.table().map_err(|e| e.to_string())?,
-            &desired,
-            &options.diff,
-        );
-        print!("{plan}");
-        if !only_diff {
-            println!(
-                "{} changes planned (dry run: nothing changed)",
-                plan.steps.len()
-            );
-        }
-        // diff exits 1 when there are differences, as diff(1) does.
-        return Ok(if only_diff && !plan.is_empty() { 1 } else { 0 });
-    }
     let report = ipvs.apply(&desired, &options).map_err(|e| e.to_string())?;
     for step in &report.applied {
-        println!("{step}");
+        let _ = writeln!(out, "{step}");
     }
-    for (step, err) in &report.failed {
-        eprintln!("failed: {step}: {err}");
+    let _ = out.flush();
+    if report.is_success() {
+        let _ = writeln!(out, "{} changes applied", report.applied.len());
+        return Ok(0);
     }
-    println!("{} changes applied", report.applied.len());
-    Ok(if report.is_success() { 0 } else { 1 })
+    let mut err = std::io::stderr().lock();
+    for (step, e) in &report.failed {
+        let _ = writeln!(err, "failed: {step}: {e}");
+    }
+    let tried = report.applied.len() + report.failed.len();
+    let applied = report.applied.len();
+    match &report.rollback {
+        Some(rollback) if rollback.failed.is_empty() => {
+            let _ = writeln!(
+                err,
+                "apply failed: {applied} of {tried} changes were applied and then undone; the table is as it was found"
+            );
+            Ok(FAILED_UNCHANGED)
+        }
+        Some(rollback) => {
+            let _ = writeln!(
+                err,
+                "apply failed: {applied} of {tried} changes were applied; undoing them failed for {}:",
+                rollback.failed.len()
+            );
+            for (step, e) in &rollback.failed {
+                let _ = writeln!(err, "  could not undo: {step}: {e}");
+            }
+            let _ = writeln!(
+                err,
+                "the table is neither as it was found nor as desired: read it with -Ln"
+            );
+            Ok(FAILED_CHANGED)
+        }
+        None if applied == 0 => {
+            let _ = writeln!(err, "apply failed: nothing was changed");
+            Ok(FAILED_UNCHANGED)
+        }
+        None => {
+            let _ = writeln!(
+                err,
+                "apply failed: {applied} of {tried} changes were applied and kept (--no-rollback)"
+            );
+            Ok(FAILED_CHANGED)
+        }
+    }
+}
+
+/// What the command does with the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Apply {
+        on_failure: OnFailure,
+        lock_timeout: Duration,
+    },
+    DryRun,
+    Diff,
 }
