@@ -32,5 +32,5 @@ pub fn kernel_replies(messages: &[IpvsMessage]) {
 
 /// Reads the text of `/proc/net/ip_vs` as the listings do.
 pub fn proc_ip_vs(text: &str) {
-    let _ = brief::parse_proc_ip_vs(text);
+    let _ = brief::parse_proc_ip_vs(text.as_bytes());
 }

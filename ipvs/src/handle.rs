@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::net::IpAddr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -80,7 +80,14 @@ fn open_proc_net(name: &str) -> Option<File> {
 }
 
 /// Reads a `/proc` file opened earlier, from its start.
-fn read_again(file: &Mutex<Option<File>>, op: Operation, name: &str) -> Result<String> {
+/// Reads a `/proc/net` file of the handle's namespace again from its start,
+/// handing `read` a buffered reader of it.
+fn read_again<T>(
+    file: &Mutex<Option<File>>,
+    op: Operation,
+    name: &str,
+    read: impl FnOnce(&mut dyn BufRead) -> Result<T>,
+) -> Result<T> {
     let mut guard = file.lock().unwrap_or_else(|p| p.into_inner());
     let file = guard.as_mut().ok_or_else(|| {
         Error::new(
@@ -89,11 +96,9 @@ fn read_again(file: &Mutex<Option<File>>, op: Operation, name: &str) -> Result<S
             format!("cannot open /proc/net/{name} in the handle's namespace"),
         )
     })?;
-    let mut text = String::new();
     file.seek(SeekFrom::Start(0))
-        .and_then(|_| file.read_to_string(&mut text))
         .map_err(|e| Error::io(op, e))?;
-    Ok(text)
+    read(&mut BufReader::with_capacity(1 << 16, file))
 }
 
 impl Ipvs {
@@ -205,21 +210,32 @@ impl Ipvs {
     /// When the kernel refuses (`PermissionDenied` without `CAP_NET_ADMIN`).
     pub fn services(&self) -> Result<Vec<ServiceInfo>> {
         let op = Operation::ListServices;
-        let replies = self.dump(op, msg(IpvsCmd::GetService, vec![]))?;
         let mut seen = HashSet::new();
-        let mut out = Vec::with_capacity(replies.len());
-        for reply in &replies {
-            for attr in reply.cmd_attrs() {
-                if let IpvsCmdAttr::Service(attrs) = attr {
-                    let info = wire::service_from_attrs(attrs)
-                        .map_err(|e| Error::new(op, ErrorKind::Protocol, e))?;
-                    if seen.insert(info.service.key) {
-                        out.push(info);
+        let mut out = Vec::new();
+        let mut bad = None;
+        // Each reply is read as it arrives: a table of 100,000 services is
+        // never held twice, as messages and as services.
+        self.socket()
+            .dump_each(msg(IpvsCmd::GetService, vec![]), |reply| {
+                for attr in reply.cmd_attrs() {
+                    if let IpvsCmdAttr::Service(attrs) = attr {
+                        match wire::service_from_attrs(attrs) {
+                            Ok(info) if seen.insert(info.service.key) => out.push(info),
+                            Ok(_) => {}
+                            Err(e) => bad = bad.take().or(Some(e)),
+                        }
                     }
                 }
+            })
+            .map_err(|e| Error::from_sys(op, e))?;
+        match bad {
+            Some(e) => Err(Error::new(op, ErrorKind::Protocol, e)),
+            None => {
+                // Large tables keep what they use, not what the Vec grew to.
+                out.shrink_to_fit();
+                Ok(out)
             }
         }
-        Ok(out)
     }
 
     /// One virtual service with its counters.
@@ -594,47 +610,71 @@ impl Ipvs {
     /// # Errors
     /// [`ErrorKind::Io`] if the file cannot be read.
     pub fn conn_table_text(&self) -> Result<String> {
-        read_again(&self.conn_table, Operation::ListConnections, "ip_vs_conn")
+        let op = Operation::ListConnections;
+        read_again(&self.conn_table, op, "ip_vs_conn", |input| {
+            let mut text = String::new();
+            input
+                .read_to_string(&mut text)
+                .map_err(|e| Error::io(op, e))?;
+            Ok(text)
+        })
     }
 
     /// Every service with its counters, and its real servers in brief
     /// (address, port, forwarding, weight, connections) as the kernel's
-    /// `/proc/net/ip_vs` lists them: see [`crate::ServiceBrief`]. Much faster
-    /// than [`Ipvs::table`] on large tables. A service the file does not
-    /// name unambiguously (or that appeared meanwhile) is read by netlink.
+    /// `/proc/net/ip_vs` lists them: see [`crate::ServiceBrief`] and
+    /// [`Ipvs::brief_destinations`].
     ///
     /// # Errors
     /// As [`Ipvs::table`], and [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if
     /// the file cannot be read or understood.
     pub fn brief_table(&self) -> Result<Vec<ServiceBrief>> {
-        let op = Operation::ListServices;
         let services = self.services()?;
-        let text = read_again(&self.proc_table, op, "ip_vs")?;
-        let mut by_key =
-            parse_proc_ip_vs(&text).map_err(|e| Error::new(op, ErrorKind::Protocol, e))?;
-        services
+        let destinations = self.brief_destinations(&services)?;
+        Ok(services
             .into_iter()
-            .map(|service| {
-                let destinations = match by_key.remove(&ProcKey::of(&service.service.key)) {
-                    Some(list) => list,
-                    None => self
-                        .dump_destinations(&service.service.key)?
-                        .into_iter()
-                        .map(|d| DestinationBrief {
-                            address: d.destination.address,
-                            port: d.destination.port,
-                            forward: d.destination.forward,
-                            weight: d.destination.weight,
-                            active_connections: d.active_connections,
-                            inactive_connections: d.inactive_connections,
-                        })
-                        .collect(),
-                };
-                Ok(ServiceBrief {
-                    service,
-                    destinations,
-                })
+            .zip(destinations)
+            .map(|(service, destinations)| ServiceBrief {
+                service,
+                destinations,
             })
+            .collect())
+    }
+
+    /// The real servers in brief of each of `services` (as
+    /// [`Ipvs::services`] read them), from one read of `/proc/net/ip_vs`; a
+    /// service the file does not name unambiguously (or that appeared
+    /// meanwhile) is read by netlink.
+    ///
+    /// Much faster than a netlink dump per service on tables of up to some
+    /// tens of thousands of services; beyond, slower: the kernel prints the
+    /// file a page at a time and starts each page by walking the services
+    /// before it, so the cost grows with the square of the table (see
+    /// [`BRIEF_SERVICES_MAX`](crate::BRIEF_SERVICES_MAX)).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if the file cannot be read
+    /// or understood; a netlink failure.
+    pub fn brief_destinations(
+        &self,
+        services: &[ServiceInfo],
+    ) -> Result<Vec<Vec<DestinationBrief>>> {
+        let op = Operation::ListServices;
+        let mut by_key = read_again(&self.proc_table, op, "ip_vs", |input| {
+            parse_proc_ip_vs(input).map_err(|e| Error::new(op, ErrorKind::Protocol, e))
+        })?;
+        services
+            .iter()
+            .map(
+                |service| match by_key.remove(&ProcKey::of(&service.service.key)) {
+                    Some(list) => Ok(list),
+                    None => Ok(self
+                        .dump_destinations(&service.service.key)?
+                        .iter()
+                        .map(DestinationBrief::from)
+                        .collect()),
+                },
+            )
             .collect()
     }
 

@@ -55,9 +55,9 @@ mod stats;
 mod timeouts;
 mod wire;
 
-pub use apply::{ApplyOptions, ApplyReport, OnFailure, Rollback};
+pub use apply::{APPLY_LOCK_NAME, ApplyOptions, ApplyReport, OnFailure, Rollback};
 pub use batch::Change;
-pub use brief::{DestinationBrief, ServiceBrief};
+pub use brief::{BRIEF_SERVICES_MAX, DestinationBrief, ServiceBrief};
 pub use connection::{Connection, parse_connections};
 pub use daemon::{DaemonRole, SyncDaemon};
 pub use desired::{DesiredState, ServiceSpec};

@@ -6,9 +6,9 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipvs::{
-    AddressFamily, Change, Destination, ForwardMethod, Ipvs, KernelInfo, Netmask, Persistence,
-    Protocol, SchedFlags, Scheduler, Service, ServiceKey, SyncDaemon, Timeouts, Tunnel,
-    TunnelChecksum, TunnelKind,
+    AddressFamily, Change, Destination, DestinationBrief, DestinationInfo, ForwardMethod, Ipvs,
+    KernelInfo, Netmask, Persistence, Protocol, SchedFlags, Scheduler, Service, ServiceKey,
+    SyncDaemon, Timeouts, Tunnel, TunnelChecksum, TunnelKind,
 };
 
 use crate::options::{Cmd, Opt};
@@ -169,6 +169,9 @@ fn change_of(e: &Entry) -> Option<Change> {
     })
 }
 
+/// How many changes of `-R` input wait at most before they go out.
+const PENDING_MAX: usize = 4096;
+
 /// Changes waiting to go out in one pipelined batch.
 #[derive(Default)]
 struct Pending {
@@ -297,6 +300,11 @@ fn run_parsed(
     if let Some(change) = change_of(&entry) {
         pending.changes.push(change);
         pending.origins.push(ctx.line.clone());
+        // A long restore goes out a batch at a time, so its memory stays
+        // the same however long the input is.
+        if pending.changes.len() >= PENDING_MAX {
+            return pending.flush(ctx);
+        }
         return Flow::Done(0);
     }
     match pending.flush(ctx) {
@@ -305,14 +313,14 @@ fn run_parsed(
     }
     match entry.cmd {
         Cmd::List => list(ctx, &entry),
-        Cmd::Save => match text_table(ctx, &entry.format, true) {
-            Ok(table) => {
-                let text = text::list_all(&ctx.info, &table, &entry.format, true);
-                ctx.say(&text);
-                Flow::Done(0)
+        Cmd::Save => {
+            let written = text_table(ctx, &entry.format)
+                .and_then(|listing| listing.write(ctx, &entry.format, true));
+            match written {
+                Ok(()) => Flow::Done(0),
+                Err(e) => list_failed(ctx, Call::GetServices, &e),
             }
-            Err(e) => list_failed(ctx, Call::GetServices, &e),
-        },
+        }
         Cmd::Restore if reading_stdin => stop(ctx, Stop::TryHelp),
         Cmd::Restore => restore(ctx),
         Cmd::Timeout => {
@@ -471,81 +479,119 @@ fn list(ctx: &mut Context<'_>, e: &Entry) -> Flow {
     list_all(ctx, &f)
 }
 
-/// The table for ipvsadm's text: in brief (real servers from
-/// `/proc/net/ip_vs`, one read) when the format shows nothing more of them;
-/// the save format reads the real servers of a service with a tunnelling
-/// one by netlink, for the tunnel parameters.
-fn text_table(
-    ctx: &Context<'_>,
-    f: &crate::parse::Format,
-    rule: bool,
-) -> ipvs::Result<Vec<ipvs::ServiceInfo>> {
-    if f.stats || f.rate || f.thresholds || f.persistent_conn || f.tun_info {
-        return ctx.ipvs.table();
-    }
-    ctx.ipvs
-        .brief_table()?
-        .into_iter()
-        .map(|brief| {
-            let mut info = brief.service;
-            let tunnelled = brief
-                .destinations
-                .iter()
-                .any(|d| d.forward == ForwardMethod::Tunnel);
-            info.destinations = if rule && tunnelled {
-                ctx.ipvs.destinations(&info.service.key)?
-            } else {
-                brief
-                    .destinations
-                    .iter()
-                    .map(|d| ipvs::DestinationInfo {
-                        destination: Destination {
-                            address: d.address,
-                            port: d.port,
-                            forward: d.forward,
-                            tunnel: None,
-                            weight: d.weight,
-                            upper_threshold: 0,
-                            lower_threshold: 0,
-                        },
-                        active_connections: d.active_connections,
-                        inactive_connections: d.inactive_connections,
-                        persistent_connections: 0,
-                        stats: ipvs::Stats::default(),
-                    })
-                    .collect()
+/// Where the real servers of a [`Listing`]'s services come from.
+enum Servers {
+    /// In brief, from one read of `/proc/net/ip_vs`.
+    Brief(Vec<Vec<DestinationBrief>>),
+    /// In full (counters, thresholds, tunnels), a netlink dump per service
+    /// as it is written: the formats that show more than the brief, and
+    /// tables too large for the brief read.
+    PerService,
+}
+
+/// What ipvsadm's text shows of the table: the services, and where each
+/// one's real servers come from.
+struct Listing {
+    services: Vec<ipvs::ServiceInfo>,
+    servers: Servers,
+}
+
+impl Listing {
+    /// Writes the listing (`rule`: as `-S` rules) to the context's output.
+    fn write(
+        mut self,
+        ctx: &mut Context<'_>,
+        f: &crate::parse::Format,
+        rule: bool,
+    ) -> ipvs::Result<()> {
+        let ipvs = ctx.ipvs;
+        let services = &self.services;
+        let servers = &mut self.servers;
+        text::list_all(ctx.out, &ctx.info, services, f, rule, &mut |i| {
+            let key = &services[i].service.key;
+            let in_full = || match ipvs.destinations(key) {
+                // Deleted since the services were read: shown without any.
+                Err(e) if e.kind() == ipvs::ErrorKind::NoSuchService => Ok(Vec::new()),
+                other => other,
             };
-            Ok(info)
+            match servers {
+                Servers::PerService => in_full(),
+                Servers::Brief(all) => {
+                    let brief = std::mem::take(&mut all[i]);
+                    // The rules of a tunnelling real server need its tunnel
+                    // parameters, which only netlink gives.
+                    if rule && brief.iter().any(|d| d.forward == ForwardMethod::Tunnel) {
+                        return in_full();
+                    }
+                    Ok(brief.iter().map(from_brief).collect())
+                }
+            }
         })
-        .collect()
+    }
+}
+
+/// A real server in brief as the listings show it: no counters, thresholds
+/// or tunnel parameters (the formats that show them read the table in full).
+fn from_brief(d: &DestinationBrief) -> DestinationInfo {
+    DestinationInfo {
+        destination: Destination {
+            address: d.address,
+            port: d.port,
+            forward: d.forward,
+            tunnel: None,
+            weight: d.weight,
+            upper_threshold: 0,
+            lower_threshold: 0,
+        },
+        active_connections: d.active_connections,
+        inactive_connections: d.inactive_connections,
+        persistent_connections: 0,
+        stats: ipvs::Stats::default(),
+    }
+}
+
+/// The table for ipvsadm's text: real servers in brief (from
+/// `/proc/net/ip_vs`, one read) when the format shows nothing more of them
+/// and the table is not too large for that read.
+fn text_table(ctx: &Context<'_>, f: &crate::parse::Format) -> ipvs::Result<Listing> {
+    let services = ctx.ipvs.services()?;
+    let more_than_brief = f.stats || f.rate || f.thresholds || f.persistent_conn || f.tun_info;
+    let servers = if more_than_brief || services.len() > ipvs::BRIEF_SERVICES_MAX {
+        Servers::PerService
+    } else {
+        Servers::Brief(ctx.ipvs.brief_destinations(&services)?)
+    };
+    Ok(Listing { services, servers })
 }
 
 /// The whole table (also what a bare `ipvsadm` does).
 pub fn list_all(ctx: &mut Context<'_>, f: &crate::parse::Format) -> Flow {
-    let read = if f.json || f.table {
-        ctx.ipvs.table()
-    } else {
-        text_table(ctx, f, false)
-    };
-    let table = match read {
-        Ok(t) => t,
-        Err(e) => {
-            if !f.json && !f.table {
+    if !f.json && !f.table {
+        let listing = match text_table(ctx, f) {
+            Ok(listing) => listing,
+            Err(e) => {
+                // ipvsadm prints its header before it reads the services.
                 let header = format!(
                     "IP Virtual Server version {} (size={})\n",
                     ctx.info.version, ctx.info.connection_table_size
                 );
                 ctx.say(&header);
+                return list_failed(ctx, Call::GetServices, &e);
             }
-            return list_failed(ctx, Call::GetServices, &e);
-        }
+        };
+        return match listing.write(ctx, f, false) {
+            Ok(()) => Flow::Done(0),
+            Err(e) => list_failed(ctx, Call::GetDests, &e),
+        };
+    }
+    let table = match ctx.ipvs.table() {
+        Ok(t) => t,
+        Err(e) => return list_failed(ctx, Call::GetServices, &e),
     };
     let rendered = if f.json {
         json::table(&sorted(table, f.nosort))
-    } else if f.table {
-        table::table(&sorted(table, f.nosort), f)
     } else {
-        text::list_all(&ctx.info, &table, f, false)
+        table::table(&sorted(table, f.nosort), f)
     };
     ctx.say(&rendered);
     Flow::Done(0)

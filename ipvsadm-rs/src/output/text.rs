@@ -3,6 +3,7 @@
 //! byte, trailing spaces included.
 
 use std::fmt::Write as _;
+use std::io;
 use std::net::IpAddr;
 
 use ipvs::{
@@ -23,6 +24,8 @@ fn af_of(addr: &IpAddr) -> u16 {
 
 /// The fields ipvsadm keeps of a service, and sorts and prints by.
 struct Svc<'a> {
+    /// Its place in the table it was read from.
+    index: usize,
     info: &'a ServiceInfo,
     fwmark: u32,
     af: u16,
@@ -31,13 +34,14 @@ struct Svc<'a> {
     port: u16,
 }
 
-fn svc(info: &ServiceInfo) -> Svc<'_> {
+fn svc(index: usize, info: &ServiceInfo) -> Svc<'_> {
     match info.service.key {
         ServiceKey::Inet {
             protocol,
             address,
             port,
         } => Svc {
+            index,
             info,
             fwmark: 0,
             af: af_of(&address),
@@ -46,6 +50,7 @@ fn svc(info: &ServiceInfo) -> Svc<'_> {
             port,
         },
         ServiceKey::Fwmark { family, mark } => Svc {
+            index,
             info,
             fwmark: mark,
             af: if family == ipvs::AddressFamily::Ipv6 {
@@ -212,7 +217,13 @@ fn stats_cols(out: &mut String, s: &Stats, exact: bool, rate: bool) {
 }
 
 /// `print_service_entry` for one service and its real servers.
-fn service_entry(out: &mut String, s: &Svc<'_>, f: &Format, rule: bool) {
+fn service_entry(
+    out: &mut String,
+    s: &Svc<'_>,
+    destinations: &[DestinationInfo],
+    f: &Format,
+    rule: bool,
+) {
     let info = s.info;
     let service = &info.service;
     let svc_name = if s.fwmark != 0 {
@@ -294,7 +305,7 @@ fn service_entry(out: &mut String, s: &Svc<'_>, f: &Format, rule: bool) {
     }
     out.push('\n');
 
-    let mut dests: Vec<&DestinationInfo> = info.destinations.iter().collect();
+    let mut dests: Vec<&DestinationInfo> = destinations.iter().collect();
     if !f.nosort {
         glibc_qsort(&mut dests, &|a, b| {
             let (da, db) = (&a.destination, &b.destination);
@@ -383,7 +394,7 @@ fn service_entry(out: &mut String, s: &Svc<'_>, f: &Format, rule: bool) {
 
 /// Orders the services as ipvsadm does (unless `--nosort`).
 fn ordered<'a>(table: &'a [ServiceInfo], f: &Format) -> Vec<Svc<'a>> {
-    let mut svcs: Vec<Svc<'a>> = table.iter().map(svc).collect();
+    let mut svcs: Vec<Svc<'a>> = table.iter().enumerate().map(|(i, s)| svc(i, s)).collect();
     if !f.nosort {
         let mut idx: Vec<usize> = (0..svcs.len()).collect();
         glibc_qsort(&mut idx, &|a, b| {
@@ -395,28 +406,54 @@ fn ordered<'a>(table: &'a [ServiceInfo], f: &Format) -> Vec<Svc<'a>> {
     svcs
 }
 
-/// `list_all`: the header, the title and every service (`-L`), or the rules (`-S`).
-pub fn list_all(info: &KernelInfo, table: &[ServiceInfo], f: &Format, rule: bool) -> String {
-    let mut out = String::new();
+/// The real servers of the service at an index of a listing's table, asked
+/// for one service at a time as the listing is written.
+pub type DestinationsOf<'a> = dyn FnMut(usize) -> ipvs::Result<Vec<DestinationInfo>> + 'a;
+
+/// `list_all`: the header, the title and every service (`-L`), or the rules
+/// (`-S`), written service by service: a table of 100,000 services is never
+/// held as text, nor are all its real servers held in full. A write that
+/// fails (the reader closed the pipe) ends the listing quietly.
+///
+/// # Errors
+/// What `destinations_of` returns.
+pub fn list_all(
+    out: &mut dyn io::Write,
+    info: &KernelInfo,
+    table: &[ServiceInfo],
+    f: &Format,
+    rule: bool,
+    destinations_of: &mut DestinationsOf<'_>,
+) -> ipvs::Result<()> {
+    let mut text = String::new();
     if !rule {
         let _ = writeln!(
-            out,
+            text,
             "IP Virtual Server version {} (size={})",
             info.version, info.connection_table_size
         );
     }
-    title(&mut out, f, rule);
+    title(&mut text, f, rule);
     for s in ordered(table, f) {
-        service_entry(&mut out, &s, f, rule);
+        let destinations = destinations_of(s.index)?;
+        service_entry(&mut text, &s, &destinations, f, rule);
+        // Written in pieces of about 64 KiB.
+        if text.len() >= 1 << 16 {
+            if out.write_all(text.as_bytes()).is_err() {
+                return Ok(());
+            }
+            text.clear();
+        }
     }
-    out
+    let _ = out.write_all(text.as_bytes());
+    Ok(())
 }
 
 /// `list_service`: the title and one service.
 pub fn list_service(service: &ServiceInfo, f: &Format) -> String {
     let mut out = String::new();
     title(&mut out, f, false);
-    service_entry(&mut out, &svc(service), f, false);
+    service_entry(&mut out, &svc(0, service), &service.destinations, f, false);
     out
 }
 
@@ -552,6 +589,16 @@ mod tests {
     use super::*;
     use ipvs::{Destination, Service, Version};
 
+    /// The text listing of a table read in full.
+    fn listed(table: &[ServiceInfo], f: &Format) -> String {
+        let mut out = Vec::new();
+        list_all(&mut out, &info(), table, f, false, &mut |i| {
+            Ok(table[i].destinations.clone())
+        })
+        .expect("no lookups fail");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
     fn info() -> KernelInfo {
         KernelInfo {
             version: Version {
@@ -596,7 +643,7 @@ mod tests {
             exact: true,
             ..Format::default()
         };
-        let out = list_all(&info(), &table, &f, false);
+        let out = listed(&table, &f);
         let dest_line = out
             .lines()
             .find(|l| l.starts_with("  -> 192.0.2.1:80"))
@@ -611,7 +658,7 @@ mod tests {
             stats: true,
             ..Format::default()
         };
-        let out = list_all(&info(), &table, &f, false);
+        let out = listed(&table, &f);
         assert!(
             out.contains("  -> 192.0.2.1:80                    5000M    5000M"),
             "{out}"
