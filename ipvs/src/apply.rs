@@ -37,7 +37,8 @@ pub struct ApplyOptions {
     /// What to do when a step fails.
     pub on_failure: OnFailure,
     /// How long to wait for another apply in the same network namespace to
-    /// finish; `None` does not wait nor keep others out.
+    /// finish (see [`APPLY_LOCK_NAME`]); `None` does not wait nor keep
+    /// others out.
     pub lock_timeout: Option<Duration>,
 }
 
@@ -188,12 +189,15 @@ struct ApplyLock {
     _socket: UnixDatagram,
 }
 
-const LOCK_NAME: &[u8] = b"ipvs-rs/apply";
+/// The abstract Unix socket name whose binding is the apply lock of a
+/// network namespace. Another program that must not run during an apply
+/// (nor an apply during it) can bind it too.
+pub const APPLY_LOCK_NAME: &[u8] = b"ipvs-rs/apply";
 
 impl ApplyLock {
     fn take(ipvs: &Ipvs, timeout: Duration) -> Result<Self> {
         let op = Operation::Apply;
-        let addr = SocketAddr::from_abstract_name(LOCK_NAME)
+        let addr = SocketAddr::from_abstract_name(APPLY_LOCK_NAME)
             .map_err(|e| Error::new(op, ErrorKind::Io, format!("lock name: {e}")))?;
         let deadline = Instant::now() + timeout;
         loop {

@@ -84,13 +84,33 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-/// serde_json's message without its position, and the line it gives,
-/// counted from `first_line` (the line the parsed text starts on).
-fn located(e: &serde_json::Error, first_line: usize) -> (usize, String) {
+/// The column (from 1) at which `part`, a slice of `text`, starts.
+fn column_of(text: &str, part: &str) -> usize {
+    let at = (part.as_ptr() as usize)
+        .saturating_sub(text.as_ptr() as usize)
+        .min(text.len());
+    let line_start = text.as_bytes()[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    at - line_start + 1
+}
+
+/// serde_json's message as `line L column C: message`, its position counted
+/// in the whole document: the parsed text started at `line`, `column`.
+fn located(e: &serde_json::Error, line: usize, column: usize) -> String {
     let text = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
-    let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
-    (first_line + e.line().saturating_sub(1), message)
+    let message = text.strip_suffix(&suffix).unwrap_or(&text);
+    let column = if e.line() <= 1 {
+        column + e.column().saturating_sub(1)
+    } else {
+        e.column()
+    };
+    format!(
+        "line {} column {column}: {message}",
+        line + e.line().saturating_sub(1)
+    )
 }
 
 /// A problem with a service or one of its real servers: which, and why.
@@ -109,10 +129,8 @@ impl DesiredState {
     /// mistyped field, an invalid or repeated service or real server.
     pub fn from_json(text: &str) -> Result<Self> {
         let op = Operation::ReadDesiredState;
-        let doc: DocumentText<'_> = serde_json::from_str(text).map_err(|e| {
-            let (line, message) = located(&e, 1);
-            Error::invalid(op, format!("line {line}: {message}"))
-        })?;
+        let doc: DocumentText<'_> =
+            serde_json::from_str(text).map_err(|e| Error::invalid(op, located(&e, 1, 1)))?;
         if doc.schema_version != SCHEMA_VERSION {
             return Err(Error::invalid(
                 op,
@@ -129,8 +147,8 @@ impl DesiredState {
             let line = lines.line_of(raw.get());
             service_lines.push(line);
             let json: ServiceJson = serde_json::from_str(raw.get()).map_err(|e| {
-                let (line, message) = located(&e, line);
-                Error::invalid(op, format!("line {line}: services[{i}]: {message}"))
+                let at = located(&e, line, column_of(text, raw.get()));
+                Error::invalid(op, at.replacen(": ", &format!(": services[{i}]: "), 1))
             })?;
             let (service, destinations) = service_spec(json)
                 .map_err(|e| Error::invalid(op, format!("line {line}: services[{i}]: {e}")))?;
@@ -273,7 +291,7 @@ mod tests {
         );
         assert!(
             err("{\"services\": [\n  {\"protocol\":\"tcp\",\n \"adress\": 1}]}")
-                .contains("line 3: services[0]: unknown field `adress`")
+                .contains("line 3 column 9: services[0]: unknown field `adress`")
         );
         let ok = DesiredState::from_json(r#"{"services": [{"protocol":"tcp","address":"10.0.0.1","port":80,"destinations":[{"address":"192.0.2.1","port":80}]}]}"#)
             .expect("a minimal document");
@@ -317,11 +335,11 @@ mod tests {
         let typo = fixed.replace(r#""port": 443}"#, r#""port": 443, "schduler": "rr"}"#);
         assert_eq!(
             err(&typo),
-            "read desired state: invalid argument: line 10: services[1]: unknown field `schduler`, expected one of `family`, `protocol`, `address`, `port`, `fwmark`, `scheduler`, `scheduler_flags`, `persistence`, `persistence_engine`, `one_packet`, `stats`, `destinations`"
+            "read desired state: invalid argument: line 10 column 70: services[1]: unknown field `schduler`, expected one of `family`, `protocol`, `address`, `port`, `fwmark`, `scheduler`, `scheduler_flags`, `persistence`, `persistence_engine`, `one_packet`, `stats`, `destinations`"
         );
         assert!(
             err("{\"services\": [\n{},\n")
-                .starts_with("read desired state: invalid argument: line 3: ")
+                .starts_with("read desired state: invalid argument: line 3 column ")
         );
     }
 }
