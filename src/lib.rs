@@ -11,5 +11,7 @@
 
 pub mod http;
 pub mod lab;
+pub mod measure;
 pub mod netns;
 pub mod reference;
+pub mod tables;

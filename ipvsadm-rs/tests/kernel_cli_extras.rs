@@ -2,54 +2,14 @@
 //! purpose (each difference shown next to the reference's behaviour), on the
 //! real kernel in the VM.
 
-use std::io::Write;
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use ipvs_rs::{http, netns, reference};
 
-struct Out {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-fn run(program: &str, args: &[&str], stdin: &str) -> Out {
-    let mut child = Command::new(program)
-        .arg0("ipvsadm")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    let out = child.wait_with_output().expect("wait");
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
-
-fn ours(args: &[&str]) -> Out {
-    run(env!("CARGO_BIN_EXE_ipvsadm-rs"), args, "")
-}
-
-fn ours_with(args: &[&str], stdin: &str) -> Out {
-    run(env!("CARGO_BIN_EXE_ipvsadm-rs"), args, stdin)
-}
-
-fn theirs_with(args: &[&str], stdin: &str) -> Out {
-    run(&reference::path().to_string_lossy(), args, stdin)
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
+mod common;
+use common::{json, ours, ours_with, theirs_with};
 
 const TABLE: &str = "\
 -A -t 10.30.0.1:80 -s wrr
