@@ -20,8 +20,38 @@ const FAMILY: u16 = 0x20;
 struct Input {
     /// What to ask: a dump, a request or a batch of three.
     exchange: u8,
-    /// The datagrams the "kernel" answers with.
+    /// Whether the answers are whole datagrams, or family payloads (generic
+    /// netlink header and attributes) that get a well-formed netlink header,
+    /// so that the fuzzer's effort goes into the attributes.
+    raw: bool,
+    /// The datagrams (or payloads) the "kernel" answers with.
     answers: Vec<Vec<u8>>,
+}
+
+/// A family message around `payload`, as part of a dump.
+fn wrapped(payload: &[u8]) -> Vec<u8> {
+    let len = 16 + payload.len();
+    let mut out = Vec::with_capacity(len + 3);
+    out.extend((len as u32).to_ne_bytes());
+    out.extend(FAMILY.to_ne_bytes());
+    out.extend(2u16.to_ne_bytes()); // NLM_F_MULTI
+    out.extend(0u32.to_ne_bytes()); // the sequence number, set on sending
+    out.extend(77u32.to_ne_bytes());
+    out.extend(payload);
+    out.resize((out.len() + 3) & !3, 0);
+    out
+}
+
+/// The end of a dump.
+fn done() -> Vec<u8> {
+    let mut out = Vec::with_capacity(20);
+    out.extend(20u32.to_ne_bytes());
+    out.extend(3u16.to_ne_bytes()); // NLMSG_DONE
+    out.extend(2u16.to_ne_bytes());
+    out.extend(0u32.to_ne_bytes());
+    out.extend(77u32.to_ne_bytes());
+    out.extend(0i32.to_ne_bytes());
+    out
 }
 
 /// Answers the family lookup properly, then with the fuzzer's datagrams,
@@ -110,8 +140,13 @@ fn message(cmd: IpvsCmd) -> IpvsMessage {
 }
 
 fuzz_target!(|input: Input| {
+    let mut answers = input.answers;
+    if !input.raw {
+        answers = answers.iter().map(|a| wrapped(a)).collect();
+        answers.push(done());
+    }
     let kernel = FuzzKernel {
-        answers: input.answers.into(),
+        answers: answers.into(),
         queue: VecDeque::new(),
         seq: 0,
     };
