@@ -370,6 +370,146 @@ fn kernel_refusals_come_back_as_typed_errors() {
 }
 
 #[test]
+fn invalid_requests_are_refused_before_the_kernel_sees_them() {
+    let ipvs = setup();
+    let tcp = ServiceKey::tcp(v4(10, 7, 1, 1), 80);
+    let with = |f: &dyn Fn(&mut Service)| {
+        let mut s = Service::new(tcp);
+        f(&mut s);
+        s
+    };
+    let services: Vec<(Service, &str)> = vec![
+        (
+            with(&|s| s.scheduler = Scheduler::Other("sixteen-chars-sc".into())),
+            "scheduler name `sixteen-chars-sc` must be 1 to 15 characters",
+        ),
+        (
+            with(&|s| s.persistence_engine = Some("sixteen-chars-pe".into())),
+            "persistence engine name `sixteen-chars-pe` must be 1 to 15 characters",
+        ),
+        (
+            Service::new(ServiceKey::fwmark(AddressFamily::Ipv4, 0)),
+            "a firewall mark must be greater than zero",
+        ),
+        (
+            Service::new(ServiceKey::tcp(v4(10, 7, 1, 1), 0)),
+            "port 0 (every port) needs persistence",
+        ),
+        (
+            with(&|s| s.one_packet = true),
+            "one-packet scheduling is for UDP and firewall-mark services only",
+        ),
+        (
+            with(&|s| s.persistence = Some(Persistence::new(0))),
+            "persistence timeout 0 s is not in 1..=4294967 (the kernel counts it in 32-bit ticks)",
+        ),
+        (
+            with(&|s| {
+                s.persistence = Some(Persistence {
+                    timeout: 60,
+                    netmask: Some(Netmask::Ipv6(64)),
+                })
+            }),
+            "netmask 64 is for ipv6, the service is ipv4",
+        ),
+        (
+            Service::new(ServiceKey::tcp(v6("2001:db8::1"), 80)).with_persistence(Persistence {
+                timeout: 60,
+                netmask: Some(Netmask::Ipv6(129)),
+            }),
+            "IPv6 prefix length 129 is not in 1..=128",
+        ),
+    ];
+    for (service, why) in &services {
+        let err = ipvs.add_service(service).expect_err("refused");
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+        // No errno: the library said no, the kernel was never asked.
+        assert_eq!(err.errno(), None, "{err}");
+        assert!(err.to_string().ends_with(why), "{err}");
+    }
+    ipvs.add_service(&Service::new(tcp))
+        .expect("a valid service");
+    let rs = |addr: IpAddr| Destination::new(addr, 80, ForwardMethod::Masq);
+    let destinations: Vec<(Destination, &str)> = vec![
+        (
+            rs(v4(192, 0, 2, 1)).with_weight(MAX_WEIGHT + 1),
+            "weight 2147483648 is above 2147483647",
+        ),
+        (
+            Destination {
+                upper_threshold: MAX_WEIGHT + 1,
+                ..rs(v4(192, 0, 2, 1))
+            },
+            "upper threshold 2147483648 is above 2147483647",
+        ),
+        (
+            rs(v6("2001:db8::2")),
+            "an ipv6 real server behind an ipv4 service must be tunnelled",
+        ),
+        (
+            rs(v4(192, 0, 2, 1)).with_tunnel(Tunnel::gue(0, TunnelChecksum::None)),
+            "a GUE tunnel needs a port",
+        ),
+    ];
+    for (dest, why) in &destinations {
+        let err = ipvs.add_destination(&tcp, dest).expect_err("refused");
+        assert_eq!(
+            (err.kind(), err.errno()),
+            (ErrorKind::InvalidArgument, None),
+            "{err}"
+        );
+        assert!(err.to_string().ends_with(why), "{err}");
+    }
+    let daemon = SyncDaemon::new(DaemonRole::Master, "lo", 1);
+    let daemons: Vec<(SyncDaemon, &str)> = vec![
+        (
+            SyncDaemon::new(DaemonRole::Master, "sixteen-chars-if", 1),
+            "interface name `sixteen-chars-if` must be 1 to 15 characters",
+        ),
+        (
+            SyncDaemon {
+                group: Some(v4(10, 0, 0, 1)),
+                ..daemon.clone()
+            },
+            "10.0.0.1 is not a multicast group",
+        ),
+        (
+            SyncDaemon {
+                ttl: Some(0),
+                ..daemon.clone()
+            },
+            "the multicast TTL must be 1 to 255",
+        ),
+        (
+            SyncDaemon {
+                port: Some(0),
+                ..daemon.clone()
+            },
+            "the multicast port must be 1 to 65535",
+        ),
+        (
+            SyncDaemon {
+                max_len: Some(0),
+                ..daemon.clone()
+            },
+            "sync message length 0 must be 1 to 65507 (a UDP payload)",
+        ),
+    ];
+    for (daemon, why) in &daemons {
+        let err = ipvs.start_daemon(daemon).expect_err("refused");
+        assert_eq!(
+            (err.kind(), err.errno()),
+            (ErrorKind::InvalidArgument, None),
+            "{err}"
+        );
+        assert!(err.to_string().ends_with(why), "{err}");
+    }
+    // Nothing of it reached the kernel.
+    assert_eq!(save(), "-A -t 10.7.1.1:80 -s wlc\n");
+    assert!(ipvs.daemons().expect("daemons").is_empty());
+}
+
+#[test]
 fn permission_denied_without_cap_net_admin() {
     netns::enter_fresh();
     netns::drop_net_admin_on_this_thread().expect("capset");

@@ -36,6 +36,9 @@ impl fmt::Display for DaemonRole {
     }
 }
 
+/// The largest sync message, in bytes: a UDP payload (65535 - 8 - 20).
+pub const MAX_SYNC_LEN: u16 = 65507;
+
 /// A sync daemon's configuration. Fields left `None` take the kernel's
 /// defaults (group 224.0.0.81, port 8848, TTL 1, length from the MTU), which
 /// the kernel reports back when listing.
@@ -76,7 +79,9 @@ impl SyncDaemon {
         }
     }
 
-    /// Checks what the kernel would refuse, and says what is wrong.
+    /// Checks what the kernel would refuse or bend, and says what is wrong:
+    /// an interface name of 1 to 15 characters, a multicast group, a TTL
+    /// and a port above 0, a message length that fits a UDP datagram.
     ///
     /// # Errors
     /// A message naming the bad field.
@@ -96,6 +101,75 @@ impl SyncDaemon {
         if self.port == Some(0) {
             return Err("the multicast port must be 1 to 65535".into());
         }
+        if let Some(len) = self.max_len.filter(|l| !(1..=MAX_SYNC_LEN).contains(l)) {
+            return Err(format!(
+                "sync message length {len} must be 1 to {MAX_SYNC_LEN} (a UDP payload)"
+            ));
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_the_field() {
+        let base = SyncDaemon::new(DaemonRole::Master, "eth0", 1);
+        assert!(base.validate().is_ok());
+        let cases: [(SyncDaemon, &str); 6] = [
+            (
+                SyncDaemon {
+                    interface: String::new(),
+                    ..base.clone()
+                },
+                "1 to 15 characters",
+            ),
+            (
+                SyncDaemon {
+                    interface: "sixteen-chars-if".into(),
+                    ..base.clone()
+                },
+                "1 to 15 characters",
+            ),
+            (
+                SyncDaemon {
+                    group: Some("10.0.0.1".parse().unwrap()),
+                    ..base.clone()
+                },
+                "is not a multicast group",
+            ),
+            (
+                SyncDaemon {
+                    ttl: Some(0),
+                    ..base.clone()
+                },
+                "TTL",
+            ),
+            (
+                SyncDaemon {
+                    port: Some(0),
+                    ..base.clone()
+                },
+                "multicast port",
+            ),
+            (
+                SyncDaemon {
+                    max_len: Some(65508),
+                    ..base.clone()
+                },
+                "must be 1 to 65507",
+            ),
+        ];
+        for (daemon, why) in cases {
+            let err = daemon.validate().unwrap_err();
+            assert!(err.contains(why), "{daemon:?}: {err}");
+        }
+        let v6 = SyncDaemon {
+            group: Some("ff02::81".parse().unwrap()),
+            ..base
+        };
+        assert!(v6.validate().is_ok());
     }
 }

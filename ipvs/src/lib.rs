@@ -59,7 +59,7 @@ pub use apply::{APPLY_LOCK_NAME, ApplyOptions, ApplyReport, OnFailure, Rollback}
 pub use batch::Change;
 pub use brief::{BRIEF_SERVICES_MAX, DestinationBrief, ServiceBrief};
 pub use connection::{Connection, parse_connections};
-pub use daemon::{DaemonRole, SyncDaemon};
+pub use daemon::{DaemonRole, MAX_SYNC_LEN, SyncDaemon};
 pub use desired::{DesiredState, ServiceSpec};
 pub use destination::{Destination, ForwardMethod, MAX_WEIGHT, Tunnel, TunnelChecksum, TunnelKind};
 pub use error::{Error, ErrorKind, Operation, Result};
@@ -68,6 +68,6 @@ pub use info::{KernelInfo, Version};
 pub use json::{SCHEMA_VERSION, table_json};
 pub use key::{AddressFamily, Protocol, ServiceKey};
 pub use plan::{DiffOptions, Plan, Removal, Step, diff};
-pub use service::{Netmask, Persistence, SchedFlags, Scheduler, Service};
+pub use service::{MAX_PERSISTENCE_TIMEOUT, Netmask, Persistence, SchedFlags, Scheduler, Service};
 pub use stats::{DestinationInfo, ServiceInfo, Stats};
 pub use timeouts::Timeouts;

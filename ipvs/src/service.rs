@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::key::{AddressFamily, ServiceKey};
+use crate::key::{AddressFamily, Protocol, ServiceKey};
 
 /// A scheduling algorithm (the kernel module `ip_vs_<name>`).
 ///
@@ -258,6 +258,10 @@ impl<'de> Deserialize<'de> for Netmask {
     }
 }
 
+/// The longest persistence timeout, in seconds, that the kernel's 32-bit
+/// count of ticks holds at any tick rate up to 1000 Hz (about 49 days).
+pub const MAX_PERSISTENCE_TIMEOUT: u32 = u32::MAX / 1000;
+
 /// Persistence: a client keeps going to the same real server for `timeout`
 /// seconds after its last connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -342,9 +346,11 @@ impl Service {
         out
     }
 
-    /// Checks what the kernel would refuse or misread, and says what is wrong.
-    /// (Rules of ipvsadm's own, such as no port 0 without persistence, are the
-    /// command line's business, not this library's.)
+    /// Checks what the kernel would refuse, misread or accept but never
+    /// serve, and says what is wrong: names of 1 to 15 characters, a firewall
+    /// mark above 0, port 0 (every port) only with persistence, one-packet
+    /// scheduling only for UDP and firewall marks, a persistence timeout the
+    /// kernel can count, a netmask of the service's family.
     ///
     /// # Errors
     /// A message naming the bad field.
@@ -367,7 +373,27 @@ impl Service {
         if let ServiceKey::Fwmark { mark: 0, .. } = self.key {
             return Err("a firewall mark must be greater than zero".into());
         }
+        // The kernel takes these, then drops every packet they match.
+        if let ServiceKey::Inet { port: 0, .. } = self.key
+            && self.persistence.is_none()
+        {
+            return Err("port 0 (every port) needs persistence".into());
+        }
+        if self.one_packet
+            && matches!(
+                self.key,
+                ServiceKey::Inet { protocol, .. } if protocol != Protocol::Udp
+            )
+        {
+            return Err("one-packet scheduling is for UDP and firewall-mark services only".into());
+        }
         if let Some(p) = &self.persistence {
+            if p.timeout == 0 || p.timeout > MAX_PERSISTENCE_TIMEOUT {
+                return Err(format!(
+                    "persistence timeout {} s is not in 1..={MAX_PERSISTENCE_TIMEOUT} (the kernel counts it in 32-bit ticks)",
+                    p.timeout
+                ));
+            }
             match p.netmask {
                 Some(mask) if mask.family() != self.key.family() => {
                     return Err(format!(
@@ -505,5 +531,54 @@ mod tests {
             netmask: Some(Netmask::Ipv6(64)),
         });
         assert!(v6mask.validate().unwrap_err().contains("is for ipv6"));
+        let mut long_pe = base.clone();
+        long_pe.persistence_engine = Some("sixteen-chars-pe".into());
+        assert!(
+            long_pe
+                .validate()
+                .unwrap_err()
+                .contains("1 to 15 characters")
+        );
+        let every_port = Service::new(ServiceKey::tcp(Ipv4Addr::new(10, 0, 0, 1), 0));
+        assert_eq!(
+            every_port.validate().unwrap_err(),
+            "port 0 (every port) needs persistence"
+        );
+        assert!(
+            every_port
+                .with_persistence(Persistence::new(60))
+                .validate()
+                .is_ok()
+        );
+        let mut ops_tcp = base.clone();
+        ops_tcp.one_packet = true;
+        assert!(
+            ops_tcp
+                .validate()
+                .unwrap_err()
+                .contains("one-packet scheduling")
+        );
+        let mut ops_udp = Service::new(ServiceKey::udp(Ipv4Addr::new(10, 0, 0, 1), 53));
+        ops_udp.one_packet = true;
+        assert!(ops_udp.validate().is_ok());
+        for timeout in [0, MAX_PERSISTENCE_TIMEOUT + 1] {
+            let forever = base.clone().with_persistence(Persistence::new(timeout));
+            assert!(
+                forever
+                    .validate()
+                    .unwrap_err()
+                    .contains("persistence timeout"),
+                "{timeout}"
+            );
+        }
+        let mut v6prefix = Service::new(ServiceKey::tcp(
+            "2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap(),
+            80,
+        ));
+        v6prefix.persistence = Some(Persistence {
+            timeout: 60,
+            netmask: Some(Netmask::Ipv6(129)),
+        });
+        assert!(v6prefix.validate().unwrap_err().contains("not in 1..=128"));
     }
 }
