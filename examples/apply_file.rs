@@ -48,12 +48,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (step, err) in &report.failed {
         eprintln!("failed: {step}: {err}");
     }
+    if let Some(err) = &report.stopped {
+        eprintln!("stopped: {err}");
+    }
     // By default a failed apply undoes what it applied.
     if report.is_unchanged() {
         eprintln!("nothing changed: the table is as it was found");
     } else if let Some(rollback) = &report.rollback {
         for (step, err) in &rollback.failed {
             eprintln!("could not undo: {step}: {err}");
+        }
+        if let Some(err) = &rollback.error {
+            eprintln!("could not undo: {err}");
         }
     }
     std::process::exit(1);

@@ -60,10 +60,15 @@ pub struct ApplyReport {
     pub applied: Vec<Step>,
     /// The steps that failed, with why.
     pub failed: Vec<(Step, Error)>,
+    /// What ended the apply midway, after steps may have been sent: the
+    /// batch exchange failed (which of its steps took effect is unknown), or
+    /// the table could not be read again.
+    pub stopped: Option<Error>,
     /// How many times the table was read and a plan made.
     pub rounds: usize,
-    /// The undoing of `applied` after a failure, with
-    /// [`OnFailure::RollBack`].
+    /// The undoing of what was applied after a failure, with
+    /// [`OnFailure::RollBack`]: the applied steps undone in reverse order,
+    /// or, after a failed exchange, the table put back as it was found.
     pub rollback: Option<Rollback>,
 }
 
@@ -74,20 +79,30 @@ pub struct Rollback {
     pub undone: Vec<Step>,
     /// The undoing steps that failed: the table is not as it was found.
     pub failed: Vec<(Step, Error)>,
+    /// Why the undoing could not be done at all, or not known to be done
+    /// (its exchange failed, or the table could not be read).
+    pub error: Option<Error>,
+}
+
+impl Rollback {
+    /// Whether the table is back as it was found.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty() && self.error.is_none()
+    }
 }
 
 impl ApplyReport {
     /// Whether every step was applied.
     pub fn is_success(&self) -> bool {
-        self.failed.is_empty()
+        self.failed.is_empty() && self.stopped.is_none()
     }
 
     /// Whether the table is as it was found after a failure: nothing was
     /// applied, or all of it was undone.
     pub fn is_unchanged(&self) -> bool {
         match &self.rollback {
-            Some(r) => r.failed.is_empty(),
-            None => self.applied.is_empty(),
+            Some(r) => r.is_complete(),
+            None => self.applied.is_empty() && self.stopped.is_none(),
         }
     }
 }
@@ -199,7 +214,8 @@ impl ApplyLock {
         let op = Operation::Apply;
         let addr = SocketAddr::from_abstract_name(APPLY_LOCK_NAME)
             .map_err(|e| Error::new(op, ErrorKind::Io, format!("lock name: {e}")))?;
-        let deadline = Instant::now() + timeout;
+        // A timeout too long to add to now means no deadline.
+        let deadline = Instant::now().checked_add(timeout);
         loop {
             // The socket must be made in the handle's namespace: abstract
             // names are per namespace.
@@ -217,12 +233,12 @@ impl ApplyLock {
                 Err(Some(e)) => {
                     return Err(Error::new(op, ErrorKind::Io, format!("lock: {e}")));
                 }
-                Err(None) if Instant::now() >= deadline => {
+                Err(None) if deadline.is_some_and(|d| Instant::now() >= d) => {
                     return Err(Error::new(
                         op,
                         ErrorKind::Busy,
                         format!(
-                            "another apply in this network namespace has been running for over {} s",
+                            "waited {} s for another apply in this network namespace to end",
                             timeout.as_secs()
                         ),
                     ));
@@ -238,21 +254,24 @@ impl Ipvs {
     /// the plan ([`diff`]), and sends its steps as one pipelined batch. A step
     /// refused because another program changed the table meanwhile (it
     /// exists already, or is gone) makes it read the table and plan again,
-    /// up to `options.retries` times. If steps still fail, those applied are
-    /// undone ([`OnFailure::RollBack`], the default) and the report says
-    /// whether the table is as it was found. Applying the same state twice
-    /// changes nothing the second time. Counters of services and real
-    /// servers that are deleted and added back start again from zero.
+    /// up to `options.retries` times, when every failure was such a race.
+    /// Applying the same state twice changes nothing the second time.
+    ///
+    /// All or nothing, with [`OnFailure::RollBack`] (the default): if steps
+    /// still fail, the applied ones are undone in reverse order; if the
+    /// exchange itself fails (which steps took effect is then unknown), the
+    /// table is put back as it was found. The report says which, and
+    /// [`ApplyReport::is_unchanged`] whether it worked. Counters of services
+    /// and real servers deleted and added back start again from zero.
     ///
     /// With `options.lock_timeout`, it first waits for any other apply in the
     /// handle's network namespace to end.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] if `desired` is invalid (nothing is
-    /// changed); [`ErrorKind::Busy`] if another apply held the lock too long;
-    /// a failure to read the table or of the exchange itself (after which it
-    /// tries to restore the table it found, and says how that went). Steps
-    /// the kernel refused are in the report.
+    /// Only before anything was sent: [`ErrorKind::InvalidArgument`] if
+    /// `desired` is invalid; [`ErrorKind::Busy`] if another apply held the
+    /// lock too long; a failure to read the table. What happens after is in
+    /// the report.
     pub fn apply(&self, desired: &DesiredState, options: &ApplyOptions) -> Result<ApplyReport> {
         desired.validate()?;
         let _lock = match options.lock_timeout {
@@ -270,10 +289,15 @@ impl Ipvs {
             if plan.is_empty() {
                 return Ok(report);
             }
-            let changes: Vec<Change> = plan.steps.iter().map(Step::change).collect();
-            let outcomes = match self.apply_changes(&changes) {
+            let outcomes = match self.send_steps(&plan.steps) {
                 Ok(outcomes) => outcomes,
-                Err(e) => return Err(self.restore_after(e, &found, options)),
+                Err(e) => {
+                    report.stopped = Some(e);
+                    if options.on_failure == OnFailure::RollBack {
+                        report.rollback = Some(self.restore(&found));
+                    }
+                    return Ok(report);
+                }
             };
             let before: HashMap<ServiceKey, &ServiceInfo> =
                 table.iter().map(|s| (s.service.key, s)).collect();
@@ -292,57 +316,237 @@ impl Ipvs {
             }
             // Planning again helps only if every failure was a race.
             let raced = failed.iter().all(|(_, e)| is_race(e));
-            if !raced || report.rounds > options.retries {
-                report.failed = failed;
-                if options.on_failure == OnFailure::RollBack && !undo.is_empty() {
-                    undo.reverse();
-                    report.rollback = Some(self.undo(undo)?);
+            let reread = if raced && report.rounds <= options.retries {
+                Some(self.table())
+            } else {
+                None
+            };
+            match reread {
+                Some(Ok(now)) => table = now,
+                give_up => {
+                    report.failed = failed;
+                    report.stopped = give_up.and_then(|r| r.err());
+                    if options.on_failure == OnFailure::RollBack && !undo.is_empty() {
+                        undo.reverse();
+                        report.rollback = Some(self.undo(undo));
+                    }
+                    return Ok(report);
                 }
-                return Ok(report);
             }
-            table = self.table()?;
         }
+    }
+
+    /// Sends steps as one pipelined batch, unvalidated: they are the plan
+    /// of a validated state, or they put back what the kernel held.
+    fn send_steps(&self, steps: &[Step]) -> Result<Vec<Result<()>>> {
+        let changes: Vec<Change> = steps.iter().map(Step::change).collect();
+        self.send_changes(&changes)
     }
 
     /// Carries out undoing steps, all in one batch.
-    fn undo(&self, steps: Vec<Step>) -> Result<Rollback> {
-        let changes: Vec<Change> = steps.iter().map(Step::change).collect();
-        let outcomes = self.apply_changes(&changes)?;
+    fn undo(&self, steps: Vec<Step>) -> Rollback {
         let mut rollback = Rollback::default();
-        for (step, outcome) in steps.into_iter().zip(outcomes) {
-            match outcome {
-                Err(e) if !already_undone(&step, &e) => rollback.failed.push((step, e)),
-                _ => rollback.undone.push(step),
+        match self.send_steps(&steps) {
+            Ok(outcomes) => {
+                for (step, outcome) in steps.into_iter().zip(outcomes) {
+                    match outcome {
+                        Err(e) if !already_undone(&step, &e) => rollback.failed.push((step, e)),
+                        _ => rollback.undone.push(step),
+                    }
+                }
             }
+            // Which of them took effect is unknown.
+            Err(e) => rollback.error = Some(e),
         }
-        Ok(rollback)
+        rollback
     }
 
     /// After an exchange failed midway (which steps took effect is unknown),
-    /// makes the table what it was found to be, and says how that went.
-    fn restore_after(&self, err: Error, found: &[ServiceInfo], options: &ApplyOptions) -> Error {
-        if options.on_failure == OnFailure::Keep {
-            return err;
+    /// makes the table what it was found to be: a plan from the table now
+    /// to `found`, carried out as an undoing.
+    fn restore(&self, found: &[ServiceInfo]) -> Rollback {
+        let as_found = DesiredState::from_table(found);
+        let delete = DiffOptions {
+            removal: Removal::Delete,
+        };
+        match self.table() {
+            Ok(now) => self.undo(diff(&now, &as_found, &delete).steps),
+            Err(e) => Rollback {
+                error: Some(e),
+                ..Rollback::default()
+            },
         }
-        let restore = || -> Result<usize> {
-            let plan = diff(
-                &self.table()?,
-                &DesiredState::from_table(found),
-                &DiffOptions {
-                    removal: Removal::Delete,
-                },
-            );
-            let steps = plan.steps.len();
-            let changes: Vec<Change> = plan.steps.iter().map(Step::change).collect();
-            for outcome in self.apply_changes(&changes)? {
-                outcome?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::ServiceSpec;
+    use crate::destination::{Destination, ForwardMethod};
+    use crate::service::{Scheduler, Service};
+    use crate::stats::{DestinationInfo, Stats};
+    use std::net::Ipv4Addr;
+
+    /// A model of the kernel's table: what each step does to it.
+    fn carry_out(table: &mut Vec<ServiceInfo>, step: &Step) {
+        let find = |t: &mut Vec<ServiceInfo>, key: &ServiceKey| {
+            t.iter()
+                .position(|s| s.service.key == *key)
+                .expect("service there")
+        };
+        let info = |destination: &Destination| DestinationInfo {
+            destination: destination.clone(),
+            active_connections: 0,
+            inactive_connections: 0,
+            persistent_connections: 0,
+            stats: Stats::default(),
+        };
+        match step {
+            Step::AddService(s) => table.push(ServiceInfo {
+                service: s.clone(),
+                raw_flags: 0,
+                stats: Stats::default(),
+                destinations: Vec::new(),
+            }),
+            Step::EditService { to, .. } => {
+                let i = find(table, &to.key);
+                table[i].service = to.clone();
             }
-            Ok(steps)
+            Step::DeleteService(key) => {
+                let i = find(table, key);
+                table.remove(i);
+            }
+            Step::AddDestination {
+                service,
+                destination,
+            } => {
+                let i = find(table, service);
+                table[i].destinations.push(info(destination));
+            }
+            Step::EditDestination { service, to: d, .. }
+            | Step::DrainDestination {
+                service,
+                destination: d,
+            } => {
+                let i = find(table, service);
+                let slot = table[i]
+                    .destinations
+                    .iter_mut()
+                    .find(|x| x.destination.address == d.address && x.destination.port == d.port)
+                    .expect("real server there");
+                slot.destination = d.clone();
+            }
+            Step::DeleteDestination {
+                service,
+                address,
+                port,
+            } => {
+                let i = find(table, service);
+                table[i]
+                    .destinations
+                    .retain(|x| (x.destination.address, x.destination.port) != (*address, *port));
+            }
+        }
+    }
+
+    fn config(table: &[ServiceInfo]) -> DesiredState {
+        let mut state = DesiredState::from_table(table);
+        state.services.sort_by_key(|s| s.service.key);
+        for s in &mut state.services {
+            s.destinations.sort_by_key(|d| (d.address, d.port));
+        }
+        state
+    }
+
+    fn spec(port: u16, sched: Scheduler, servers: &[(u8, u32)]) -> ServiceSpec {
+        ServiceSpec {
+            service: Service::new(ServiceKey::tcp(Ipv4Addr::new(10, 0, 0, 1), port))
+                .with_scheduler(sched),
+            destinations: servers
+                .iter()
+                .map(|(host, weight)| {
+                    Destination::new(Ipv4Addr::new(192, 0, 2, *host), port, ForwardMethod::Masq)
+                        .with_weight(*weight)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn undoing_every_step_in_reverse_gives_back_the_table_found() {
+        let found_state = DesiredState {
+            services: vec![
+                spec(80, Scheduler::RoundRobin, &[(1, 1), (2, 1), (3, 4)]),
+                spec(81, Scheduler::LeastConnection, &[(4, 2)]),
+                spec(82, Scheduler::WeightedRoundRobin, &[]),
+            ],
         };
-        let outcome = match restore() {
-            Ok(steps) => format!("the table was restored as found ({steps} changes undone)"),
-            Err(e) => format!("restoring the table as found failed too: {e}"),
+        let desired = DesiredState {
+            services: vec![
+                spec(80, Scheduler::WeightedRoundRobin, &[(1, 5), (5, 1)]),
+                spec(82, Scheduler::WeightedRoundRobin, &[(6, 1)]),
+                spec(83, Scheduler::RoundRobin, &[(7, 1), (8, 2)]),
+            ],
         };
-        Error::new(Operation::Apply, err.kind(), format!("{err}; {outcome}"))
+        let mut table = Vec::new();
+        for s in &found_state.services {
+            carry_out(&mut table, &Step::AddService(s.service.clone()));
+            for d in &s.destinations {
+                let step = Step::AddDestination {
+                    service: s.service.key,
+                    destination: d.clone(),
+                };
+                carry_out(&mut table, &step);
+            }
+        }
+        let found = table.clone();
+        for removal in [Removal::Delete, Removal::Drain] {
+            let mut now = found.clone();
+            let plan = diff(&now, &desired, &DiffOptions { removal });
+            assert!(plan.steps.len() >= 8, "{plan}");
+            let before: HashMap<ServiceKey, &ServiceInfo> =
+                found.iter().map(|s| (s.service.key, s)).collect();
+            let mut undo = Vec::new();
+            for step in &plan.steps {
+                undo.extend(undo_of(step, &before).into_iter().rev());
+            }
+            for step in &plan.steps {
+                carry_out(&mut now, step);
+            }
+            if removal == Removal::Delete {
+                assert_eq!(
+                    config(&now),
+                    config(&diffed(&desired)),
+                    "the plan reaches the state"
+                );
+            }
+            undo.reverse();
+            for step in &undo {
+                carry_out(&mut now, step);
+            }
+            assert_eq!(config(&now), config(&found), "{removal:?}: undone");
+        }
+    }
+
+    /// `desired` as a table.
+    fn diffed(desired: &DesiredState) -> Vec<ServiceInfo> {
+        let mut table = Vec::new();
+        for step in diff(&[], desired, &DiffOptions::default()).steps {
+            carry_out(&mut table, &step);
+        }
+        table
+    }
+
+    #[test]
+    fn only_deleting_what_is_gone_counts_as_undone() {
+        let key = ServiceKey::tcp(Ipv4Addr::new(10, 0, 0, 1), 80);
+        let gone = Error::from_errno(Operation::DeleteService, libc::ESRCH);
+        assert!(already_undone(&Step::DeleteService(key), &gone));
+        let exists = Error::from_errno(Operation::AddService, libc::EEXIST);
+        assert!(!already_undone(
+            &Step::AddService(Service::new(key)),
+            &exists
+        ));
     }
 }

@@ -150,6 +150,13 @@ impl Ipvs {
         for change in changes {
             change.validate()?;
         }
+        self.send_changes(changes)
+    }
+
+    /// [`Ipvs::apply_changes`] without the validation: for changes that put
+    /// back what the kernel held (which it took, whatever this library
+    /// would refuse from a caller).
+    pub(crate) fn send_changes(&self, changes: &[Change]) -> Result<Vec<Result<()>>> {
         let messages = changes.iter().map(Change::message).collect();
         let outcomes = self.pipeline(messages).map_err(|e| {
             Error::new(

@@ -119,7 +119,7 @@ pub(crate) fn parse_proc_ip_vs(
     // The service the following real-server lines belong to (None: skipped).
     let mut current: Option<ProcKey> = None;
     let mut line = String::new();
-    for n in 0.. {
+    for n in 0usize.. {
         line.clear();
         match input.read_line(&mut line) {
             Ok(0) => break,

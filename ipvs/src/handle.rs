@@ -79,7 +79,6 @@ fn open_proc_net(name: &str) -> Option<File> {
     File::open(format!("/proc/thread-self/net/{name}")).ok()
 }
 
-/// Reads a `/proc` file opened earlier, from its start.
 /// Reads a `/proc/net` file of the handle's namespace again from its start,
 /// handing `read` a buffered reader of it.
 fn read_again<T>(
@@ -222,7 +221,9 @@ impl Ipvs {
                         match wire::service_from_attrs(attrs) {
                             Ok(info) if seen.insert(info.service.key) => out.push(info),
                             Ok(_) => {}
-                            Err(e) => bad = bad.take().or(Some(e)),
+                            Err(e) => {
+                                bad.get_or_insert(e);
+                            }
                         }
                     }
                 }

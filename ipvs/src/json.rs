@@ -284,7 +284,9 @@ pub(crate) fn service_spec_json(service: &Service, destinations: &[Destination])
 
 /// A table read from the kernel as the table document, with its observed
 /// state (counters, connections), pretty-printed. The document is accepted by
-/// [`DesiredState::from_json`](crate::DesiredState::from_json) unchanged.
+/// [`DesiredState::from_json`](crate::DesiredState::from_json) unchanged,
+/// unless the kernel holds a service that [`Service::validate`] refuses
+/// (set up by another tool: port 0 without persistence, say).
 pub fn table_json(table: &[ServiceInfo]) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {

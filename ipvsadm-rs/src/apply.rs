@@ -8,6 +8,7 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
+use crate::stdout::Output;
 use clap::{Parser, Subcommand};
 use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, OnFailure, Removal, diff};
 
@@ -76,12 +77,25 @@ pub fn run_if_subcommand(args: &[String]) -> Option<i32> {
             return Some(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    Some(match run(cli) {
+    // Output goes to a pipe that may close early (`| head`): not an error.
+    let mut out = Output::new(std::io::stdout().lock());
+    let code = match run(cli, &mut out) {
         Ok(code) => code,
         Err(msg) => {
             let _ = writeln!(std::io::stderr(), "{}: {msg}", args[0]);
             2
         }
+    };
+    Some(match out.finish() {
+        Some(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}: writing standard output: {e}",
+                args[0]
+            );
+            code.max(1)
+        }
+        None => code,
     })
 }
 
@@ -91,7 +105,7 @@ const FAILED_UNCHANGED: i32 = 1;
 /// as found nor as desired.
 const FAILED_CHANGED: i32 = 3;
 
-fn run(cli: Cli) -> Result<i32, String> {
+fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, String> {
     let (file, removal, mode) = match cli.command {
         Command::Apply {
             file,
@@ -124,8 +138,6 @@ fn run(cli: Cli) -> Result<i32, String> {
     let desired = DesiredState::from_json(&read(&file)?).map_err(|e| e.to_string())?;
     let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
     let diff_options = DiffOptions { removal };
-    // Output goes to a pipe that may close early (`| head`): not an error.
-    let mut out = std::io::stdout().lock();
     let (on_failure, lock_timeout) = match mode {
         Mode::Apply {
             on_failure,
@@ -169,43 +181,40 @@ fn run(cli: Cli) -> Result<i32, String> {
     for (step, e) in &report.failed {
         let _ = writeln!(err, "failed: {step}: {e}");
     }
-    let tried = report.applied.len() + report.failed.len();
+    if let Some(e) = &report.stopped {
+        let _ = writeln!(err, "stopped: {e}");
+    }
     let applied = report.applied.len();
+    if report.is_unchanged() {
+        let what = match (&report.rollback, applied) {
+            (Some(_), 0) => "what may have been applied was undone".to_owned(),
+            (Some(_), n) => format!("{n} changes were applied and then undone"),
+            (None, _) => "nothing was changed".to_owned(),
+        };
+        let _ = writeln!(err, "apply failed: {what}; the table is as it was found");
+        return Ok(FAILED_UNCHANGED);
+    }
     match &report.rollback {
-        Some(rollback) if rollback.failed.is_empty() => {
-            let _ = writeln!(
-                err,
-                "apply failed: {applied} of {tried} changes were applied and then undone; the table is as it was found"
-            );
-            Ok(FAILED_UNCHANGED)
-        }
         Some(rollback) => {
-            let _ = writeln!(
-                err,
-                "apply failed: {applied} of {tried} changes were applied; undoing them failed for {}:",
-                rollback.failed.len()
-            );
             for (step, e) in &rollback.failed {
-                let _ = writeln!(err, "  could not undo: {step}: {e}");
+                let _ = writeln!(err, "could not undo: {step}: {e}");
             }
-            let _ = writeln!(
-                err,
-                "the table is neither as it was found nor as desired: read it with -Ln"
-            );
-            Ok(FAILED_CHANGED)
-        }
-        None if applied == 0 => {
-            let _ = writeln!(err, "apply failed: nothing was changed");
-            Ok(FAILED_UNCHANGED)
+            if let Some(e) = &rollback.error {
+                let _ = writeln!(err, "could not undo: {e}");
+            }
         }
         None => {
             let _ = writeln!(
                 err,
-                "apply failed: {applied} of {tried} changes were applied and kept (--no-rollback)"
+                "apply failed: {applied} changes were applied and kept (--no-rollback)"
             );
-            Ok(FAILED_CHANGED)
         }
     }
+    let _ = writeln!(
+        err,
+        "the table is neither as it was found nor as desired: read it with -Ln"
+    );
+    Ok(FAILED_CHANGED)
 }
 
 /// What the command does with the plan.

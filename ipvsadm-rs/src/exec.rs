@@ -199,7 +199,18 @@ impl Pending {
         let outcomes = match ctx.ipvs.apply_changes(&sendable) {
             Ok(outcomes) => outcomes,
             Err(e) => {
+                // The whole batch's fate is unknown, not one line's.
+                let current = ctx.line.take();
                 ctx.complain(&e.to_string());
+                let numbers: Vec<usize> = origins.iter().flatten().map(|o| o.number).collect();
+                if let (Some(first), Some(last)) = (numbers.first(), numbers.last()) {
+                    let _ = writeln!(
+                        ctx.err,
+                        "{}: -R lines {first} to {last}: unknown which of their changes took effect (read the table with -Ln)",
+                        ctx.prog
+                    );
+                }
+                ctx.line = current;
                 return Flow::Exit(255);
             }
         };
@@ -628,7 +639,7 @@ fn restore(ctx: &mut Context<'_>) -> Flow {
             if code != 0 {
                 let _ = writeln!(
                     ctx.err,
-                    "{}: -R stopped at line {}: the lines before it were run, the lines after it were not",
+                    "{}: -R stopped at line {}: the lines after it were not run",
                     ctx.prog, number
                 );
             }

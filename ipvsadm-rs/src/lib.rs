@@ -17,5 +17,6 @@ pub mod popt;
 pub mod resolve;
 pub mod restore;
 pub mod sort;
+pub mod stdout;
 pub mod strerror;
 pub mod usage;

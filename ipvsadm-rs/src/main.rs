@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use ipvsadm_rs::exec::{Context, Flow, list_all, run_line};
+use ipvsadm_rs::stdout::Output;
 use ipvsadm_rs::strerror::{Call, ipvs_strerror};
 
 fn exit(code: i32) -> ExitCode {
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
         return exit(code);
     }
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = Output::new(std::io::BufWriter::new(stdout.lock()));
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
 
@@ -65,7 +66,10 @@ fn main() -> ExitCode {
         Flow::Done(_) => 255,
         Flow::Exit(code) => code,
     };
-    // A closed pipe on stdout is not a failure of the command.
-    let _ = out.flush();
+    // A closed pipe on stdout is not a failure of the command; a full disk is.
+    if let Some(e) = out.finish() {
+        let _ = writeln!(err, "{prog}: writing standard output: {e}");
+        return exit(if code == 0 { 1 } else { code });
+    }
     exit(code)
 }

@@ -60,7 +60,7 @@ fn restore_with_bad_lines_in_the_middle_keeps_ipvsadms_semantics_and_names_them(
         "{}\nipvsadm: -R line 3: -a -t 10.40.0.9:80 -r 192.0.2.1 -m\n\
          {}\nipvsadm: -R line 4: -A -t 10.40.0.2:80 -s nosuch\n\
          {}\nipvsadm: -R line 5: -a -t 10.40.0.1:80 -r 192.0.2.2 -w 99999999999\n\
-         ipvsadm: -R stopped at line 5: the lines before it were run, the lines after it were not\n",
+         ipvsadm: -R stopped at line 5: the lines after it were not run\n",
         messages[0], messages[1], messages[2]
     );
     assert_eq!(mine.stderr, expected);
@@ -88,7 +88,7 @@ fn restore_reads_a_line_that_is_not_utf8_and_names_it() {
         stderr,
         "illegal virtual server address[:port] specified\n\
          ipvsadm: -R line 2: -A -t 10.41.0.\u{fffd}:80\n\
-         ipvsadm: -R stopped at line 2: the lines before it were run, the lines after it were not\n"
+         ipvsadm: -R stopped at line 2: the lines after it were not run\n"
     );
     assert_eq!(ours(&["-Sn"]).stdout, "-A -t 10.41.0.1:80 -s wlc\n");
 }
@@ -174,15 +174,17 @@ fn apply_the_kernel_refuses_midway_is_undone_and_says_so() {
         out.stderr,
         "failed: add service tcp 10.42.0.3:80 nosuch: add service: scheduler or persistence engine not found\n\
          failed: add real server 192.0.2.7:80 route weight 1 to tcp 10.42.0.3:80: add destination: no such service\n\
-         apply failed: 7 of 9 changes were applied and then undone; the table is as it was found\n"
+         apply failed: 7 changes were applied and then undone; the table is as it was found\n"
     );
     assert_eq!(config(), before, "the table is as it was found");
     // Kept on request: the table is then changed, and the status says so.
     let out = ours(&["apply", "--no-rollback", "-f", &failing]);
     assert_eq!(out.code, 3, "{out:?}");
     assert!(
-        out.stderr
-            .ends_with("apply failed: 7 of 9 changes were applied and kept (--no-rollback)\n"),
+        out.stderr.ends_with(
+            "apply failed: 7 changes were applied and kept (--no-rollback)\n\
+             the table is neither as it was found nor as desired: read it with -Ln\n"
+        ),
         "{}",
         out.stderr
     );
@@ -273,7 +275,7 @@ fn an_apply_waits_for_the_lock_and_says_when_it_gives_up() {
     assert_eq!(out.code, 2, "{out:?}");
     assert_eq!(
         out.stderr,
-        "ipvsadm: apply desired state: busy: another apply in this network namespace has been running for over 1 s\n"
+        "ipvsadm: apply desired state: busy: waited 1 s for another apply in this network namespace to end\n"
     );
     assert_eq!(ours(&["-Sn"]).stdout, "");
     // Released while an apply waits: it goes on.
@@ -434,7 +436,7 @@ fn read_one_line_then_close(args: &[&str]) -> (i32, String, String) {
 }
 
 #[test]
-fn a_closed_stdout_is_not_an_error() {
+fn a_closed_stdout_is_not_an_error_a_full_disk_is() {
     netns::enter_fresh();
     let doc = file("closed-stdout", &many(0, 3000, 2, "rr"));
     // The plan of 9,000 steps is far more than a pipe holds.
@@ -468,6 +470,26 @@ fn a_closed_stdout_is_not_an_error() {
         let (code, first, stderr) = read_one_line_then_close(args);
         assert_eq!((code, stderr.as_str()), (0, ""), "{args:?}");
         assert!(!first.is_empty(), "{args:?}");
+    }
+    // A full disk, though, is an error (ipvsadm would exit 0, its rules lost).
+    let empty = file("closed-stdout-empty", r#"{"services": []}"#);
+    for args in [&["-Sn"][..], &["apply", "--dry-run", "-f", &empty]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = Command::new(OURS)
+            .arg0("ipvsadm")
+            .args(args)
+            .stdout(full)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "ipvsadm: writing standard output: No space left on device (os error 28)\n",
+            "{args:?}"
+        );
     }
 }
 

@@ -1,6 +1,6 @@
 //! A very large table on the real kernel: 100,000 services x 4 real
-//! servers, restored with `-R`, listed (`-Ln`) and saved
-//! (`-Sn`) in bounded memory, the listing byte for byte ipvsadm 1.31's.
+//! servers, restored with `-R`, listed (`-Ln`) and saved (`-Sn`) in
+//! bounded memory, the saved rules byte for byte ipvsadm 1.31's.
 //! (Times and memory next to ipvsadm's: benches/kernel_large_table.rs.)
 
 use std::path::Path;
