@@ -285,6 +285,19 @@ fn an_apply_waits_for_the_lock_and_says_when_it_gives_up() {
     let (code, stderr) = finish(waiting);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(ours(&["-Sn"]).stdout.lines().count(), 6);
+    // Any wait is a wait, however long (no overflow).
+    let forever = ours(&[
+        "apply",
+        "--lock-timeout",
+        "18446744073709551615",
+        "-f",
+        &doc,
+    ]);
+    assert_eq!(
+        (forever.code, forever.stdout.as_str()),
+        (0, "0 changes applied\n"),
+        "{forever:?}"
+    );
 }
 
 /// Adds and deletes services (and real servers) in the calling thread's
