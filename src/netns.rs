@@ -1,6 +1,9 @@
 //! Network namespaces for tests and the lab.
 
+use std::cell::RefCell;
+use std::fs::File;
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,7 +34,37 @@ pub fn try_enter_fresh() -> io::Result<()> {
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
         return Err(io::Error::last_os_error());
     }
+    let ns = File::open("/proc/thread-self/ns/net")?;
+    ENTERED.with(|entered| entered.borrow_mut().0.push(ns));
     ip(&["link", "set", "lo", "up"])
+}
+
+/// The namespaces a thread made with [`enter_fresh`], emptied of IPVS
+/// services when the thread (a test) ends.
+///
+/// A dying namespace's services are deleted later by a kernel worker, and
+/// every deletion moves the position of dumps running in other namespaces
+/// (the kernel counts it over all of them): the next test's dump could skip
+/// a service. Deleted here, they are gone before the next test starts.
+struct Entered(Vec<File>);
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        for ns in &self.0 {
+            flush_ipvs(ns.as_fd());
+        }
+    }
+}
+
+thread_local! {
+    static ENTERED: RefCell<Entered> = const { RefCell::new(Entered(Vec::new())) };
+}
+
+/// Deletes every IPVS service of the namespace `ns`, if it can.
+fn flush_ipvs(ns: BorrowedFd<'_>) {
+    if let Ok(ipvs) = ipvs::Ipvs::in_namespace_fd(ns) {
+        let _ = ipvs.flush();
+    }
 }
 
 /// Runs iproute2's `ip` with `args` in the calling thread's namespace.
@@ -163,6 +196,10 @@ impl Namespace {
 
 impl Drop for Namespace {
     fn drop(&mut self) {
+        // Emptied first, for the reason `Entered` gives.
+        if let Ok(ns) = File::open(self.path()) {
+            flush_ipvs(ns.as_fd());
+        }
         // Best effort: a namespace left behind only costs memory in the VM.
         let _ = ip(&["netns", "del", &self.name]);
     }
