@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     };
     if dry_run {
-        let plan = diff(&ipvs.table()?, &desired, &options.diff);
+        let plan = diff(&ipvs.settled_table()?, &desired, &options.diff);
         print!("{plan}");
         println!("{} changes planned", plan.steps.len());
         return Ok(());

@@ -281,7 +281,7 @@ impl Ipvs {
         let mut report = ApplyReport::default();
         // What undoes the applied steps, last first.
         let mut undo: Vec<Step> = Vec::new();
-        let found = self.table()?;
+        let found = self.settled_table()?;
         let mut table = found.clone();
         loop {
             report.rounds += 1;
@@ -317,7 +317,7 @@ impl Ipvs {
             // Planning again helps only if every failure was a race.
             let raced = failed.iter().all(|(_, e)| is_race(e));
             let reread = if raced && report.rounds <= options.retries {
-                Some(self.table())
+                Some(self.settled_table())
             } else {
                 None
             };
@@ -369,7 +369,7 @@ impl Ipvs {
         let delete = DiffOptions {
             removal: Removal::Delete,
         };
-        match self.table() {
+        match self.settled_table() {
             Ok(now) => self.undo(diff(&now, &as_found, &delete).steps),
             Err(e) => Rollback {
                 error: Some(e),

@@ -106,15 +106,23 @@ fn forward(name: &str) -> Option<ForwardMethod> {
     }
 }
 
+/// What one read of `/proc/net/ip_vs` says.
+#[derive(Debug, Default)]
+pub(crate) struct ProcTable {
+    /// Every service it lists in a form this knows, in its order (a
+    /// firewall mark of both an IPv4 and an IPv6 service twice).
+    pub(crate) services: Vec<ProcKey>,
+    /// Each service's real servers, by how the file names the service; a
+    /// firewall mark listed twice is ambiguous and left out.
+    pub(crate) destinations: HashMap<ProcKey, Vec<DestinationBrief>>,
+}
+
 /// Reads `/proc/net/ip_vs` a line at a time (a table of 400,000 real
-/// servers is tens of megabytes of text): each service's real servers, by
-/// how the file names the service. A firewall mark listed twice (an IPv4 and
-/// an IPv6 service) is ambiguous and left out, as is any service the file
-/// lists in a form this does not know.
-pub(crate) fn parse_proc_ip_vs(
-    mut input: impl BufRead,
-) -> Result<HashMap<ProcKey, Vec<DestinationBrief>>, String> {
+/// servers is tens of megabytes of text). A service in a form this does not
+/// know is left out, with its real servers.
+pub(crate) fn parse_proc_ip_vs(mut input: impl BufRead) -> Result<ProcTable, String> {
     let mut out: HashMap<ProcKey, Vec<DestinationBrief>> = HashMap::new();
+    let mut services = Vec::new();
     let mut ambiguous = Vec::new();
     // The service the following real-server lines belong to (None: skipped).
     let mut current: Option<ProcKey> = None;
@@ -151,31 +159,41 @@ pub(crate) fn parse_proc_ip_vs(
             }
             continue;
         }
-        current = match fields.as_slice() {
-            ["FWM", mark, ..] => u32::from_str_radix(mark, 16).ok().map(ProcKey::Fwmark),
-            [proto, addr_port, ..] => {
-                let protocol = match *proto {
-                    "TCP" => Some(Protocol::Tcp),
-                    "UDP" => Some(Protocol::Udp),
-                    "SCTP" => Some(Protocol::Sctp),
-                    _ => None,
-                };
-                protocol
-                    .zip(parse_addr_port(addr_port))
-                    .map(|(p, (a, port))| ProcKey::Inet(p, a, port))
+        current = service_line(&fields);
+        if let Some(key) = current {
+            services.push(key);
+            if out.insert(key, Vec::new()).is_some() {
+                ambiguous.push(key);
             }
-            _ => None,
-        };
-        if let Some(key) = current
-            && out.insert(key, Vec::new()).is_some()
-        {
-            ambiguous.push(key);
         }
     }
     for key in ambiguous {
         out.remove(&key);
     }
-    Ok(out)
+    Ok(ProcTable {
+        services,
+        destinations: out,
+    })
+}
+
+/// The service a line of `/proc/net/ip_vs` names, if it is a service line
+/// in a form this knows.
+fn service_line(fields: &[&str]) -> Option<ProcKey> {
+    match fields {
+        ["FWM", mark, ..] => u32::from_str_radix(mark, 16).ok().map(ProcKey::Fwmark),
+        [proto, addr_port, ..] => {
+            let protocol = match *proto {
+                "TCP" => Some(Protocol::Tcp),
+                "UDP" => Some(Protocol::Udp),
+                "SCTP" => Some(Protocol::Sctp),
+                _ => None,
+            };
+            protocol
+                .zip(parse_addr_port(addr_port))
+                .map(|(p, (a, port))| ProcKey::Inet(p, a, port))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -203,7 +221,9 @@ FWM  00000008 sh
 
     #[test]
     fn reads_every_kind_of_service() {
-        let t = parse_proc_ip_vs(SAMPLE.as_bytes()).expect("parses");
+        let t = parse_proc_ip_vs(SAMPLE.as_bytes())
+            .expect("parses")
+            .destinations;
         let web = &t[&ProcKey::Inet(Protocol::Tcp, "10.0.0.1".parse().unwrap(), 80)];
         assert_eq!(web.len(), 2);
         assert_eq!(web[0].address, "2001:db8::5".parse::<IpAddr>().unwrap());
@@ -229,6 +249,26 @@ FWM  00000008 sh
         // Mark 7 is both an IPv4 and an IPv6 service: ambiguous, left out.
         assert!(!t.contains_key(&ProcKey::Fwmark(7)));
         assert_eq!(t[&ProcKey::Fwmark(8)][0].forward, ForwardMethod::Local);
+    }
+
+    #[test]
+    fn lists_every_service_once_per_line() {
+        let keys = parse_proc_ip_vs(SAMPLE.as_bytes())
+            .expect("parses")
+            .services;
+        let tcp = |a: &str, port| ProcKey::Inet(Protocol::Tcp, a.parse().unwrap(), port);
+        assert_eq!(
+            keys,
+            [
+                tcp("2001:db8::1", 443),
+                ProcKey::Inet(Protocol::Udp, "10.0.0.2".parse().unwrap(), 53),
+                tcp("10.0.0.1", 80),
+                ProcKey::Inet(Protocol::Sctp, "10.0.0.3".parse().unwrap(), 3868),
+                ProcKey::Fwmark(7),
+                ProcKey::Fwmark(7),
+                ProcKey::Fwmark(8),
+            ]
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use ipvs_sys::{IpvsCmd, IpvsCmdAttr, IpvsInfoAttr, IpvsMessage, IpvsSocket};
 
-use crate::brief::{DestinationBrief, ProcKey, ServiceBrief, parse_proc_ip_vs};
+use crate::brief::{DestinationBrief, ProcKey, ProcTable, ServiceBrief, parse_proc_ip_vs};
 use crate::connection::{Connection, parse_connections};
 use crate::daemon::{DaemonRole, SyncDaemon};
 use crate::destination::Destination;
@@ -201,9 +201,14 @@ impl Ipvs {
     }
 
     /// Every virtual service with its counters (without real servers: see
-    /// [`Ipvs::table`]). Services are in the kernel's order; an entry the
-    /// kernel's dump repeats (it can, when the table changes meanwhile, even
-    /// in another namespace) is listed once.
+    /// [`Ipvs::table`]). Services are in the kernel's order.
+    ///
+    /// The kernel's dump is not a snapshot: it resumes each reply datagram
+    /// (about a hundred services) at a position counted over the services of
+    /// every namespace, so a service added or deleted meanwhile, even in
+    /// another namespace, can make it repeat a service (listed here once) or
+    /// skip one. [`Ipvs::settled_table`] and [`Ipvs::brief_destinations`]
+    /// look up what it skipped.
     ///
     /// # Errors
     /// When the kernel refuses (`PermissionDenied` without `CAP_NET_ADMIN`).
@@ -284,7 +289,7 @@ impl Ipvs {
 
     /// The real servers of a service as the kernel dumps them (an unknown
     /// service gives an empty list).
-    fn dump_destinations(&self, key: &ServiceKey) -> Result<Vec<DestinationInfo>> {
+    pub(crate) fn dump_destinations(&self, key: &ServiceKey) -> Result<Vec<DestinationInfo>> {
         let op = Operation::ListDestinations;
         let replies = self.dump(
             op,
@@ -630,8 +635,8 @@ impl Ipvs {
     /// As [`Ipvs::table`], and [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if
     /// the file cannot be read or understood.
     pub fn brief_table(&self) -> Result<Vec<ServiceBrief>> {
-        let services = self.services()?;
-        let destinations = self.brief_destinations(&services)?;
+        let mut services = self.services()?;
+        let destinations = self.brief_destinations(&mut services)?;
         Ok(services
             .into_iter()
             .zip(destinations)
@@ -642,10 +647,24 @@ impl Ipvs {
             .collect())
     }
 
+    /// One read of `/proc/net/ip_vs` in the handle's namespace.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if the file cannot be read
+    /// or understood.
+    pub(crate) fn read_proc_table(&self) -> Result<ProcTable> {
+        let op = Operation::ListServices;
+        read_again(&self.proc_table, op, "ip_vs", |input| {
+            parse_proc_ip_vs(input).map_err(|e| Error::new(op, ErrorKind::Protocol, e))
+        })
+    }
+
     /// The real servers in brief of each of `services` (as
     /// [`Ipvs::services`] read them), from one read of `/proc/net/ip_vs`; a
     /// service the file does not name unambiguously (or that appeared
-    /// meanwhile) is read by netlink.
+    /// meanwhile) is read by netlink. A service the file lists and
+    /// `services` lacks (the dump skipped it: see [`Ipvs::services`]) is
+    /// looked up and added to the end of `services`.
     ///
     /// Much faster than a netlink dump per service on tables of up to some
     /// tens of thousands of services; beyond, slower: the kernel prints the
@@ -658,12 +677,11 @@ impl Ipvs {
     /// or understood; a netlink failure.
     pub fn brief_destinations(
         &self,
-        services: &[ServiceInfo],
+        services: &mut Vec<ServiceInfo>,
     ) -> Result<Vec<Vec<DestinationBrief>>> {
-        let op = Operation::ListServices;
-        let mut by_key = read_again(&self.proc_table, op, "ip_vs", |input| {
-            parse_proc_ip_vs(input).map_err(|e| Error::new(op, ErrorKind::Protocol, e))
-        })?;
+        let proc = self.read_proc_table()?;
+        self.add_skipped(services, &proc.services)?;
+        let mut by_key = proc.destinations;
         services
             .iter()
             .map(

@@ -51,6 +51,7 @@ mod key;
 mod namespace;
 mod plan;
 mod service;
+mod settled;
 mod stats;
 mod timeouts;
 mod wire;

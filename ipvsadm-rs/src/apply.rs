@@ -145,7 +145,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, String> {
         } => (on_failure, lock_timeout),
         Mode::DryRun | Mode::Diff => {
             let plan = diff(
-                &ipvs.table().map_err(|e| e.to_string())?,
+                &ipvs.settled_table().map_err(|e| e.to_string())?,
                 &desired,
                 &diff_options,
             );

@@ -565,12 +565,12 @@ fn from_brief(d: &DestinationBrief) -> DestinationInfo {
 /// `/proc/net/ip_vs`, one read) when the format shows nothing more of them
 /// and the table is not too large for that read.
 fn text_table(ctx: &Context<'_>, f: &crate::parse::Format) -> ipvs::Result<Listing> {
-    let services = ctx.ipvs.services()?;
+    let mut services = ctx.ipvs.services()?;
     let more_than_brief = f.stats || f.rate || f.thresholds || f.persistent_conn || f.tun_info;
     let servers = if more_than_brief || services.len() > ipvs::BRIEF_SERVICES_MAX {
         Servers::PerService
     } else {
-        Servers::Brief(ctx.ipvs.brief_destinations(&services)?)
+        Servers::Brief(ctx.ipvs.brief_destinations(&mut services)?)
     };
     Ok(Listing { services, servers })
 }
@@ -595,7 +595,9 @@ pub fn list_all(ctx: &mut Context<'_>, f: &crate::parse::Format) -> Flow {
             Err(e) => list_failed(ctx, Call::GetDests, &e),
         };
     }
-    let table = match ctx.ipvs.table() {
+    // Settled: a JSON listing can become the desired state of an apply,
+    // which would delete a service the dump skipped.
+    let table = match ctx.ipvs.settled_table() {
         Ok(t) => t,
         Err(e) => return list_failed(ctx, Call::GetServices, &e),
     };
