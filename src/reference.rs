@@ -27,8 +27,27 @@ pub struct Outcome {
 /// # Panics
 /// When the program cannot be started at all.
 pub fn run(program: &std::path::Path, args: &[&str], stdin: &str) -> Outcome {
+    run_as(program, None, args, stdin)
+}
+
+/// [`run`], with `argv[0]` set to `name` when given (ipvsadm says its
+/// `argv[0]` in messages, so both programs are run as `ipvsadm` to compare).
+///
+/// # Panics
+/// When the program cannot be started at all.
+pub fn run_as(
+    program: &std::path::Path,
+    name: Option<&str>,
+    args: &[&str],
+    stdin: &str,
+) -> Outcome {
     use std::io::Write;
-    let mut child = Command::new(program)
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(program);
+    if let Some(name) = name {
+        command.arg0(name);
+    }
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -3,39 +3,14 @@
 //! configuration to compare it.
 #![allow(dead_code)] // each test binary uses its own part
 
-use std::io::Write;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-
 use ipvs_rs::reference;
 
 /// What a run printed and how it exited.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Out {
-    pub stdout: String,
-    pub stderr: String,
-    pub code: i32,
-}
+pub use ipvs_rs::reference::Outcome as Out;
 
 /// Runs `program` as `ipvsadm` with `args`, feeding `stdin`.
 pub fn run(program: &str, args: &[&str], stdin: &str) -> Out {
-    let mut child = Command::new(program)
-        .arg0("ipvsadm")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    let out = child.wait_with_output().expect("wait");
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
+    reference::run_as(std::path::Path::new(program), Some("ipvsadm"), args, stdin)
 }
 
 /// The ipvsadm-rs under test.
