@@ -662,9 +662,10 @@ impl Ipvs {
     /// The real servers in brief of each of `services` (as
     /// [`Ipvs::services`] read them), from one read of `/proc/net/ip_vs`; a
     /// service the file does not name unambiguously (or that appeared
-    /// meanwhile) is read by netlink. A service the file lists and
-    /// `services` lacks (the dump skipped it: see [`Ipvs::services`]) is
-    /// looked up and added to the end of `services`.
+    /// meanwhile, or that the file skips: it miscounts its position across
+    /// reads when other namespaces have services) is read by netlink. A
+    /// service the file lists and `services` lacks (the dump skipped it: see
+    /// [`Ipvs::services`]) is looked up and added to the end of `services`.
     ///
     /// Much faster than a netlink dump per service on tables of up to some
     /// tens of thousands of services; beyond, slower: the kernel prints the

@@ -10,38 +10,45 @@ use crate::handle::Ipvs;
 use crate::key::{AddressFamily, ServiceKey};
 use crate::stats::ServiceInfo;
 
+/// How many more dumps [`Ipvs::settled_table`] takes, at most, while each
+/// finds a service the reads before it missed.
+const MORE_DUMPS: usize = 3;
+
 impl Ipvs {
-    /// The whole table as [`Ipvs::table`] reads it, with any service its
-    /// dump skipped (see [`Ipvs::services`]) looked up and added.
+    /// The whole table as [`Ipvs::table`] reads it, with services its dump
+    /// skipped (see [`Ipvs::services`]) looked for and added.
     ///
-    /// Up to [`BRIEF_SERVICES_MAX`] services, the services are checked
-    /// against `/proc/net/ip_vs`, whose position counts only this
-    /// namespace's services, so changes elsewhere cannot make it skip one,
-    /// and whose one read costs less than the real-server dumps before it.
-    /// Beyond, or when that file cannot be read, against a second dump,
-    /// which narrows the gap without closing it. A service deleted while
-    /// the table is read may still be in the result.
+    /// They are looked for in `/proc/net/ip_vs` (up to
+    /// [`BRIEF_SERVICES_MAX`] services, where its one read costs less than
+    /// the real-server dumps before it) and in further dumps, until one
+    /// finds nothing new (at most three). Neither source is a snapshot (the
+    /// file also skips services when other namespaces have some), but they
+    /// skip at different places, so together they miss far less than one
+    /// dump; while other namespaces keep changing, nothing the kernel offers
+    /// can promise that no service is missed. A service deleted while the
+    /// table is read may still be in the result.
     ///
     /// # Errors
     /// As [`Ipvs::table`].
     pub fn settled_table(&self) -> Result<Vec<ServiceInfo>> {
         let mut table = self.table()?;
         let dumped = table.len();
-        let proc = if dumped <= BRIEF_SERVICES_MAX {
-            self.read_proc_table().ok()
-        } else {
-            None
-        };
-        match proc {
-            Some(proc) => self.add_skipped(&mut table, &proc.services)?,
-            None => {
-                let known: HashSet<ServiceKey> = table.iter().map(|s| s.service.key).collect();
-                let again = self.services()?;
-                table.extend(
-                    again
-                        .into_iter()
-                        .filter(|s| !known.contains(&s.service.key)),
-                );
+        if dumped <= BRIEF_SERVICES_MAX
+            && let Ok(proc) = self.read_proc_table()
+        {
+            self.add_skipped(&mut table, &proc.services)?;
+        }
+        for _ in 0..MORE_DUMPS {
+            let known: HashSet<ServiceKey> = table.iter().map(|s| s.service.key).collect();
+            let before = table.len();
+            let again = self.services()?;
+            table.extend(
+                again
+                    .into_iter()
+                    .filter(|s| !known.contains(&s.service.key)),
+            );
+            if table.len() == before {
+                break;
             }
         }
         for service in &mut table[dumped..] {
