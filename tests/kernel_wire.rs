@@ -26,7 +26,7 @@ fn v4(addr: [u8; 4]) -> [u8; 16] {
 
 fn key(protocol: u16, addr: [u8; 4], port: u16) -> Vec<IpvsServiceAttr> {
     vec![
-        IpvsServiceAttr::Af(2),
+        IpvsServiceAttr::Af(2.into()),
         IpvsServiceAttr::Protocol(protocol),
         IpvsServiceAttr::Addr(v4(addr)),
         IpvsServiceAttr::Port(port),
@@ -44,8 +44,8 @@ fn service(
     attrs.extend([
         IpvsServiceAttr::SchedName(sched.into()),
         IpvsServiceAttr::Flags(IpvsFlags {
-            flags,
-            mask: u32::MAX,
+            flags: flags.into(),
+            mask: u32::MAX.into(),
         }),
         IpvsServiceAttr::Timeout(timeout),
         IpvsServiceAttr::Netmask(IpvsNetmask::from_ipv4(Ipv4Addr::BROADCAST)),
@@ -55,10 +55,10 @@ fn service(
 
 fn dest(addr: [u8; 4], port: u16, fwd: u32, weight: u32) -> Vec<IpvsDestAttr> {
     vec![
-        IpvsDestAttr::AddrFamily(2),
+        IpvsDestAttr::AddrFamily(2.into()),
         IpvsDestAttr::Addr(v4(addr)),
         IpvsDestAttr::Port(port),
-        IpvsDestAttr::FwdMethod(fwd),
+        IpvsDestAttr::FwdMethod(fwd.into()),
         IpvsDestAttr::Weight(weight),
         IpvsDestAttr::UThresh(0),
         IpvsDestAttr::LThresh(0),
@@ -193,7 +193,7 @@ fn service_added_by_the_reference_reads_back_through_the_binding() {
     assert_eq!(services.len(), 1);
     let svc = &services[0];
     for wanted in [
-        IpvsServiceAttr::Af(2),
+        IpvsServiceAttr::Af(2.into()),
         IpvsServiceAttr::Protocol(17),
         IpvsServiceAttr::Addr(v4([10, 4, 4, 4])),
         IpvsServiceAttr::Port(5060),
@@ -201,8 +201,8 @@ fn service_added_by_the_reference_reads_back_through_the_binding() {
         IpvsServiceAttr::PeName("sip".into()),
         // PERSISTENT | HASHED | SCHED_SH_PORT
         IpvsServiceAttr::Flags(IpvsFlags {
-            flags: 0x13,
-            mask: u32::MAX,
+            flags: 0x13.into(),
+            mask: u32::MAX.into(),
         }),
         IpvsServiceAttr::Timeout(120),
         IpvsServiceAttr::Netmask(IpvsNetmask::from_ipv4(Ipv4Addr::new(255, 255, 255, 0))),
@@ -214,11 +214,11 @@ fn service_added_by_the_reference_reads_back_through_the_binding() {
     for wanted in [
         IpvsDestAttr::Addr(v4([192, 0, 2, 30])),
         IpvsDestAttr::Port(5060),
-        IpvsDestAttr::FwdMethod(3),
+        IpvsDestAttr::FwdMethod(3.into()),
         IpvsDestAttr::Weight(7),
         IpvsDestAttr::UThresh(50),
         IpvsDestAttr::LThresh(5),
-        IpvsDestAttr::AddrFamily(2),
+        IpvsDestAttr::AddrFamily(2.into()),
     ] {
         assert!(
             has(&dests[0], &wanted),
@@ -234,7 +234,7 @@ fn ipv6_fwmark_service_reads_back_with_prefix_length_netmask() {
     reference::ipvsadm_ok(&["-A", "-f", "4000000000", "-6", "-p", "-M", "96"]);
     let services = dump_services(&mut s);
     assert_eq!(services.len(), 1, "{services:?}");
-    assert!(has(&services[0], &IpvsServiceAttr::Af(10)));
+    assert!(has(&services[0], &IpvsServiceAttr::Af(10.into())));
     assert!(has(&services[0], &IpvsServiceAttr::Fwmark(4_000_000_000)));
     assert!(has(
         &services[0],
@@ -249,12 +249,15 @@ fn tunnel_destination_fields_round_trip_through_the_kernel() {
     add_service(&mut s, service(key(6, [10, 5, 5, 5], 443), "wlc", 0, 0));
     let mut gue = dest([192, 0, 2, 40], 443, 2, 1);
     gue.extend([
-        IpvsDestAttr::TunType(1),
+        IpvsDestAttr::TunType(1.into()),
         IpvsDestAttr::TunPort(6080),
-        IpvsDestAttr::TunFlags(2),
+        IpvsDestAttr::TunFlags(2.into()),
     ]);
     let mut gre = dest([192, 0, 2, 41], 443, 2, 1);
-    gre.extend([IpvsDestAttr::TunType(2), IpvsDestAttr::TunFlags(1)]);
+    gre.extend([
+        IpvsDestAttr::TunType(2.into()),
+        IpvsDestAttr::TunFlags(1.into()),
+    ]);
     for d in [gue, gre] {
         s.request(msg(
             IpvsCmd::NewDest,
@@ -274,14 +277,14 @@ fn tunnel_destination_fields_round_trip_through_the_kernel() {
     };
     let gue = find([192, 0, 2, 40]);
     assert!(
-        has(gue, &IpvsDestAttr::TunType(1))
+        has(gue, &IpvsDestAttr::TunType(1.into()))
             && has(gue, &IpvsDestAttr::TunPort(6080))
-            && has(gue, &IpvsDestAttr::TunFlags(2)),
+            && has(gue, &IpvsDestAttr::TunFlags(2.into())),
         "{gue:?}"
     );
     let gre = find([192, 0, 2, 41]);
     assert!(
-        has(gre, &IpvsDestAttr::TunType(2)) && has(gre, &IpvsDestAttr::TunFlags(1)),
+        has(gre, &IpvsDestAttr::TunType(2.into())) && has(gre, &IpvsDestAttr::TunFlags(1.into())),
         "{gre:?}"
     );
     let listed = reference::ipvsadm_ok(&["-Ln", "--tun-info"]);
@@ -305,8 +308,8 @@ fn set_service_applies_the_flag_mask() {
     attrs.extend([
         IpvsServiceAttr::SchedName("lc".into()),
         IpvsServiceAttr::Flags(IpvsFlags {
-            flags: 0x4,
-            mask: 0x4,
+            flags: 0x4.into(),
+            mask: 0x4.into(),
         }),
         IpvsServiceAttr::Timeout(300),
         IpvsServiceAttr::Netmask(IpvsNetmask::from_ipv4(Ipv4Addr::BROADCAST)),
@@ -319,8 +322,8 @@ fn set_service_applies_the_flag_mask() {
         has(
             &services[0],
             &IpvsServiceAttr::Flags(IpvsFlags {
-                flags: 0x7,
-                mask: u32::MAX
+                flags: 0x7.into(),
+                mask: u32::MAX.into()
             })
         ),
         "{:?}",
@@ -427,9 +430,9 @@ fn timeouts_set_and_read_back() {
 fn sync_daemons_start_list_and_stop() {
     let mut s = setup();
     netns::add_veth_pair("sync0", "sync1", "10.10.0.1/24").expect("veth");
-    let daemon = |state| {
+    let daemon = |state: u32| {
         vec![IpvsCmdAttr::Daemon(vec![
-            IpvsDaemonAttr::State(state),
+            IpvsDaemonAttr::State(state.into()),
             IpvsDaemonAttr::McastIfn("sync0".into()),
             IpvsDaemonAttr::SyncId(9),
             IpvsDaemonAttr::McastTtl(3),
@@ -447,7 +450,7 @@ fn sync_daemons_start_list_and_stop() {
         panic!("{master:?}")
     };
     for wanted in [
-        IpvsDaemonAttr::State(1),
+        IpvsDaemonAttr::State(1.into()),
         IpvsDaemonAttr::McastIfn("sync0".into()),
         IpvsDaemonAttr::SyncId(9),
         IpvsDaemonAttr::McastTtl(3),
@@ -472,17 +475,17 @@ fn sync_daemons_start_list_and_stop() {
     );
     s.request(msg(
         IpvsCmd::DelDaemon,
-        vec![IpvsCmdAttr::Daemon(vec![IpvsDaemonAttr::State(1)])],
+        vec![IpvsCmdAttr::Daemon(vec![IpvsDaemonAttr::State(1.into())])],
     ))
     .expect("DEL_DAEMON");
     s.request(msg(
         IpvsCmd::DelDaemon,
-        vec![IpvsCmdAttr::Daemon(vec![IpvsDaemonAttr::State(2)])],
+        vec![IpvsCmdAttr::Daemon(vec![IpvsDaemonAttr::State(2.into())])],
     ))
     .expect("DEL_DAEMON");
     let again = s.request(msg(
         IpvsCmd::DelDaemon,
-        vec![IpvsCmdAttr::Daemon(vec![IpvsDaemonAttr::State(1)])],
+        vec![IpvsCmdAttr::Daemon(vec![IpvsDaemonAttr::State(1.into())])],
     ));
     assert_eq!(errno_of(again), libc::ESRCH);
     assert!(
@@ -496,7 +499,7 @@ fn sync_daemons_start_list_and_stop() {
 fn daemon_on_a_missing_interface_is_enodev() {
     let mut s = setup();
     let daemon = vec![IpvsCmdAttr::Daemon(vec![
-        IpvsDaemonAttr::State(1),
+        IpvsDaemonAttr::State(1.into()),
         IpvsDaemonAttr::McastIfn("nosuch0".into()),
         IpvsDaemonAttr::SyncId(1),
     ])];
@@ -663,12 +666,12 @@ fn invalid_requests_are_einval() {
     );
     // An IPv6 service with a prefix length of 129.
     let v6 = vec![
-        IpvsServiceAttr::Af(10),
+        IpvsServiceAttr::Af(10.into()),
         IpvsServiceAttr::Fwmark(1),
         IpvsServiceAttr::SchedName("rr".into()),
         IpvsServiceAttr::Flags(IpvsFlags {
-            flags: 0x1,
-            mask: u32::MAX,
+            flags: 0x1.into(),
+            mask: u32::MAX.into(),
         }),
         IpvsServiceAttr::Timeout(60),
         IpvsServiceAttr::Netmask(IpvsNetmask::from_ipv6_prefix(129)),
@@ -681,14 +684,14 @@ fn invalid_requests_are_einval() {
     let svc = || IpvsCmdAttr::Service(key(6, [10, 16, 0, 1], 80));
     // A GUE tunnel without its port.
     let mut gue = dest([192, 0, 2, 6], 80, 2, 1);
-    gue.push(IpvsDestAttr::TunType(1));
+    gue.push(IpvsDestAttr::TunType(1.into()));
     assert_eq!(
         errno_of(s.request(msg(IpvsCmd::NewDest, vec![svc(), IpvsCmdAttr::Dest(gue)]))),
         libc::EINVAL
     );
     // An IPv6 real server behind an IPv4 service, but not tunnelled.
     let mixed = vec![
-        IpvsDestAttr::AddrFamily(10),
+        IpvsDestAttr::AddrFamily(10.into()),
         IpvsDestAttr::Addr(
             "2001:db8::6"
                 .parse::<std::net::Ipv6Addr>()
@@ -696,7 +699,7 @@ fn invalid_requests_are_einval() {
                 .octets(),
         ),
         IpvsDestAttr::Port(80),
-        IpvsDestAttr::FwdMethod(0),
+        IpvsDestAttr::FwdMethod(0.into()),
         IpvsDestAttr::Weight(1),
         IpvsDestAttr::UThresh(0),
         IpvsDestAttr::LThresh(0),

@@ -8,14 +8,28 @@ use netlink_packet_core::{
 };
 
 use crate::constants::*;
+use crate::flags::flag_set;
 use crate::nla::{emit_nul_string, nul_string_len, parse_array, parse_nul_string};
+
+flag_set! {
+    /// Sync daemon state (`IP_VS_STATE_*`), the payload of
+    /// `IPVS_DAEMON_ATTR_STATE`, a host-order u32; unnamed bits are kept.
+    IpvsDaemonState(u32) {
+        /// `IP_VS_STATE_NONE` (0): no daemon (the empty set).
+        NONE = IP_VS_STATE_NONE;
+        /// `IP_VS_STATE_MASTER`: the daemon sends connection updates.
+        MASTER = IP_VS_STATE_MASTER;
+        /// `IP_VS_STATE_BACKUP`: the daemon receives them.
+        BACKUP = IP_VS_STATE_BACKUP;
+    }
+}
 
 /// An attribute of a connection sync daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IpvsDaemonAttr {
     /// `IPVS_DAEMON_ATTR_STATE`: `IP_VS_STATE_MASTER` (1) or `IP_VS_STATE_BACKUP` (2).
-    State(u32),
+    State(IpvsDaemonState),
     /// `IPVS_DAEMON_ATTR_MCAST_IFN`: multicast interface name, at most 15 bytes.
     McastIfn(String),
     /// `IPVS_DAEMON_ATTR_SYNC_ID`: sync id, 0..=255.
@@ -63,7 +77,8 @@ impl Nla for IpvsDaemonAttr {
     fn emit_value(&self, buffer: &mut [u8]) {
         // The buffer is exactly `value_len()` long, so the emits cannot fail.
         let _ = match self {
-            Self::State(v) | Self::SyncId(v) => emit_u32(buffer, *v),
+            Self::State(v) => emit_u32(buffer, v.bits()),
+            Self::SyncId(v) => emit_u32(buffer, *v),
             Self::McastIfn(s) => {
                 emit_nul_string(s, buffer);
                 Ok(())
@@ -93,9 +108,11 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for IpvsDaemonAttr
     fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
         let payload = buf.value();
         Ok(match buf.kind() {
-            IPVS_DAEMON_ATTR_STATE => {
-                Self::State(parse_u32(payload).context("invalid IPVS_DAEMON_ATTR_STATE")?)
-            }
+            IPVS_DAEMON_ATTR_STATE => Self::State(
+                parse_u32(payload)
+                    .context("invalid IPVS_DAEMON_ATTR_STATE")?
+                    .into(),
+            ),
             IPVS_DAEMON_ATTR_MCAST_IFN => Self::McastIfn(
                 parse_nul_string(payload).context("invalid IPVS_DAEMON_ATTR_MCAST_IFN")?,
             ),

@@ -8,20 +8,46 @@ use netlink_packet_core::{
 };
 
 use crate::constants::*;
+use crate::family::IpvsAddressFamily;
+use crate::flags::flag_set;
 use crate::nla::{
     emit_nested, emit_nul_string, nested_len, nul_string_len, parse_all, parse_array,
     parse_inet_addr, parse_nul_string,
 };
 use crate::stats::{IpvsStats64Attr, IpvsStatsAttr};
 
+flag_set! {
+    /// Virtual service flags (`IP_VS_SVC_F_*`), a host-order u32; bits this
+    /// crate does not name are kept.
+    IpvsServiceFlags(u32) {
+        /// `IP_VS_SVC_F_PERSISTENT`: persistent service.
+        PERSISTENT = IP_VS_SVC_F_PERSISTENT;
+        /// `IP_VS_SVC_F_HASHED`: set by the kernel on every listed service.
+        HASHED = IP_VS_SVC_F_HASHED;
+        /// `IP_VS_SVC_F_ONEPACKET`: one-packet scheduling.
+        ONEPACKET = IP_VS_SVC_F_ONEPACKET;
+        /// `IP_VS_SVC_F_SCHED1`: scheduler flag 1 (`sh`/`mh` fallback).
+        SCHED1 = IP_VS_SVC_F_SCHED1;
+        /// `IP_VS_SVC_F_SCHED2`: scheduler flag 2 (`sh`/`mh` port).
+        SCHED2 = IP_VS_SVC_F_SCHED2;
+        /// `IP_VS_SVC_F_SCHED3`: scheduler flag 3.
+        SCHED3 = IP_VS_SVC_F_SCHED3;
+    }
+}
+
+impl IpvsServiceFlags {
+    /// The three scheduler flags, `SCHED1 | SCHED2 | SCHED3`.
+    pub const SCHED_MASK: Self = Self(IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2 | IP_VS_SVC_F_SCHED3);
+}
+
 /// `struct ip_vs_flags`: the service flags and the mask of the bits to change,
 /// both host order. The kernel applies `new = (old & !mask) | (flags & mask)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct IpvsFlags {
     /// `IP_VS_SVC_F_*` bits.
-    pub flags: u32,
+    pub flags: IpvsServiceFlags,
     /// Which bits of `flags` the kernel should apply.
-    pub mask: u32,
+    pub mask: IpvsServiceFlags,
 }
 
 /// The raw four bytes of `IPVS_SVC_ATTR_NETMASK`, whose meaning depends on the
@@ -57,7 +83,7 @@ impl IpvsNetmask {
 #[non_exhaustive]
 pub enum IpvsServiceAttr {
     /// `IPVS_SVC_ATTR_AF`: address family, `AF_INET` (2) or `AF_INET6` (10).
-    Af(u16),
+    Af(IpvsAddressFamily),
     /// `IPVS_SVC_ATTR_PROTOCOL`: IP protocol number (TCP 6, UDP 17, SCTP 132).
     Protocol(u16),
     /// `IPVS_SVC_ATTR_ADDR`: `union nf_inet_addr`, an IPv4 address in the first four bytes.
@@ -119,7 +145,8 @@ impl Nla for IpvsServiceAttr {
     fn emit_value(&self, buffer: &mut [u8]) {
         // The buffer is exactly `value_len()` long, so the emits cannot fail.
         let _ = match self {
-            Self::Af(v) | Self::Protocol(v) => emit_u16(buffer, *v),
+            Self::Af(v) => emit_u16(buffer, (*v).into()),
+            Self::Protocol(v) => emit_u16(buffer, *v),
             Self::Port(v) => emit_u16_be(buffer, *v),
             Self::Addr(addr) => {
                 buffer.copy_from_slice(addr);
@@ -134,8 +161,8 @@ impl Nla for IpvsServiceAttr {
                 emit_nul_string(s, buffer);
                 Ok(())
             }
-            Self::Flags(f) => emit_u32(&mut buffer[..4], f.flags)
-                .and_then(|()| emit_u32(&mut buffer[4..], f.mask)),
+            Self::Flags(f) => emit_u32(&mut buffer[..4], f.flags.bits())
+                .and_then(|()| emit_u32(&mut buffer[4..], f.mask.bits())),
             Self::Stats(attrs) => {
                 emit_nested(attrs, buffer);
                 Ok(())
@@ -156,7 +183,11 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for IpvsServiceAtt
     fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
         let payload = buf.value();
         Ok(match buf.kind() {
-            IPVS_SVC_ATTR_AF => Self::Af(parse_u16(payload).context("invalid IPVS_SVC_ATTR_AF")?),
+            IPVS_SVC_ATTR_AF => Self::Af(
+                parse_u16(payload)
+                    .context("invalid IPVS_SVC_ATTR_AF")?
+                    .into(),
+            ),
             IPVS_SVC_ATTR_PROTOCOL => {
                 Self::Protocol(parse_u16(payload).context("invalid IPVS_SVC_ATTR_PROTOCOL")?)
             }
@@ -175,8 +206,8 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for IpvsServiceAtt
             IPVS_SVC_ATTR_FLAGS => {
                 let raw = parse_array::<8>(payload).context("invalid IPVS_SVC_ATTR_FLAGS")?;
                 Self::Flags(IpvsFlags {
-                    flags: u32::from_ne_bytes([raw[0], raw[1], raw[2], raw[3]]),
-                    mask: u32::from_ne_bytes([raw[4], raw[5], raw[6], raw[7]]),
+                    flags: u32::from_ne_bytes([raw[0], raw[1], raw[2], raw[3]]).into(),
+                    mask: u32::from_ne_bytes([raw[4], raw[5], raw[6], raw[7]]).into(),
                 })
             }
             IPVS_SVC_ATTR_TIMEOUT => {

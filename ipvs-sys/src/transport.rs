@@ -195,3 +195,21 @@ impl Transport for NetlinkTransport {
         (self.rcvbuf / 2048).clamp(16, 1024)
     }
 }
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn send(&mut self, datagram: &[u8]) -> io::Result<()> {
+        (**self).send(datagram)
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).recv(buf)
+    }
+
+    fn port_id(&self) -> u32 {
+        (**self).port_id()
+    }
+
+    fn max_in_flight(&self) -> usize {
+        (**self).max_in_flight()
+    }
+}

@@ -4,8 +4,10 @@
 use ipvs_sys::netlink_packet_core::{DefaultNla, Emitable, NetlinkMessage, NlaBuffer, Parseable};
 use ipvs_sys::netlink_packet_generic::GenlMessage;
 use ipvs_sys::{
-    IpvsAttrs, IpvsCmd, IpvsCmdAttr, IpvsDaemonAttr, IpvsDestAttr, IpvsFlags, IpvsInfoAttr,
-    IpvsMessage, IpvsNetmask, IpvsServiceAttr, IpvsStats64Attr, IpvsStatsAttr,
+    IpvsAddressFamily, IpvsAttrs, IpvsCmd, IpvsCmdAttr, IpvsDaemonAttr, IpvsDaemonState,
+    IpvsDestAttr, IpvsFlags, IpvsFwdMethod, IpvsInfoAttr, IpvsMessage, IpvsNetmask,
+    IpvsServiceAttr, IpvsServiceFlags, IpvsStats64Attr, IpvsStatsAttr, IpvsTunnelFlags,
+    IpvsTunnelType,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -53,15 +55,47 @@ fn stats64() -> impl Strategy<Value = IpvsStats64Attr> {
     ]
 }
 
+/// An address family: the named ones often, any other number too.
+fn family() -> impl Strategy<Value = IpvsAddressFamily> {
+    prop_oneof![
+        Just(IpvsAddressFamily::Inet),
+        Just(IpvsAddressFamily::Inet6),
+        any::<u16>().prop_map(IpvsAddressFamily::from),
+    ]
+}
+
+/// A forwarding method: the named ones often, any other value (other
+/// connection flag bits included) too.
+fn fwd_method() -> impl Strategy<Value = IpvsFwdMethod> {
+    prop_oneof![
+        (0u32..=4).prop_map(IpvsFwdMethod::from),
+        any::<u32>().prop_map(IpvsFwdMethod::from),
+    ]
+}
+
+fn tunnel_type() -> impl Strategy<Value = IpvsTunnelType> {
+    prop_oneof![
+        (0u8..=3).prop_map(IpvsTunnelType::from),
+        any::<u8>().prop_map(IpvsTunnelType::from),
+    ]
+}
+
+fn service_flags() -> impl Strategy<Value = IpvsServiceFlags> {
+    prop_oneof![
+        (0u32..0x40).prop_map(IpvsServiceFlags::from_bits_retain),
+        any::<u32>().prop_map(IpvsServiceFlags::from_bits_retain),
+    ]
+}
+
 fn service() -> impl Strategy<Value = IpvsServiceAttr> {
     prop_oneof![
-        any::<u16>().prop_map(IpvsServiceAttr::Af),
+        family().prop_map(IpvsServiceAttr::Af),
         any::<u16>().prop_map(IpvsServiceAttr::Protocol),
         any::<[u8; 16]>().prop_map(IpvsServiceAttr::Addr),
         any::<u16>().prop_map(IpvsServiceAttr::Port),
         any::<u32>().prop_map(IpvsServiceAttr::Fwmark),
         name(15).prop_map(IpvsServiceAttr::SchedName),
-        (any::<u32>(), any::<u32>())
+        (service_flags(), service_flags())
             .prop_map(|(flags, mask)| IpvsServiceAttr::Flags(IpvsFlags { flags, mask })),
         any::<u32>().prop_map(IpvsServiceAttr::Timeout),
         any::<[u8; 4]>().prop_map(|b| IpvsServiceAttr::Netmask(IpvsNetmask(b))),
@@ -76,7 +110,7 @@ fn dest() -> impl Strategy<Value = IpvsDestAttr> {
     prop_oneof![
         any::<[u8; 16]>().prop_map(IpvsDestAttr::Addr),
         any::<u16>().prop_map(IpvsDestAttr::Port),
-        any::<u32>().prop_map(IpvsDestAttr::FwdMethod),
+        fwd_method().prop_map(IpvsDestAttr::FwdMethod),
         any::<u32>().prop_map(IpvsDestAttr::Weight),
         any::<u32>().prop_map(IpvsDestAttr::UThresh),
         any::<u32>().prop_map(IpvsDestAttr::LThresh),
@@ -84,18 +118,21 @@ fn dest() -> impl Strategy<Value = IpvsDestAttr> {
         any::<u32>().prop_map(IpvsDestAttr::InactConns),
         any::<u32>().prop_map(IpvsDestAttr::PersistConns),
         vec(stats(), 0..12).prop_map(IpvsDestAttr::Stats),
-        any::<u16>().prop_map(IpvsDestAttr::AddrFamily),
+        family().prop_map(IpvsDestAttr::AddrFamily),
         vec(stats64(), 0..12).prop_map(IpvsDestAttr::Stats64),
-        any::<u8>().prop_map(IpvsDestAttr::TunType),
+        tunnel_type().prop_map(IpvsDestAttr::TunType),
         any::<u16>().prop_map(IpvsDestAttr::TunPort),
-        any::<u16>().prop_map(IpvsDestAttr::TunFlags),
+        (0u16..4, any::<u16>()).prop_map(|(low, any)| IpvsDestAttr::TunFlags(
+            IpvsTunnelFlags::from_bits_retain(if any % 2 == 0 { low } else { any })
+        )),
         unknown_nla().prop_map(IpvsDestAttr::Other),
     ]
 }
 
 fn daemon() -> impl Strategy<Value = IpvsDaemonAttr> {
     prop_oneof![
-        any::<u32>().prop_map(IpvsDaemonAttr::State),
+        prop_oneof![0u32..4, any::<u32>()]
+            .prop_map(|bits| IpvsDaemonAttr::State(IpvsDaemonState::from_bits_retain(bits))),
         name(15).prop_map(IpvsDaemonAttr::McastIfn),
         any::<u32>().prop_map(IpvsDaemonAttr::SyncId),
         any::<u16>().prop_map(IpvsDaemonAttr::SyncMaxlen),
@@ -185,6 +222,46 @@ proptest! {
             panic!("not a family message")
         };
         prop_assert_eq!(genl.payload, msg);
+    }
+
+    /// Every value of a typed payload converts back to the same number,
+    /// named or not, and a named number becomes its named variant.
+    #[test]
+    fn typed_payloads_keep_every_value(v16 in any::<u16>(), v32 in any::<u32>(), v8 in any::<u8>()) {
+        let af = IpvsAddressFamily::from(v16);
+        prop_assert_eq!(u16::from(af), v16);
+        prop_assert_eq!(matches!(af, IpvsAddressFamily::Other(_)), v16 != 2 && v16 != 10);
+        let fwd = IpvsFwdMethod::from(v32);
+        prop_assert_eq!(u32::from(fwd), v32);
+        prop_assert_eq!(matches!(fwd, IpvsFwdMethod::Other(_)), v32 > 4);
+        prop_assert_eq!(u32::from(fwd.masked()), v32 & 7);
+        let tun = IpvsTunnelType::from(v8);
+        prop_assert_eq!(u8::from(tun), v8);
+        prop_assert_eq!(matches!(tun, IpvsTunnelType::Other(_)), v8 > 2);
+        prop_assert_eq!(IpvsTunnelFlags::from(v16).bits(), v16);
+        prop_assert_eq!(IpvsDaemonState::from(v32).bits(), v32);
+        prop_assert_eq!(IpvsServiceFlags::from(v32).bits(), v32);
+    }
+
+    /// An unknown value survives emit then parse as the very same value.
+    #[test]
+    fn unknown_values_survive_the_wire(v16 in 11u16.., v32 in 5u32.., v8 in 3u8..) {
+        let attrs = [
+            IpvsDestAttr::AddrFamily(v16.into()),
+            IpvsDestAttr::FwdMethod(v32.into()),
+            IpvsDestAttr::TunType(v8.into()),
+            IpvsDestAttr::TunFlags(IpvsTunnelFlags::from_bits_retain(v16)),
+        ];
+        for attr in attrs {
+            prop_assert_eq!(round_trip(&attr), attr);
+        }
+        let state = IpvsDaemonAttr::State(IpvsDaemonState::from_bits_retain(v32));
+        prop_assert_eq!(round_trip(&state), state);
+        let flags = IpvsServiceAttr::Flags(IpvsFlags {
+            flags: IpvsServiceFlags::from_bits_retain(v32),
+            mask: IpvsServiceFlags::from_bits_retain(!v32),
+        });
+        prop_assert_eq!(round_trip(&flags), flags);
     }
 
     /// Random bytes never panic the decoder; they parse or give an error.

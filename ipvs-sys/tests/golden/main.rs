@@ -9,7 +9,7 @@ mod requests;
 
 use ipvs_sys::netlink_packet_core::{NLA_F_NESTED, NetlinkHeader, NetlinkMessage, NetlinkPayload};
 use ipvs_sys::netlink_packet_generic::GenlMessage;
-use ipvs_sys::{IpvsMessage, IpvsServiceAttr, IpvsStats64Attr, IpvsStatsAttr};
+use ipvs_sys::{IpvsAddressFamily, IpvsMessage, IpvsServiceAttr, IpvsStats64Attr, IpvsStatsAttr};
 
 /// The messages of a datagram, split at netlink alignment.
 pub fn messages(datagram: &[u8]) -> Vec<&[u8]> {
@@ -77,7 +77,7 @@ pub fn v4(a: u8, b: u8, c: u8, d: u8) -> [u8; 16] {
 /// The identifying attributes of a TCP or UDP service, as ipvsadm sends them first.
 pub fn svc(protocol: u16, addr: [u8; 16], port: u16) -> Vec<IpvsServiceAttr> {
     vec![
-        IpvsServiceAttr::Af(2),
+        IpvsServiceAttr::Af(IpvsAddressFamily::Inet),
         IpvsServiceAttr::Protocol(protocol),
         IpvsServiceAttr::Addr(addr),
         IpvsServiceAttr::Port(port),

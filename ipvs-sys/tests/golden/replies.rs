@@ -3,14 +3,15 @@
 //! kernel leaves off its nests and this crate sets).
 
 use ipvs_sys::{
-    IpvsAttrs, IpvsCmd, IpvsCmdAttr, IpvsDaemonAttr, IpvsDestAttr, IpvsFlags, IpvsInfoAttr,
-    IpvsMessage, IpvsNetmask, IpvsServiceAttr,
+    IpvsAddressFamily, IpvsAttrs, IpvsCmd, IpvsCmdAttr, IpvsDaemonAttr, IpvsDaemonState,
+    IpvsDestAttr, IpvsFlags, IpvsInfoAttr, IpvsMessage, IpvsNetmask, IpvsServiceAttr,
+    IpvsServiceFlags,
 };
 
 use crate::fixtures::*;
 use crate::{emit, messages, parse, stats32, stats64, svc, v4, without_nested_flags};
 
-const ALL: u32 = u32::MAX;
+const ALL: IpvsServiceFlags = IpvsServiceFlags::all_bits();
 const ZERO: [u32; 10] = [0; 10];
 /// After three HTTP requests: conns, in/out packets, in/out bytes, and rates.
 const THREE_REQUESTS: [u32; 10] = [3, 21, 15, 1170, 1443, 0, 2, 1, 110, 135];
@@ -36,7 +37,10 @@ fn service(
 ) -> IpvsMessage {
     key.extend([
         IpvsServiceAttr::SchedName(sched.into()),
-        IpvsServiceAttr::Flags(IpvsFlags { flags, mask: ALL }),
+        IpvsServiceAttr::Flags(IpvsFlags {
+            flags: flags.into(),
+            mask: ALL,
+        }),
         IpvsServiceAttr::Timeout(timeout),
         IpvsServiceAttr::Netmask(netmask),
         IpvsServiceAttr::Stats(stats32(counters)),
@@ -62,17 +66,17 @@ fn dest(
         vec![IpvsCmdAttr::Dest(vec![
             IpvsDestAttr::Addr(addr),
             IpvsDestAttr::Port(port),
-            IpvsDestAttr::FwdMethod(fwd),
+            IpvsDestAttr::FwdMethod(fwd.into()),
             IpvsDestAttr::Weight(weight),
-            IpvsDestAttr::TunType(tun.0),
+            IpvsDestAttr::TunType(tun.0.into()),
             IpvsDestAttr::TunPort(tun.1),
-            IpvsDestAttr::TunFlags(tun.2),
+            IpvsDestAttr::TunFlags(tun.2.into()),
             IpvsDestAttr::UThresh(thresh.0),
             IpvsDestAttr::LThresh(thresh.1),
             IpvsDestAttr::ActiveConns(conns.0),
             IpvsDestAttr::InactConns(conns.1),
             IpvsDestAttr::PersistConns(conns.2),
-            IpvsDestAttr::AddrFamily(2),
+            IpvsDestAttr::AddrFamily(IpvsAddressFamily::Inet),
             IpvsDestAttr::Stats(stats32(counters)),
             IpvsDestAttr::Stats64(stats64(counters)),
         ])],
@@ -111,7 +115,10 @@ fn service_reply_with_stats() {
 #[test]
 fn service_dump_several_messages_per_datagram() {
     let host = IpvsNetmask::from_ipv4([255, 255, 255, 255].into());
-    let fwmark6 = vec![IpvsServiceAttr::Af(10), IpvsServiceAttr::Fwmark(5)];
+    let fwmark6 = vec![
+        IpvsServiceAttr::Af(IpvsAddressFamily::Inet6),
+        IpvsServiceAttr::Fwmark(5),
+    ];
     check(
         SERVICE_DUMP,
         vec![
@@ -207,7 +214,7 @@ fn config_reply() {
 #[test]
 fn daemon_dump_with_kernel_defaults() {
     let daemon = vec![
-        IpvsDaemonAttr::State(1),
+        IpvsDaemonAttr::State(IpvsDaemonState::MASTER),
         IpvsDaemonAttr::McastIfn("veth-cap0".into()),
         IpvsDaemonAttr::SyncId(7),
         IpvsDaemonAttr::SyncMaxlen(1472),

@@ -2,14 +2,14 @@
 //! rebuilt from that message byte for byte.
 
 use ipvs_sys::{
-    IpvsCmd, IpvsCmdAttr, IpvsDaemonAttr, IpvsDestAttr, IpvsFlags, IpvsMessage, IpvsNetmask,
-    IpvsServiceAttr,
+    IpvsAddressFamily, IpvsCmd, IpvsCmdAttr, IpvsDaemonAttr, IpvsDaemonState, IpvsDestAttr,
+    IpvsFlags, IpvsMessage, IpvsNetmask, IpvsServiceAttr, IpvsServiceFlags,
 };
 
 use crate::fixtures::*;
 use crate::{parse, svc, v4};
 
-const ALL: u32 = u32::MAX;
+const ALL: IpvsServiceFlags = IpvsServiceFlags::all_bits();
 
 /// Parses `bytes`, compares with `expected`, and checks that
 /// `IpvsMessage::into_netlink` rebuilds exactly the same bytes.
@@ -35,7 +35,7 @@ fn svc_full(protocol: u16, addr: [u8; 16], port: u16, netmask: [u8; 4]) -> Vec<I
     attrs.extend([
         IpvsServiceAttr::SchedName(String::new()),
         IpvsServiceAttr::Flags(IpvsFlags {
-            flags: 0,
+            flags: 0.into(),
             mask: ALL,
         }),
         IpvsServiceAttr::Timeout(0),
@@ -55,14 +55,14 @@ fn dest(
     thresh: (u32, u32),
 ) -> Vec<IpvsDestAttr> {
     vec![
-        IpvsDestAttr::AddrFamily(2),
+        IpvsDestAttr::AddrFamily(IpvsAddressFamily::Inet),
         IpvsDestAttr::Addr(addr),
         IpvsDestAttr::Port(port),
-        IpvsDestAttr::FwdMethod(fwd),
+        IpvsDestAttr::FwdMethod(fwd.into()),
         IpvsDestAttr::Weight(weight),
-        IpvsDestAttr::TunType(tun.0),
+        IpvsDestAttr::TunType(tun.0.into()),
         IpvsDestAttr::TunPort(tun.1),
-        IpvsDestAttr::TunFlags(tun.2),
+        IpvsDestAttr::TunFlags(tun.2.into()),
         IpvsDestAttr::UThresh(thresh.0),
         IpvsDestAttr::LThresh(thresh.1),
     ]
@@ -82,7 +82,7 @@ fn new_service_tcp() {
     attrs.extend([
         IpvsServiceAttr::SchedName("rr".into()),
         IpvsServiceAttr::Flags(IpvsFlags {
-            flags: 0,
+            flags: 0.into(),
             mask: ALL,
         }),
         IpvsServiceAttr::Timeout(0),
@@ -97,11 +97,11 @@ fn new_service_tcp() {
 #[test]
 fn new_service_fwmark_ipv6_persistent() {
     let attrs = vec![
-        IpvsServiceAttr::Af(10),
+        IpvsServiceAttr::Af(IpvsAddressFamily::Inet6),
         IpvsServiceAttr::Fwmark(5),
         IpvsServiceAttr::SchedName("wlc".into()),
         IpvsServiceAttr::Flags(IpvsFlags {
-            flags: 0x1,
+            flags: 0x1.into(),
             mask: ALL,
         }),
         IpvsServiceAttr::Timeout(360),
@@ -119,7 +119,7 @@ fn new_service_udp_one_packet() {
     attrs.extend([
         IpvsServiceAttr::SchedName("rr".into()),
         IpvsServiceAttr::Flags(IpvsFlags {
-            flags: 0x4,
+            flags: 0x4.into(),
             mask: ALL,
         }),
         IpvsServiceAttr::Timeout(0),
@@ -138,7 +138,7 @@ fn set_service_sh_flags_and_persistence() {
         IpvsServiceAttr::SchedName("sh".into()),
         // PERSISTENT | SCHED_SH_FALLBACK | SCHED_SH_PORT
         IpvsServiceAttr::Flags(IpvsFlags {
-            flags: 0x19,
+            flags: 0x19.into(),
             mask: ALL,
         }),
         IpvsServiceAttr::Timeout(60),
@@ -242,7 +242,7 @@ fn get_dest() {
 #[test]
 fn new_daemon() {
     let daemon = vec![
-        IpvsDaemonAttr::State(1),
+        IpvsDaemonAttr::State(IpvsDaemonState::MASTER),
         IpvsDaemonAttr::McastIfn("veth-cap0".into()),
         IpvsDaemonAttr::SyncId(7),
     ];
@@ -255,7 +255,7 @@ fn new_daemon() {
 #[test]
 fn del_daemon() {
     let daemon = vec![
-        IpvsDaemonAttr::State(1),
+        IpvsDaemonAttr::State(IpvsDaemonState::MASTER),
         IpvsDaemonAttr::McastIfn(String::new()),
         IpvsDaemonAttr::SyncId(0),
     ];
