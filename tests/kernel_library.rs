@@ -225,11 +225,9 @@ fn partial_service_edit_changes_only_what_it_names() {
     let edited = ipvs
         .update_service_with(
             &key,
-            &ServiceUpdate {
-                scheduler: Some(Scheduler::LeastConnection),
-                one_packet: Some(true),
-                ..Default::default()
-            },
+            &ServiceUpdate::new()
+                .with_scheduler(Scheduler::LeastConnection)
+                .with_one_packet(true),
         )
         .expect("partial edit");
     assert_eq!(edited.persistence, Some(Persistence::new(120)));
@@ -254,10 +252,7 @@ fn partial_destination_edit_and_delete() {
             &key,
             rs.address,
             rs.port,
-            &DestinationUpdate {
-                weight: Some(0),
-                ..Default::default()
-            },
+            &DestinationUpdate::new().with_weight(0),
         )
         .expect("drain");
     assert_eq!(

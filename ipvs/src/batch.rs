@@ -4,11 +4,9 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use ipvs_sys::{IpvsCmd, IpvsCmdAttr, IpvsMessage};
-
 use crate::destination::Destination;
 use crate::error::{Error, Operation, Result};
-use crate::handle::{Ipvs, dest_cmd_attrs};
+use crate::handle::Ipvs;
 use crate::key::{ServiceKey, fmt_socket};
 use crate::service::Service;
 use crate::wire;
@@ -70,44 +68,6 @@ impl Change {
         };
         checked.map_err(|e| Error::invalid(self.operation(), format!("{self}: {e}")))
     }
-
-    pub(crate) fn message(&self) -> IpvsMessage {
-        let (cmd, attrs) = match self {
-            Self::AddService(s) => (
-                IpvsCmd::NewService,
-                vec![IpvsCmdAttr::Service(wire::service_attrs(s, u32::MAX))],
-            ),
-            Self::EditService(s) => (
-                IpvsCmd::SetService,
-                vec![IpvsCmdAttr::Service(wire::service_attrs(s, u32::MAX))],
-            ),
-            Self::DeleteService(k) => (
-                IpvsCmd::DelService,
-                vec![IpvsCmdAttr::Service(wire::service_key_attrs(k))],
-            ),
-            Self::AddDestination(k, d) => {
-                (IpvsCmd::NewDest, dest_cmd_attrs(k, wire::dest_attrs(d)))
-            }
-            Self::EditDestination(k, d) => {
-                (IpvsCmd::SetDest, dest_cmd_attrs(k, wire::dest_attrs(d)))
-            }
-            Self::DeleteDestination {
-                service,
-                address,
-                port,
-            } => (
-                IpvsCmd::DelDest,
-                dest_cmd_attrs(service, wire::dest_key_attrs(address, *port)),
-            ),
-            Self::ZeroService(k) => (
-                IpvsCmd::Zero,
-                vec![IpvsCmdAttr::Service(wire::service_key_attrs(k))],
-            ),
-            Self::ZeroAll => (IpvsCmd::Zero, vec![]),
-            Self::Flush => (IpvsCmd::Flush, vec![]),
-        };
-        IpvsMessage::new(cmd, attrs)
-    }
 }
 
 impl fmt::Display for Change {
@@ -157,7 +117,7 @@ impl Ipvs {
     /// back what the kernel held (which it took, whatever this library
     /// would refuse from a caller).
     pub(crate) fn send_changes(&self, changes: &[Change]) -> Result<Vec<Result<()>>> {
-        let messages = changes.iter().map(Change::message).collect();
+        let messages = changes.iter().map(wire::change).collect();
         let outcomes = self.pipeline(messages).map_err(|e| {
             Error::new(
                 changes.first().map_or(Operation::Flush, Change::operation),

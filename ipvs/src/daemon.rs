@@ -17,16 +17,6 @@ pub enum DaemonRole {
     Backup,
 }
 
-impl DaemonRole {
-    /// The kernel's `IP_VS_STATE_*` value.
-    pub fn to_raw(self) -> u32 {
-        match self {
-            Self::Master => ipvs_sys::constants::IP_VS_STATE_MASTER,
-            Self::Backup => ipvs_sys::constants::IP_VS_STATE_BACKUP,
-        }
-    }
-}
-
 impl fmt::Display for DaemonRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

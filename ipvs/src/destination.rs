@@ -22,31 +22,6 @@ pub enum ForwardMethod {
     Route,
 }
 
-impl ForwardMethod {
-    /// The kernel's `IP_VS_CONN_F_*` value.
-    pub fn to_raw(self) -> u32 {
-        use ipvs_sys::constants::*;
-        match self {
-            Self::Masq => IP_VS_CONN_F_MASQ,
-            Self::Local => IP_VS_CONN_F_LOCALNODE,
-            Self::Tunnel => IP_VS_CONN_F_TUNNEL,
-            Self::Route => IP_VS_CONN_F_DROUTE,
-        }
-    }
-
-    /// The method of the kernel's connection flags (their low three bits).
-    pub fn from_raw(raw: u32) -> Option<Self> {
-        use ipvs_sys::constants::*;
-        match raw & IP_VS_CONN_F_FWD_MASK {
-            IP_VS_CONN_F_MASQ => Some(Self::Masq),
-            IP_VS_CONN_F_LOCALNODE => Some(Self::Local),
-            IP_VS_CONN_F_TUNNEL => Some(Self::Tunnel),
-            IP_VS_CONN_F_DROUTE => Some(Self::Route),
-            _ => None,
-        }
-    }
-}
-
 impl fmt::Display for ForwardMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

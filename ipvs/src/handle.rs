@@ -1,5 +1,6 @@
 //! The handle: one netlink socket to the kernel's IPVS, in one network
-//! namespace, and every operation on it.
+//! namespace (or any other [`Transport`]), and every operation on it. What
+//! goes on the wire is built and read by [`crate::wire`].
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -9,20 +10,21 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use ipvs_sys::{IpvsCmd, IpvsCmdAttr, IpvsInfoAttr, IpvsMessage, IpvsSocket};
+use ipvs_sys::{IpvsCmd, IpvsCmdAttr, IpvsMessage, IpvsSocket, NetlinkTransport, Transport};
 
 use crate::brief::{DestinationBrief, ProcKey, ProcTable, ServiceBrief, parse_proc_ip_vs};
 use crate::connection::{Connection, parse_connections};
 use crate::daemon::{DaemonRole, SyncDaemon};
 use crate::destination::Destination;
 use crate::error::{Error, ErrorKind, Operation, Result};
-use crate::info::{KernelInfo, Version};
+use crate::info::KernelInfo;
 use crate::key::ServiceKey;
 use crate::namespace;
 use crate::service::{Persistence, SchedFlags, Scheduler, Service};
 use crate::stats::{DestinationInfo, ServiceInfo};
 use crate::timeouts::Timeouts;
 use crate::wire;
+use crate::wire::FlagFields;
 
 /// A handle on the kernel's IPVS in one network namespace.
 ///
@@ -32,9 +34,8 @@ use crate::wire;
 /// every IPVS configuration change under one global mutex anyway.
 ///
 /// Every operation needs `CAP_NET_ADMIN` in the namespace, listing included.
-#[derive(Debug)]
 pub struct Ipvs {
-    socket: Mutex<IpvsSocket>,
+    socket: Mutex<Socket>,
     /// `/proc/net/ip_vs_conn` as opened in the handle's namespace.
     conn_table: Mutex<Option<File>>,
     /// `/proc/net/ip_vs` as opened in the handle's namespace.
@@ -43,8 +44,23 @@ pub struct Ipvs {
     netns: Option<OwnedFd>,
 }
 
+/// The socket of a handle, over whatever transport it was made with.
+type Socket = IpvsSocket<Box<dyn Transport + Send>>;
+
+impl std::fmt::Debug for Ipvs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ipvs")
+            .field("netns", &self.netns)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A partial edit of a service: fields left `None` keep their current value.
+///
+/// Build it with [`ServiceUpdate::new`] and its `with_*` methods (it may gain
+/// fields).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServiceUpdate {
     /// A new scheduler.
     pub scheduler: Option<Scheduler>,
@@ -59,7 +75,11 @@ pub struct ServiceUpdate {
 }
 
 /// A partial edit of a real server: fields left `None` keep their current value.
+///
+/// Build it with [`DestinationUpdate::new`] and its `with_*` methods (it may
+/// gain fields).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DestinationUpdate {
     /// A new weight (0 drains the real server).
     pub weight: Option<u32>,
@@ -67,6 +87,78 @@ pub struct DestinationUpdate {
     pub upper_threshold: Option<u32>,
     /// A new lower connection threshold.
     pub lower_threshold: Option<u32>,
+}
+
+impl ServiceUpdate {
+    /// An edit that changes nothing.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Changes the scheduler.
+    #[must_use]
+    pub fn with_scheduler(mut self, scheduler: Scheduler) -> Self {
+        self.scheduler = Some(scheduler);
+        self
+    }
+
+    /// Changes the scheduler flags.
+    #[must_use]
+    pub fn with_sched_flags(mut self, flags: SchedFlags) -> Self {
+        self.sched_flags = Some(flags);
+        self
+    }
+
+    /// Turns persistence on (`Some`) or off (`None`).
+    #[must_use]
+    pub fn with_persistence(mut self, persistence: Option<Persistence>) -> Self {
+        self.persistence = Some(persistence);
+        self
+    }
+
+    /// Sets (`Some`) or removes (`None`) the persistence engine.
+    #[must_use]
+    pub fn with_persistence_engine(mut self, engine: Option<String>) -> Self {
+        self.persistence_engine = Some(engine);
+        self
+    }
+
+    /// Turns one-packet scheduling on or off.
+    #[must_use]
+    pub fn with_one_packet(mut self, one_packet: bool) -> Self {
+        self.one_packet = Some(one_packet);
+        self
+    }
+}
+
+impl DestinationUpdate {
+    /// An edit that changes nothing.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Changes the weight (0 drains the real server).
+    #[must_use]
+    pub fn with_weight(mut self, weight: u32) -> Self {
+        self.weight = Some(weight);
+        self
+    }
+
+    /// Changes the upper connection threshold.
+    #[must_use]
+    pub fn with_upper_threshold(mut self, threshold: u32) -> Self {
+        self.upper_threshold = Some(threshold);
+        self
+    }
+
+    /// Changes the lower connection threshold.
+    #[must_use]
+    pub fn with_lower_threshold(mut self, threshold: u32) -> Self {
+        self.lower_threshold = Some(threshold);
+        self
+    }
 }
 
 fn msg(cmd: IpvsCmd, attrs: Vec<IpvsCmdAttr>) -> IpvsMessage {
@@ -108,11 +200,30 @@ impl Ipvs {
     /// load `ip_vs`; this library never loads modules itself), [`ErrorKind::Io`]
     /// when the socket cannot be opened.
     pub fn new() -> Result<Self> {
-        let socket = IpvsSocket::connect().map_err(|e| Error::from_sys(Operation::Connect, e))?;
+        let transport = NetlinkTransport::open()
+            .map_err(|e| Error::from_sys(Operation::Connect, ipvs_sys::Error::Io(e)))?;
+        let mut handle = Self::with_transport(transport)?;
+        handle.conn_table = Mutex::new(open_proc_net("ip_vs_conn"));
+        handle.proc_table = Mutex::new(open_proc_net("ip_vs"));
+        Ok(handle)
+    }
+
+    /// A handle over any transport of netlink datagrams, such as
+    /// [`ipvs_sys::scripted::ScriptedKernel`] in tests. It resolves the
+    /// "IPVS" family over it. Such a handle has no `/proc/net` files: the
+    /// reads that need them (connections, brief listings) fail with
+    /// [`ErrorKind::Io`].
+    ///
+    /// # Errors
+    /// As [`Ipvs::new`].
+    pub fn with_transport(transport: impl Transport + Send + 'static) -> Result<Self> {
+        let transport: Box<dyn Transport + Send> = Box::new(transport);
+        let socket = IpvsSocket::with_transport(transport)
+            .map_err(|e| Error::from_sys(Operation::Connect, e))?;
         Ok(Self {
             socket: Mutex::new(socket),
-            conn_table: Mutex::new(open_proc_net("ip_vs_conn")),
-            proc_table: Mutex::new(open_proc_net("ip_vs")),
+            conn_table: Mutex::new(None),
+            proc_table: Mutex::new(None),
             netns: None,
         })
     }
@@ -153,7 +264,7 @@ impl Ipvs {
         }
     }
 
-    fn socket(&self) -> MutexGuard<'_, IpvsSocket> {
+    fn socket(&self) -> MutexGuard<'_, Socket> {
         // A panic while holding the lock cannot leave the socket half-used:
         // every exchange reads its answer to the end or skips stale ones.
         self.socket
@@ -178,26 +289,9 @@ impl Ipvs {
     /// # Errors
     /// When the kernel refuses or the answer is malformed.
     pub fn info(&self) -> Result<KernelInfo> {
-        let replies = self.request(Operation::Info, msg(IpvsCmd::GetInfo, vec![]))?;
-        let (mut version, mut size) = (None, None);
-        for attr in replies.iter().flat_map(IpvsMessage::info_attrs) {
-            match attr {
-                IpvsInfoAttr::Version(v) => version = Some(Version::from_code(*v)),
-                IpvsInfoAttr::ConnTabSize(v) => size = Some(*v),
-                _ => {}
-            }
-        }
-        match (version, size) {
-            (Some(version), Some(connection_table_size)) => Ok(KernelInfo {
-                version,
-                connection_table_size,
-            }),
-            _ => Err(Error::new(
-                Operation::Info,
-                ErrorKind::Protocol,
-                "the info reply lacks the version or size",
-            )),
-        }
+        let op = Operation::Info;
+        let replies = self.request(op, wire::get_info())?;
+        wire::read_info(&replies).map_err(|e| protocol(op, e))
     }
 
     /// Every virtual service with its counters (without real servers: see
@@ -250,22 +344,8 @@ impl Ipvs {
     /// [`ErrorKind::NoSuchService`] if there is none with that key.
     pub fn service(&self, key: &ServiceKey) -> Result<ServiceInfo> {
         let op = Operation::GetService;
-        let replies = self.request(
-            op,
-            msg(
-                IpvsCmd::GetService,
-                vec![IpvsCmdAttr::Service(wire::service_key_attrs(key))],
-            ),
-        )?;
-        replies
-            .iter()
-            .flat_map(IpvsMessage::cmd_attrs)
-            .find_map(|attr| match attr {
-                IpvsCmdAttr::Service(attrs) => Some(wire::service_from_attrs(attrs)),
-                _ => None,
-            })
-            .ok_or_else(|| Error::new(op, ErrorKind::Protocol, "the service reply has no service"))?
-            .map_err(|e| Error::new(op, ErrorKind::Protocol, e))
+        let replies = self.request(op, wire::get_service(key))?;
+        wire::read_service(&replies).map_err(|e| protocol(op, e))
     }
 
     /// The real servers of a service, newest first (the kernel's order).
@@ -291,25 +371,8 @@ impl Ipvs {
     /// service gives an empty list).
     pub(crate) fn dump_destinations(&self, key: &ServiceKey) -> Result<Vec<DestinationInfo>> {
         let op = Operation::ListDestinations;
-        let replies = self.dump(
-            op,
-            msg(
-                IpvsCmd::GetDest,
-                vec![IpvsCmdAttr::Service(wire::service_key_attrs(key))],
-            ),
-        )?;
-        let mut seen = HashSet::new();
-        let mut out = Vec::with_capacity(replies.len());
-        for attr in replies.iter().flat_map(IpvsMessage::cmd_attrs) {
-            if let IpvsCmdAttr::Dest(attrs) = attr {
-                let info = wire::dest_from_attrs(attrs, key.family())
-                    .map_err(|e| Error::new(op, ErrorKind::Protocol, e))?;
-                if seen.insert((info.destination.address, info.destination.port)) {
-                    out.push(info);
-                }
-            }
-        }
-        Ok(out)
+        let replies = self.dump(op, wire::get_destinations(key))?;
+        wire::read_destinations(&replies, key.family()).map_err(|e| protocol(op, e))
     }
 
     /// The whole table: every service with its counters and real servers.
@@ -327,8 +390,8 @@ impl Ipvs {
         Ok(services)
     }
 
-    fn send_change(&self, op: Operation, cmd: IpvsCmd, attrs: Vec<IpvsCmdAttr>) -> Result<()> {
-        self.request(op, msg(cmd, attrs)).map(drop)
+    fn send_change(&self, op: Operation, message: IpvsMessage) -> Result<()> {
+        self.request(op, message).map(drop)
     }
 
     /// Adds a virtual service.
@@ -339,11 +402,7 @@ impl Ipvs {
     pub fn add_service(&self, service: &Service) -> Result<()> {
         let op = Operation::AddService;
         service.validate().map_err(|e| Error::invalid(op, e))?;
-        self.send_change(
-            op,
-            IpvsCmd::NewService,
-            vec![IpvsCmdAttr::Service(wire::service_attrs(service, u32::MAX))],
-        )
+        self.send_change(op, wire::new_service(service))
     }
 
     /// Replaces the configuration of an existing service with `service`
@@ -354,11 +413,7 @@ impl Ipvs {
     pub fn update_service(&self, service: &Service) -> Result<()> {
         let op = Operation::EditService;
         service.validate().map_err(|e| Error::invalid(op, e))?;
-        self.send_change(
-            op,
-            IpvsCmd::SetService,
-            vec![IpvsCmdAttr::Service(wire::service_attrs(service, u32::MAX))],
-        )
+        self.send_change(op, wire::set_service(service))
     }
 
     /// Changes only some fields of a service and returns the result. Flag
@@ -371,31 +426,27 @@ impl Ipvs {
     pub fn update_service_with(&self, key: &ServiceKey, update: &ServiceUpdate) -> Result<Service> {
         let op = Operation::EditService;
         let mut service = self.service(key).map_err(|e| relabel(e, op))?.service;
-        let mut mask = 0;
+        let mut fields = FlagFields::default();
         if let Some(s) = &update.scheduler {
             service.scheduler = s.clone();
         }
         if let Some(f) = update.sched_flags {
             service.sched_flags = f;
-            mask |= SchedFlags::ALL.to_service_flags();
+            fields.sched_flags = true;
         }
         if let Some(p) = update.persistence {
             service.persistence = p;
-            mask |= ipvs_sys::constants::IP_VS_SVC_F_PERSISTENT;
+            fields.persistence = true;
         }
         if let Some(pe) = &update.persistence_engine {
             service.persistence_engine = pe.clone();
         }
         if let Some(o) = update.one_packet {
             service.one_packet = o;
-            mask |= ipvs_sys::constants::IP_VS_SVC_F_ONEPACKET;
+            fields.one_packet = true;
         }
         service.validate().map_err(|e| Error::invalid(op, e))?;
-        self.send_change(
-            op,
-            IpvsCmd::SetService,
-            vec![IpvsCmdAttr::Service(wire::service_attrs(&service, mask))],
-        )?;
+        self.send_change(op, wire::set_service_fields(&service, fields))?;
         Ok(service)
     }
 
@@ -404,11 +455,7 @@ impl Ipvs {
     /// # Errors
     /// [`ErrorKind::NoSuchService`].
     pub fn delete_service(&self, key: &ServiceKey) -> Result<()> {
-        self.send_change(
-            Operation::DeleteService,
-            IpvsCmd::DelService,
-            vec![IpvsCmdAttr::Service(wire::service_key_attrs(key))],
-        )
+        self.send_change(Operation::DeleteService, wire::delete_service(key))
     }
 
     /// Adds a real server to a service.
@@ -423,11 +470,7 @@ impl Ipvs {
         destination
             .validate(service.family())
             .map_err(|e| Error::invalid(op, e))?;
-        self.send_change(
-            op,
-            IpvsCmd::NewDest,
-            dest_cmd_attrs(service, wire::dest_attrs(destination)),
-        )
+        self.send_change(op, wire::new_destination(service, destination))
     }
 
     /// Replaces the configuration of a real server (its address and port say which).
@@ -443,11 +486,7 @@ impl Ipvs {
         destination
             .validate(service.family())
             .map_err(|e| Error::invalid(op, e))?;
-        self.send_change(
-            op,
-            IpvsCmd::SetDest,
-            dest_cmd_attrs(service, wire::dest_attrs(destination)),
-        )
+        self.send_change(op, wire::set_destination(service, destination))
     }
 
     /// Changes only some fields of a real server (such as its weight, to
@@ -489,8 +528,7 @@ impl Ipvs {
     ) -> Result<()> {
         self.send_change(
             Operation::DeleteDestination,
-            IpvsCmd::DelDest,
-            dest_cmd_attrs(service, wire::dest_key_attrs(&address, port)),
+            wire::delete_destination(service, &address, port),
         )
     }
 
@@ -499,7 +537,7 @@ impl Ipvs {
     /// # Errors
     /// When the kernel refuses.
     pub fn zero_all(&self) -> Result<()> {
-        self.send_change(Operation::Zero, IpvsCmd::Zero, vec![])
+        self.send_change(Operation::Zero, wire::zero_all())
     }
 
     /// Zeroes the counters of one service and its real servers.
@@ -507,11 +545,7 @@ impl Ipvs {
     /// # Errors
     /// [`ErrorKind::NoSuchService`].
     pub fn zero_service(&self, key: &ServiceKey) -> Result<()> {
-        self.send_change(
-            Operation::Zero,
-            IpvsCmd::Zero,
-            vec![IpvsCmdAttr::Service(wire::service_key_attrs(key))],
-        )
+        self.send_change(Operation::Zero, wire::zero_service(key))
     }
 
     /// Deletes every virtual service.
@@ -519,7 +553,7 @@ impl Ipvs {
     /// # Errors
     /// When the kernel refuses.
     pub fn flush(&self) -> Result<()> {
-        self.send_change(Operation::Flush, IpvsCmd::Flush, vec![])
+        self.send_change(Operation::Flush, wire::flush())
     }
 
     /// The connection timeouts.
@@ -527,14 +561,8 @@ impl Ipvs {
     /// # Errors
     /// When the kernel refuses.
     pub fn timeouts(&self) -> Result<Timeouts> {
-        let replies = self.request(Operation::GetTimeouts, msg(IpvsCmd::GetConfig, vec![]))?;
-        Ok(wire::timeouts_from_attrs(
-            &replies
-                .iter()
-                .flat_map(IpvsMessage::cmd_attrs)
-                .cloned()
-                .collect::<Vec<_>>(),
-        ))
+        let replies = self.request(Operation::GetTimeouts, wire::get_config())?;
+        Ok(wire::read_timeouts(&replies))
     }
 
     /// Sets the connection timeouts; a 0 leaves that one unchanged.
@@ -543,11 +571,7 @@ impl Ipvs {
     /// [`ErrorKind::InvalidArgument`] for a value the kernel refuses (above
     /// `INT_MAX / HZ`).
     pub fn set_timeouts(&self, timeouts: &Timeouts) -> Result<()> {
-        self.send_change(
-            Operation::SetTimeouts,
-            IpvsCmd::SetConfig,
-            wire::timeout_attrs(timeouts),
-        )
+        self.send_change(Operation::SetTimeouts, wire::set_config(timeouts))
     }
 
     /// Starts a connection sync daemon.
@@ -559,11 +583,7 @@ impl Ipvs {
     pub fn start_daemon(&self, daemon: &SyncDaemon) -> Result<()> {
         let op = Operation::StartDaemon;
         daemon.validate().map_err(|e| Error::invalid(op, e))?;
-        self.send_change(
-            op,
-            IpvsCmd::NewDaemon,
-            vec![IpvsCmdAttr::Daemon(wire::daemon_attrs(daemon))],
-        )
+        self.send_change(op, wire::new_daemon(daemon))
     }
 
     /// Stops the sync daemon of a role.
@@ -571,12 +591,7 @@ impl Ipvs {
     /// # Errors
     /// [`ErrorKind::NoSuchDaemon`] if none runs in that role.
     pub fn stop_daemon(&self, role: DaemonRole) -> Result<()> {
-        let attrs = vec![ipvs_sys::IpvsDaemonAttr::State(role.to_raw())];
-        self.send_change(
-            Operation::StopDaemon,
-            IpvsCmd::DelDaemon,
-            vec![IpvsCmdAttr::Daemon(attrs)],
-        )
+        self.send_change(Operation::StopDaemon, wire::delete_daemon(role))
     }
 
     /// The running sync daemons (master first), with the kernel's values for
@@ -586,18 +601,8 @@ impl Ipvs {
     /// When the kernel refuses.
     pub fn daemons(&self) -> Result<Vec<SyncDaemon>> {
         let op = Operation::ListDaemons;
-        let replies = self.dump(op, msg(IpvsCmd::GetDaemon, vec![]))?;
-        replies
-            .iter()
-            .flat_map(IpvsMessage::cmd_attrs)
-            .filter_map(|attr| match attr {
-                IpvsCmdAttr::Daemon(attrs) => Some(
-                    wire::daemon_from_attrs(attrs)
-                        .map_err(|e| Error::new(op, ErrorKind::Protocol, e)),
-                ),
-                _ => None,
-            })
-            .collect()
+        let replies = self.dump(op, wire::get_daemons())?;
+        wire::read_daemons(&replies).map_err(|e| protocol(op, e))
     }
 
     /// The connection table of the handle's namespace (`/proc/net/ip_vs_conn`).
@@ -711,15 +716,9 @@ impl Ipvs {
     }
 }
 
-/// The service and dest nests of a dest command.
-pub(crate) fn dest_cmd_attrs(
-    service: &ServiceKey,
-    dest: Vec<ipvs_sys::IpvsDestAttr>,
-) -> Vec<IpvsCmdAttr> {
-    vec![
-        IpvsCmdAttr::Service(wire::service_key_attrs(service)),
-        IpvsCmdAttr::Dest(dest),
-    ]
+/// A kernel answer the wire layer could not read, as an error of `op`.
+fn protocol(op: Operation, err: wire::WireError) -> Error {
+    Error::new(op, ErrorKind::Protocol, err)
 }
 
 /// The same failure, reported as part of `op`.
@@ -729,3 +728,6 @@ fn relabel(err: Error, op: Operation) -> Error {
         _ => err,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -24,23 +24,6 @@ impl AddressFamily {
             IpAddr::V6(_) => Self::Ipv6,
         }
     }
-
-    /// The kernel's number for it (`AF_INET` 2, `AF_INET6` 10).
-    pub fn to_raw(self) -> u16 {
-        match self {
-            Self::Ipv4 => ipvs_sys::constants::AF_INET,
-            Self::Ipv6 => ipvs_sys::constants::AF_INET6,
-        }
-    }
-
-    /// The family of a kernel number, if IPVS knows it.
-    pub fn from_raw(raw: u16) -> Option<Self> {
-        match raw {
-            ipvs_sys::constants::AF_INET => Some(Self::Ipv4),
-            ipvs_sys::constants::AF_INET6 => Some(Self::Ipv6),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for AddressFamily {

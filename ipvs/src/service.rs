@@ -139,16 +139,6 @@ impl SchedFlags {
         self.0 == 0
     }
 
-    /// The flags as `IP_VS_SVC_F_SCHED*` bits.
-    pub fn to_service_flags(self) -> u32 {
-        u32::from(self.0) << 3
-    }
-
-    /// The scheduler flags among `IP_VS_SVC_F_*` bits.
-    pub fn from_service_flags(flags: u32) -> Self {
-        Self(((flags >> 3) & 0x7) as u8)
-    }
-
     /// ipvsadm's names for these flags under `scheduler`: `sh-fallback`,
     /// `sh-port`, `mh-fallback`, `mh-port`, or `flag-1`..`flag-3`.
     pub fn names(self, scheduler: &Scheduler) -> Vec<String> {
@@ -468,8 +458,7 @@ mod tests {
             (both | SchedFlags::FLAG_3).names(&Scheduler::RoundRobin),
             ["flag-1", "flag-2", "flag-3"]
         );
-        assert_eq!(SchedFlags::from_service_flags(0x1b), both);
-        assert_eq!(both.to_service_flags(), 0x18);
+        // The bits on the wire: see `wire::convert`.
     }
 
     #[test]

@@ -1,12 +1,18 @@
-//! Conversions between the domain types and the attributes of `ipvs-sys`.
-//! Nothing here talks to the kernel; every read is checked, never assumed.
+//! The seam between the domain types and `ipvs-sys`: the only module of this
+//! crate that names an attribute of the IPVS family. It builds whole request
+//! messages from domain values (`messages`) and reads whole replies back
+//! into domain values, converting the typed payloads of `ipvs-sys` with
+//! `From`/`TryFrom` (`convert`). Nothing here talks to the kernel; every
+//! read is checked, never assumed, and a reply it cannot read is a
+//! [`WireError`].
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipvs_sys::constants::*;
 use ipvs_sys::{
-    IpvsCmdAttr, IpvsDaemonAttr, IpvsDestAttr, IpvsFlags, IpvsNetmask, IpvsServiceAttr,
-    IpvsStats64Attr, IpvsStatsAttr,
+    IpvsCmdAttr, IpvsDaemonAttr, IpvsDaemonState, IpvsDestAttr, IpvsFlags, IpvsFwdMethod,
+    IpvsNetmask, IpvsServiceAttr, IpvsServiceFlags, IpvsStats64Attr, IpvsStatsAttr,
+    IpvsTunnelFlags, IpvsTunnelType,
 };
 
 use crate::daemon::{DaemonRole, SyncDaemon};
@@ -15,6 +21,71 @@ use crate::key::{AddressFamily, Protocol, ServiceKey};
 use crate::service::{Netmask, Persistence, SchedFlags, Scheduler, Service};
 use crate::stats::{DestinationInfo, ServiceInfo, Stats};
 use crate::timeouts::Timeouts;
+
+mod convert;
+mod messages;
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub(crate) use messages::*;
+
+/// A kernel reply this crate cannot read. Its text is the detail of an
+/// [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WireError {
+    /// A nest lacks a required attribute: what the nest is, and the attribute.
+    Missing(&'static str, &'static str),
+    /// A service or destination of an address family IPVS does not have.
+    UnknownFamily(&'static str, u16),
+    /// A service with neither a firewall mark nor protocol, address and port.
+    NoServiceIdentity,
+    /// A destination forwarded by a method this crate does not know.
+    UnknownForwardMethod(u32),
+    /// A tunnel type this crate does not know.
+    UnknownTunnelType(u8),
+    /// Tunnel flags this crate does not know.
+    UnknownTunnelFlags(u16),
+    /// A sync daemon in a state that is neither master nor backup (or none).
+    UnknownDaemonState(Option<u32>),
+    /// A sync id above 255.
+    SyncIdTooLarge(u32),
+    /// A reply that lacks the nest it answers with (the name of the nest).
+    NoReply(&'static str),
+    /// A `GET_INFO` reply without the version or the table size.
+    IncompleteInfo,
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing(what, attr) => write!(f, "{what} without {attr}"),
+            Self::UnknownFamily(what, af) => write!(f, "{what} of unknown address family {af}"),
+            Self::NoServiceIdentity => {
+                f.write_str("service without a firewall mark or protocol, address and port")
+            }
+            Self::UnknownForwardMethod(raw) => {
+                write!(f, "destination with unknown forwarding method {raw}")
+            }
+            Self::UnknownTunnelType(raw) => write!(f, "destination with unknown tunnel type {raw}"),
+            Self::UnknownTunnelFlags(raw) => {
+                write!(f, "destination with unknown tunnel flags {raw:#x}")
+            }
+            Self::UnknownDaemonState(state) => write!(f, "sync daemon in unknown state {state:?}"),
+            Self::SyncIdTooLarge(id) => write!(f, "sync id {id} above 255"),
+            Self::NoReply(what) => write!(f, "the {what} reply has no {what}"),
+            Self::IncompleteInfo => f.write_str("the info reply lacks the version or size"),
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// The text of the error, as the detail of a library [`Error`](crate::Error).
+impl From<WireError> for String {
+    fn from(err: WireError) -> Self {
+        err.to_string()
+    }
+}
 
 /// `union nf_inet_addr` of an address.
 pub(crate) fn inet_addr(addr: &IpAddr) -> [u8; 16] {
@@ -37,7 +108,7 @@ fn addr_of(bytes: [u8; 16], family: AddressFamily) -> IpAddr {
 
 /// The identifying attributes of a service.
 pub(crate) fn service_key_attrs(key: &ServiceKey) -> Vec<IpvsServiceAttr> {
-    let mut attrs = vec![IpvsServiceAttr::Af(key.family().to_raw())];
+    let mut attrs = vec![IpvsServiceAttr::Af(key.family().into())];
     match key {
         ServiceKey::Inet {
             protocol,
@@ -54,13 +125,13 @@ pub(crate) fn service_key_attrs(key: &ServiceKey) -> Vec<IpvsServiceAttr> {
 }
 
 /// The `IP_VS_SVC_F_*` bits a service configuration sets.
-pub(crate) fn service_flags(service: &Service) -> u32 {
-    let mut flags = service.sched_flags.to_service_flags();
+pub(crate) fn service_flags(service: &Service) -> IpvsServiceFlags {
+    let mut flags = IpvsServiceFlags::from(service.sched_flags);
     if service.persistence.is_some() {
-        flags |= IP_VS_SVC_F_PERSISTENT;
+        flags |= IpvsServiceFlags::PERSISTENT;
     }
     if service.one_packet {
-        flags |= IP_VS_SVC_F_ONEPACKET;
+        flags |= IpvsServiceFlags::ONEPACKET;
     }
     flags
 }
@@ -68,7 +139,10 @@ pub(crate) fn service_flags(service: &Service) -> u32 {
 /// The full service nest of an add or edit: the kernel needs the scheduler,
 /// flags, timeout and netmask every time, and drops the persistence engine
 /// when it is absent. `flag_mask` selects the flag bits to change.
-pub(crate) fn service_attrs(service: &Service, flag_mask: u32) -> Vec<IpvsServiceAttr> {
+pub(crate) fn service_attrs(
+    service: &Service,
+    flag_mask: IpvsServiceFlags,
+) -> Vec<IpvsServiceAttr> {
     let family = service.key.family();
     let mut attrs = service_key_attrs(&service.key);
     attrs.push(IpvsServiceAttr::SchedName(
@@ -95,9 +169,10 @@ pub(crate) fn service_attrs(service: &Service, flag_mask: u32) -> Vec<IpvsServic
 }
 
 /// Reads the service nest of a kernel reply.
-pub(crate) fn service_from_attrs(attrs: &[IpvsServiceAttr]) -> Result<ServiceInfo, String> {
+pub(crate) fn service_from_attrs(attrs: &[IpvsServiceAttr]) -> Result<ServiceInfo, WireError> {
     let (mut af, mut protocol, mut addr, mut port, mut fwmark) = (None, None, None, None, None);
-    let (mut sched, mut flags, mut timeout, mut netmask, mut pe) = (None, 0, 0, None, None);
+    let mut flags = IpvsServiceFlags::empty();
+    let (mut sched, mut timeout, mut netmask, mut pe) = (None, 0, None, None);
     let (mut stats32, mut stats64) = (None, None);
     for attr in attrs {
         match attr {
@@ -116,9 +191,9 @@ pub(crate) fn service_from_attrs(attrs: &[IpvsServiceAttr]) -> Result<ServiceInf
             _ => {}
         }
     }
-    let af = af.ok_or("service without IPVS_SVC_ATTR_AF")?;
-    let family = AddressFamily::from_raw(af)
-        .ok_or_else(|| format!("service of unknown address family {af}"))?;
+    let af = af.ok_or(WireError::Missing("service", "IPVS_SVC_ATTR_AF"))?;
+    let family =
+        AddressFamily::try_from(af).map_err(|af| WireError::UnknownFamily("service", af.into()))?;
     let key = match (fwmark, protocol, addr, port) {
         (Some(mark), ..) if mark != 0 => ServiceKey::Fwmark { family, mark },
         (_, Some(p), Some(a), Some(port)) => ServiceKey::Inet {
@@ -126,9 +201,9 @@ pub(crate) fn service_from_attrs(attrs: &[IpvsServiceAttr]) -> Result<ServiceInf
             address: addr_of(a, family),
             port,
         },
-        _ => return Err("service without a firewall mark or protocol, address and port".into()),
+        _ => return Err(WireError::NoServiceIdentity),
     };
-    let persistence = (flags & IP_VS_SVC_F_PERSISTENT != 0).then(|| {
+    let persistence = flags.contains(IpvsServiceFlags::PERSISTENT).then(|| {
         let mask = netmask.map(|m| match family {
             AddressFamily::Ipv4 => Netmask::Ipv4(m.as_ipv4()),
             AddressFamily::Ipv6 => Netmask::Ipv6(m.as_ipv6_prefix().min(255) as u8),
@@ -143,16 +218,16 @@ pub(crate) fn service_from_attrs(attrs: &[IpvsServiceAttr]) -> Result<ServiceInf
         scheduler: Scheduler::from_name(
             sched
                 .as_deref()
-                .ok_or("service without IPVS_SVC_ATTR_SCHED_NAME")?,
+                .ok_or(WireError::Missing("service", "IPVS_SVC_ATTR_SCHED_NAME"))?,
         ),
-        sched_flags: SchedFlags::from_service_flags(flags),
+        sched_flags: SchedFlags::from(flags),
         persistence,
         persistence_engine: pe,
-        one_packet: flags & IP_VS_SVC_F_ONEPACKET != 0,
+        one_packet: flags.contains(IpvsServiceFlags::ONEPACKET),
     };
     Ok(ServiceInfo {
         service,
-        raw_flags: flags,
+        raw_flags: flags.bits(),
         stats: stats_of(stats32, stats64),
         destinations: Vec::new(),
     })
@@ -194,25 +269,18 @@ fn stats_of(stats32: Option<&Vec<IpvsStatsAttr>>, stats64: Option<&Vec<IpvsStats
     s
 }
 
-fn tunnel_raw(tunnel: Option<Tunnel>) -> (u8, u16, u16) {
-    let Some(t) = tunnel else { return (0, 0, 0) };
-    let kind = match t.kind {
-        TunnelKind::Ipip => IP_VS_CONN_F_TUNNEL_TYPE_IPIP,
-        TunnelKind::Gue => IP_VS_CONN_F_TUNNEL_TYPE_GUE,
-        TunnelKind::Gre => IP_VS_CONN_F_TUNNEL_TYPE_GRE,
+/// The tunnel attributes' payloads; IPIP, port 0, no checksum without a tunnel.
+fn tunnel_payloads(tunnel: Option<Tunnel>) -> (IpvsTunnelType, u16, IpvsTunnelFlags) {
+    let Some(t) = tunnel else {
+        return (IpvsTunnelType::Ipip, 0, IpvsTunnelFlags::NOCSUM);
     };
-    let flags = match t.checksum {
-        TunnelChecksum::None => IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM,
-        TunnelChecksum::Checksum => IP_VS_TUNNEL_ENCAP_FLAG_CSUM,
-        TunnelChecksum::Remote => IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
-    };
-    (kind, t.port, flags)
+    (t.kind.into(), t.port, t.checksum.into())
 }
 
 /// The identifying attributes of a real server (what a delete needs).
 pub(crate) fn dest_key_attrs(address: &IpAddr, port: u16) -> Vec<IpvsDestAttr> {
     vec![
-        IpvsDestAttr::AddrFamily(AddressFamily::of(address).to_raw()),
+        IpvsDestAttr::AddrFamily(AddressFamily::of(address).into()),
         IpvsDestAttr::Addr(inet_addr(address)),
         IpvsDestAttr::Port(port),
     ]
@@ -220,10 +288,10 @@ pub(crate) fn dest_key_attrs(address: &IpAddr, port: u16) -> Vec<IpvsDestAttr> {
 
 /// The full dest nest of an add or edit.
 pub(crate) fn dest_attrs(dest: &Destination) -> Vec<IpvsDestAttr> {
-    let (tun_type, tun_port, tun_flags) = tunnel_raw(dest.tunnel);
+    let (tun_type, tun_port, tun_flags) = tunnel_payloads(dest.tunnel);
     let mut attrs = dest_key_attrs(&dest.address, dest.port);
     attrs.extend([
-        IpvsDestAttr::FwdMethod(dest.forward.to_raw()),
+        IpvsDestAttr::FwdMethod(dest.forward.into()),
         IpvsDestAttr::Weight(dest.weight),
         IpvsDestAttr::TunType(tun_type),
         IpvsDestAttr::TunPort(tun_port),
@@ -239,10 +307,11 @@ pub(crate) fn dest_attrs(dest: &Destination) -> Vec<IpvsDestAttr> {
 pub(crate) fn dest_from_attrs(
     attrs: &[IpvsDestAttr],
     service_family: AddressFamily,
-) -> Result<DestinationInfo, String> {
+) -> Result<DestinationInfo, WireError> {
     let (mut addr, mut port, mut fwd, mut weight, mut af) = (None, None, None, 0, None);
     let (mut u_thresh, mut l_thresh, mut active, mut inactive, mut persist) = (0, 0, 0, 0, 0);
-    let (mut tun_type, mut tun_port, mut tun_flags) = (0, 0, 0);
+    let (mut tun_type, mut tun_port) = (IpvsTunnelType::Ipip, 0);
+    let mut tun_flags = IpvsTunnelFlags::NOCSUM;
     let (mut stats32, mut stats64) = (None, None);
     for attr in attrs {
         match attr {
@@ -264,27 +333,23 @@ pub(crate) fn dest_from_attrs(
             _ => {}
         }
     }
-    let family = match af {
+    // Absent or 0 (before kernel 3.18): the service's family.
+    let family = match af.map(u16::from) {
         None | Some(0) => service_family,
-        Some(raw) => AddressFamily::from_raw(raw)
-            .ok_or_else(|| format!("destination of unknown address family {raw}"))?,
+        Some(raw) => AddressFamily::try_from(ipvs_sys::IpvsAddressFamily::from(raw))
+            .map_err(|_| WireError::UnknownFamily("destination", raw))?,
     };
-    let fwd_raw = fwd.ok_or("destination without IPVS_DEST_ATTR_FWD_METHOD")?;
-    let forward = ForwardMethod::from_raw(fwd_raw)
-        .ok_or_else(|| format!("destination with unknown forwarding method {fwd_raw}"))?;
+    let fwd: IpvsFwdMethod = fwd.ok_or(WireError::Missing(
+        "destination",
+        "IPVS_DEST_ATTR_FWD_METHOD",
+    ))?;
+    let forward =
+        ForwardMethod::try_from(fwd).map_err(|_| WireError::UnknownForwardMethod(fwd.into()))?;
     let tunnel = if forward == ForwardMethod::Tunnel {
-        let kind = match tun_type {
-            IP_VS_CONN_F_TUNNEL_TYPE_IPIP => TunnelKind::Ipip,
-            IP_VS_CONN_F_TUNNEL_TYPE_GUE => TunnelKind::Gue,
-            IP_VS_CONN_F_TUNNEL_TYPE_GRE => TunnelKind::Gre,
-            other => return Err(format!("destination with unknown tunnel type {other}")),
-        };
-        let checksum = match tun_flags {
-            IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM => TunnelChecksum::None,
-            IP_VS_TUNNEL_ENCAP_FLAG_CSUM => TunnelChecksum::Checksum,
-            IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM => TunnelChecksum::Remote,
-            other => return Err(format!("destination with unknown tunnel flags {other:#x}")),
-        };
+        let kind =
+            TunnelKind::try_from(tun_type).map_err(|t| WireError::UnknownTunnelType(t.into()))?;
+        let checksum = TunnelChecksum::try_from(tun_flags)
+            .map_err(|f| WireError::UnknownTunnelFlags(f.bits()))?;
         Some(Tunnel {
             kind,
             port: tun_port,
@@ -296,10 +361,10 @@ pub(crate) fn dest_from_attrs(
     Ok(DestinationInfo {
         destination: Destination {
             address: addr_of(
-                addr.ok_or("destination without IPVS_DEST_ATTR_ADDR")?,
+                addr.ok_or(WireError::Missing("destination", "IPVS_DEST_ATTR_ADDR"))?,
                 family,
             ),
-            port: port.ok_or("destination without IPVS_DEST_ATTR_PORT")?,
+            port: port.ok_or(WireError::Missing("destination", "IPVS_DEST_ATTR_PORT"))?,
             forward,
             tunnel,
             weight,
@@ -316,7 +381,7 @@ pub(crate) fn dest_from_attrs(
 /// The daemon nest of a start request; optional fields only when set.
 pub(crate) fn daemon_attrs(d: &SyncDaemon) -> Vec<IpvsDaemonAttr> {
     let mut attrs = vec![
-        IpvsDaemonAttr::State(d.role.to_raw()),
+        IpvsDaemonAttr::State(d.role.into()),
         IpvsDaemonAttr::McastIfn(d.interface.clone()),
         IpvsDaemonAttr::SyncId(d.sync_id.into()),
     ];
@@ -331,7 +396,7 @@ pub(crate) fn daemon_attrs(d: &SyncDaemon) -> Vec<IpvsDaemonAttr> {
 }
 
 /// Reads the daemon nest of a kernel reply.
-pub(crate) fn daemon_from_attrs(attrs: &[IpvsDaemonAttr]) -> Result<SyncDaemon, String> {
+pub(crate) fn daemon_from_attrs(attrs: &[IpvsDaemonAttr]) -> Result<SyncDaemon, WireError> {
     let mut d = SyncDaemon::new(DaemonRole::Master, "", 0);
     let mut state = None;
     for attr in attrs {
@@ -339,7 +404,7 @@ pub(crate) fn daemon_from_attrs(attrs: &[IpvsDaemonAttr]) -> Result<SyncDaemon, 
             IpvsDaemonAttr::State(v) => state = Some(*v),
             IpvsDaemonAttr::McastIfn(v) => d.interface = v.clone(),
             IpvsDaemonAttr::SyncId(v) => {
-                d.sync_id = u8::try_from(*v).map_err(|_| format!("sync id {v} above 255"))?
+                d.sync_id = u8::try_from(*v).map_err(|_| WireError::SyncIdTooLarge(*v))?
             }
             IpvsDaemonAttr::SyncMaxlen(v) => d.max_len = Some(*v),
             IpvsDaemonAttr::McastGroup(v) => d.group = Some(IpAddr::V4(*v)),
@@ -349,11 +414,11 @@ pub(crate) fn daemon_from_attrs(attrs: &[IpvsDaemonAttr]) -> Result<SyncDaemon, 
             _ => {}
         }
     }
-    d.role = match state {
-        Some(IP_VS_STATE_MASTER) => DaemonRole::Master,
-        Some(IP_VS_STATE_BACKUP) => DaemonRole::Backup,
-        other => return Err(format!("sync daemon in unknown state {other:?}")),
-    };
+    d.role = state
+        .and_then(|s: IpvsDaemonState| DaemonRole::try_from(s).ok())
+        .ok_or(WireError::UnknownDaemonState(
+            state.map(IpvsDaemonState::bits),
+        ))?;
     Ok(d)
 }
 
@@ -385,7 +450,7 @@ mod tests {
     use super::*;
 
     fn round_trip_service(service: Service) {
-        let attrs = service_attrs(&service, u32::MAX);
+        let attrs = service_attrs(&service, IpvsServiceFlags::all_bits());
         let back = service_from_attrs(&attrs).expect("reads back");
         assert_eq!(back.service, service);
     }
@@ -420,7 +485,7 @@ mod tests {
             53,
         ))
         .with_persistence(Persistence::new(60));
-        let attrs = service_attrs(&svc, u32::MAX);
+        let attrs = service_attrs(&svc, IpvsServiceFlags::all_bits());
         assert!(
             attrs.contains(&IpvsServiceAttr::Netmask(IpvsNetmask::from_ipv6_prefix(
                 128
@@ -468,8 +533,8 @@ mod tests {
     #[test]
     fn incomplete_replies_are_errors_not_panics() {
         assert!(service_from_attrs(&[]).is_err());
-        assert!(service_from_attrs(&[IpvsServiceAttr::Af(99)]).is_err());
+        assert!(service_from_attrs(&[IpvsServiceAttr::Af(99.into())]).is_err());
         assert!(dest_from_attrs(&[IpvsDestAttr::Port(1)], AddressFamily::Ipv4).is_err());
-        assert!(daemon_from_attrs(&[IpvsDaemonAttr::State(7)]).is_err());
+        assert!(daemon_from_attrs(&[IpvsDaemonAttr::State(7.into())]).is_err());
     }
 }
