@@ -431,10 +431,7 @@ fn invalid_requests_are_refused_before_the_kernel_sees_them() {
             "weight 2147483648 is above 2147483647",
         ),
         (
-            Destination {
-                upper_threshold: MAX_WEIGHT + 1,
-                ..rs(v4(192, 0, 2, 1))
-            },
+            rs(v4(192, 0, 2, 1)).with_thresholds(MAX_WEIGHT + 1, 0),
             "upper threshold 2147483648 is above 2147483647",
         ),
         (
@@ -462,31 +459,19 @@ fn invalid_requests_are_refused_before_the_kernel_sees_them() {
             "interface name `sixteen-chars-if` must be 1 to 15 characters",
         ),
         (
-            SyncDaemon {
-                group: Some(v4(10, 0, 0, 1)),
-                ..daemon.clone()
-            },
+            daemon.clone().with_group(v4(10, 0, 0, 1)),
             "10.0.0.1 is not a multicast group",
         ),
         (
-            SyncDaemon {
-                ttl: Some(0),
-                ..daemon.clone()
-            },
+            daemon.clone().with_ttl(0),
             "the multicast TTL must be 1 to 255",
         ),
         (
-            SyncDaemon {
-                port: Some(0),
-                ..daemon.clone()
-            },
+            daemon.clone().with_port(0),
             "the multicast port must be 1 to 65535",
         ),
         (
-            SyncDaemon {
-                max_len: Some(0),
-                ..daemon.clone()
-            },
+            daemon.clone().with_max_len(0),
             "sync message length 0 must be 1 to 65507 (a UDP payload)",
         ),
     ];
@@ -670,38 +655,15 @@ fn connection_table_matches_the_reference() {
 #[test]
 fn timeouts_set_and_read_back() {
     let ipvs = setup();
-    assert_eq!(
-        ipvs.timeouts().expect("read"),
-        Timeouts {
-            tcp: 900,
-            tcp_fin: 120,
-            udp: 300
-        }
-    );
-    ipvs.set_timeouts(&Timeouts {
-        tcp: 3600,
-        tcp_fin: 0,
-        udp: 60,
-    })
-    .expect("set");
-    assert_eq!(
-        ipvs.timeouts().expect("read"),
-        Timeouts {
-            tcp: 3600,
-            tcp_fin: 120,
-            udp: 60
-        }
-    );
+    assert_eq!(ipvs.timeouts().expect("read"), Timeouts::new(900, 120, 300));
+    ipvs.set_timeouts(&Timeouts::new(3600, 0, 60)).expect("set");
+    assert_eq!(ipvs.timeouts().expect("read"), Timeouts::new(3600, 120, 60));
     assert_eq!(
         reference::ipvsadm_ok(&["-L", "--timeout"]),
         "Timeout (tcp tcpfin udp): 3600 120 60\n"
     );
     let err = ipvs
-        .set_timeouts(&Timeouts {
-            tcp: u32::MAX,
-            tcp_fin: 0,
-            udp: 0,
-        })
+        .set_timeouts(&Timeouts::new(u32::MAX, 0, 0))
         .expect_err("too long");
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 }
@@ -710,13 +672,11 @@ fn timeouts_set_and_read_back() {
 fn sync_daemons_with_every_option() {
     let ipvs = setup();
     netns::add_veth_pair("sync0", "sync1", "10.10.0.1/24").expect("veth");
-    let master = SyncDaemon {
-        max_len: Some(1200),
-        group: Some(v4(239, 1, 2, 3)),
-        port: Some(9000),
-        ttl: Some(4),
-        ..SyncDaemon::new(DaemonRole::Master, "sync0", 42)
-    };
+    let master = SyncDaemon::new(DaemonRole::Master, "sync0", 42)
+        .with_max_len(1200)
+        .with_group(v4(239, 1, 2, 3))
+        .with_port(9000)
+        .with_ttl(4);
     let backup = SyncDaemon::new(DaemonRole::Backup, "sync0", 42);
     ipvs.start_daemon(&master).expect("master");
     ipvs.start_daemon(&backup).expect("backup");
@@ -760,10 +720,7 @@ fn sync_daemons_with_every_option() {
         (ErrorKind::InvalidArgument, Some(libc::ENODEV))
     );
     let err = ipvs
-        .start_daemon(&SyncDaemon {
-            group: Some(v4(10, 0, 0, 1)),
-            ..master
-        })
+        .start_daemon(&master.with_group(v4(10, 0, 0, 1)))
         .expect_err("not multicast");
     assert_eq!(
         (err.kind(), err.errno()),
@@ -940,10 +897,10 @@ fn apply_changes_only_what_differs() {
     web.destinations.retain(|d| d.port != 8080);
     web.destinations[0].weight = 9;
     web.service.scheduler = Scheduler::RoundRobin;
-    desired.services.push(ipvs::ServiceSpec {
-        service: Service::new(ServiceKey::tcp(v4(10, 15, 0, 9), 22)),
-        destinations: vec![],
-    });
+    desired.services.push(ipvs::ServiceSpec::new(
+        Service::new(ServiceKey::tcp(v4(10, 15, 0, 9), 22)),
+        vec![],
+    ));
     let plan = diff(
         &ipvs.table().expect("table"),
         &desired,
@@ -990,13 +947,7 @@ fn apply_converges_while_another_program_changes_the_table() {
     let mut raced = 0;
     for _ in 0..20 {
         let report = ipvs
-            .apply(
-                &desired,
-                &ApplyOptions {
-                    retries: 10,
-                    ..Default::default()
-                },
-            )
+            .apply(&desired, &ApplyOptions::default().with_retries(10))
             .expect("apply");
         raced += report.rounds - 1;
     }
@@ -1022,12 +973,8 @@ fn drain_sets_weight_zero_then_removes_idle_servers() {
         "-A -t 10.17.0.1:80 -s rr\n-a -t 10.17.0.1:80 -r 192.0.2.1:80 -m\n-a -t 10.17.0.1:80 -r 192.0.2.2:80 -m\n",
     );
     let desired = DesiredState::from_json(r#"{"services":[{"protocol":"tcp","address":"10.17.0.1","port":80,"scheduler":"rr","destinations":[{"address":"192.0.2.1","port":80,"forward":"masq"}]}]}"#).expect("desired");
-    let drain = ApplyOptions {
-        diff: DiffOptions {
-            removal: Removal::Drain,
-        },
-        ..Default::default()
-    };
+    let drain =
+        ApplyOptions::default().with_diff(DiffOptions::default().with_removal(Removal::Drain));
     let first = ipvs.apply(&desired, &drain).expect("drain");
     assert_eq!(first.applied.len(), 1);
     assert!(save().contains("-r 192.0.2.2:80 -m -w 0\n"));

@@ -27,7 +27,11 @@ pub enum OnFailure {
 }
 
 /// Options of [`Ipvs::apply`].
+///
+/// Start from [`ApplyOptions::default`] and change it with the `with_*`
+/// methods (it may gain fields).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApplyOptions {
     /// How the plan is made.
     pub diff: DiffOptions,
@@ -53,8 +57,40 @@ impl Default for ApplyOptions {
     }
 }
 
+impl ApplyOptions {
+    /// Sets how the plan is made.
+    #[must_use]
+    pub fn with_diff(mut self, diff: DiffOptions) -> Self {
+        self.diff = diff;
+        self
+    }
+
+    /// Sets how many times to re-read the table and try again.
+    #[must_use]
+    pub fn with_retries(mut self, retries: usize) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Sets what to do when a step fails.
+    #[must_use]
+    pub fn with_on_failure(mut self, on_failure: OnFailure) -> Self {
+        self.on_failure = on_failure;
+        self
+    }
+
+    /// Sets how long to wait for another apply (`None`: neither wait nor
+    /// keep others out).
+    #[must_use]
+    pub fn with_lock_timeout(mut self, lock_timeout: Option<Duration>) -> Self {
+        self.lock_timeout = lock_timeout;
+        self
+    }
+}
+
 /// What an apply did.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct ApplyReport {
     /// The steps carried out, in order (undone again if `rollback` says so).
     pub applied: Vec<Step>,
@@ -74,6 +110,7 @@ pub struct ApplyReport {
 
 /// The undoing of an apply that failed.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct Rollback {
     /// The steps that undid the applied ones, in the order carried out.
     pub undone: Vec<Step>,

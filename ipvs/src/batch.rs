@@ -11,8 +11,9 @@ use crate::key::{ServiceKey, fmt_socket};
 use crate::service::Service;
 use crate::wire;
 
-/// One change to the IPVS table.
+/// One change to the IPVS table (more kinds of change may come).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Change {
     /// Add a virtual service.
     AddService(Service),

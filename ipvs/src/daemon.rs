@@ -34,6 +34,7 @@ pub const MAX_SYNC_LEN: u16 = 65507;
 /// the kernel reports back when listing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SyncDaemon {
     /// Master or backup.
     pub role: DaemonRole,
@@ -57,6 +58,7 @@ pub struct SyncDaemon {
 
 impl SyncDaemon {
     /// A daemon of `role` on `interface` with sync id `sync_id` and kernel defaults.
+    #[must_use]
     pub fn new(role: DaemonRole, interface: impl Into<String>, sync_id: u8) -> Self {
         Self {
             role,
@@ -67,6 +69,34 @@ impl SyncDaemon {
             port: None,
             ttl: None,
         }
+    }
+
+    /// Sets the maximum sync message length (kernel 4.3+).
+    #[must_use]
+    pub fn with_max_len(mut self, max_len: u16) -> Self {
+        self.max_len = Some(max_len);
+        self
+    }
+
+    /// Sets the multicast group (kernel 4.3+).
+    #[must_use]
+    pub fn with_group(mut self, group: IpAddr) -> Self {
+        self.group = Some(group);
+        self
+    }
+
+    /// Sets the UDP port (kernel 4.3+).
+    #[must_use]
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// Sets the multicast TTL (kernel 4.3+).
+    #[must_use]
+    pub fn with_ttl(mut self, ttl: u8) -> Self {
+        self.ttl = Some(ttl);
+        self
     }
 
     /// Checks what the kernel would refuse or bend, and says what is wrong:

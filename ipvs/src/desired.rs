@@ -15,6 +15,7 @@ use crate::stats::ServiceInfo;
 
 /// A virtual service and the real servers it should have.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServiceSpec {
     /// The service.
     pub service: Service,
@@ -26,6 +27,7 @@ pub struct ServiceSpec {
 /// (`{"schema_version": 1, "services": [...]}`), the same that a listing
 /// prints: a listing's observed fields (counters, connections) are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct DesiredState {
     /// The services; any service of the kernel not here is deleted.
     pub services: Vec<ServiceSpec>,
@@ -120,7 +122,24 @@ struct Problem {
     reason: String,
 }
 
+impl ServiceSpec {
+    /// A service that should have these real servers.
+    #[must_use]
+    pub fn new(service: Service, destinations: Vec<Destination>) -> Self {
+        Self {
+            service,
+            destinations,
+        }
+    }
+}
+
 impl DesiredState {
+    /// A table of these services.
+    #[must_use]
+    pub fn new(services: Vec<ServiceSpec>) -> Self {
+        Self { services }
+    }
+
     /// Reads a table document.
     ///
     /// # Errors

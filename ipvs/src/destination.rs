@@ -61,7 +61,11 @@ pub enum TunnelChecksum {
 }
 
 /// Tunnel parameters of a real server forwarded by [`ForwardMethod::Tunnel`].
+///
+/// Build it with [`Tunnel::new`], [`Tunnel::IPIP`], [`Tunnel::gue`] or
+/// [`Tunnel::gre`] (it may gain fields).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Tunnel {
     /// The encapsulation.
     #[serde(rename = "type")]
@@ -96,7 +100,19 @@ impl Tunnel {
         checksum: TunnelChecksum::None,
     };
 
+    /// A tunnel of any kind, port (GUE only; 0 for the others) and checksum
+    /// setting; [`Destination::validate`] says which combinations the kernel takes.
+    #[must_use]
+    pub fn new(kind: TunnelKind, port: u16, checksum: TunnelChecksum) -> Self {
+        Self {
+            kind,
+            port,
+            checksum,
+        }
+    }
+
     /// GUE to `port`.
+    #[must_use]
     pub fn gue(port: u16, checksum: TunnelChecksum) -> Self {
         Self {
             kind: TunnelKind::Gue,
@@ -106,6 +122,7 @@ impl Tunnel {
     }
 
     /// GRE.
+    #[must_use]
     pub fn gre(checksum: TunnelChecksum) -> Self {
         Self {
             kind: TunnelKind::Gre,
@@ -121,6 +138,7 @@ impl Tunnel {
     try_from = "crate::json::DestinationJson",
     into = "crate::json::DestinationJson"
 )]
+#[non_exhaustive]
 pub struct Destination {
     /// The real server's address; its family may differ from the service's
     /// only with tunnelling (kernel 3.18+).
@@ -145,6 +163,7 @@ pub const MAX_WEIGHT: u32 = i32::MAX as u32;
 
 impl Destination {
     /// A real server with weight 1 and no thresholds.
+    #[must_use]
     pub fn new(address: impl Into<IpAddr>, port: u16, forward: ForwardMethod) -> Self {
         Self {
             address: address.into(),
@@ -158,12 +177,22 @@ impl Destination {
     }
 
     /// Sets the weight.
+    #[must_use]
     pub fn with_weight(mut self, weight: u32) -> Self {
         self.weight = weight;
         self
     }
 
+    /// Sets the upper and lower connection thresholds (0 upper: no limit).
+    #[must_use]
+    pub fn with_thresholds(mut self, upper: u32, lower: u32) -> Self {
+        self.upper_threshold = upper;
+        self.lower_threshold = lower;
+        self
+    }
+
     /// Tunnels with `tunnel` parameters.
+    #[must_use]
     pub fn with_tunnel(mut self, tunnel: Tunnel) -> Self {
         self.forward = ForwardMethod::Tunnel;
         self.tunnel = Some(tunnel);

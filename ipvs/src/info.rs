@@ -6,11 +6,24 @@ use serde::{Deserialize, Serialize};
 
 /// The kernel's IPVS version and connection table size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KernelInfo {
     /// The IPVS code version (1.2.1 in every kernel since 2.6.28).
     pub version: Version,
     /// Buckets of the connection hash table (`ip_vs` module parameter `conn_tab_bits`).
     pub connection_table_size: u32,
+}
+
+impl KernelInfo {
+    /// The info of a kernel with IPVS `version` and a connection table of
+    /// `connection_table_size` buckets.
+    #[must_use]
+    pub fn new(version: Version, connection_table_size: u32) -> Self {
+        Self {
+            version,
+            connection_table_size,
+        }
+    }
 }
 
 /// An IPVS version, such as 1.2.1.

@@ -25,14 +25,28 @@ pub enum Removal {
 }
 
 /// Options of [`diff`].
+///
+/// Build it with [`DiffOptions::default`] and [`DiffOptions::with_removal`]
+/// (it may gain fields).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct DiffOptions {
     /// What to do with real servers to remove.
     pub removal: Removal,
 }
 
-/// One step of a plan.
+impl DiffOptions {
+    /// Sets what to do with real servers to remove.
+    #[must_use]
+    pub fn with_removal(mut self, removal: Removal) -> Self {
+        self.removal = removal;
+        self
+    }
+}
+
+/// One step of a plan (more kinds of step may come).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Step {
     /// Add a service.
     AddService(Service),
@@ -138,12 +152,19 @@ impl fmt::Display for Step {
 /// edit changed ones), add and edit real servers, drain or delete real
 /// servers, delete services.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Plan {
     /// The steps, in the order to carry them out.
     pub steps: Vec<Step>,
 }
 
 impl Plan {
+    /// A plan of these steps, in order.
+    #[must_use]
+    pub fn new(steps: Vec<Step>) -> Self {
+        Self { steps }
+    }
+
     /// Whether nothing needs to change.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()

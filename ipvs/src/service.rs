@@ -265,11 +265,19 @@ pub struct Persistence {
 
 impl Persistence {
     /// Persistence for `timeout` seconds per client address.
+    #[must_use]
     pub fn new(timeout: u32) -> Self {
         Self {
             timeout,
             netmask: None,
         }
+    }
+
+    /// Clients within `netmask` share an affinity.
+    #[must_use]
+    pub fn with_netmask(mut self, netmask: Netmask) -> Self {
+        self.netmask = Some(netmask);
+        self
     }
 
     /// The netmask, with the family's default filled in.
@@ -286,6 +294,7 @@ impl Persistence {
     try_from = "crate::json::ServiceJson",
     into = "crate::json::ServiceJson"
 )]
+#[non_exhaustive]
 pub struct Service {
     /// The identity.
     pub key: ServiceKey,
@@ -303,6 +312,7 @@ pub struct Service {
 
 impl Service {
     /// A service with the `wlc` scheduler and nothing else, as ipvsadm adds by default.
+    #[must_use]
     pub fn new(key: ServiceKey) -> Self {
         Self {
             key,
@@ -315,14 +325,37 @@ impl Service {
     }
 
     /// Sets the scheduler.
+    #[must_use]
     pub fn with_scheduler(mut self, scheduler: Scheduler) -> Self {
         self.scheduler = scheduler;
         self
     }
 
+    /// Sets the scheduler flags.
+    #[must_use]
+    pub fn with_sched_flags(mut self, flags: SchedFlags) -> Self {
+        self.sched_flags = flags;
+        self
+    }
+
     /// Makes the service persistent.
+    #[must_use]
     pub fn with_persistence(mut self, persistence: Persistence) -> Self {
         self.persistence = Some(persistence);
+        self
+    }
+
+    /// Sets a persistence engine (`"sip"`).
+    #[must_use]
+    pub fn with_persistence_engine(mut self, engine: impl Into<String>) -> Self {
+        self.persistence_engine = Some(engine.into());
+        self
+    }
+
+    /// Turns one-packet scheduling on or off.
+    #[must_use]
+    pub fn with_one_packet(mut self, one_packet: bool) -> Self {
+        self.one_packet = one_packet;
         self
     }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// When setting, 0 leaves a value unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Timeouts {
     /// Established TCP connections (the kernel's default is 900).
     pub tcp: u32,
@@ -13,4 +14,13 @@ pub struct Timeouts {
     pub tcp_fin: u32,
     /// UDP "connections" (default 300).
     pub udp: u32,
+}
+
+impl Timeouts {
+    /// The timeouts of TCP, TCP after a FIN, and UDP, in seconds (0 leaves
+    /// one unchanged when setting).
+    #[must_use]
+    pub fn new(tcp: u32, tcp_fin: u32, udp: u32) -> Self {
+        Self { tcp, tcp_fin, udp }
+    }
 }
