@@ -31,6 +31,10 @@
 //! Errors say which operation failed and why ([`ErrorKind`]), keeping the
 //! kernel's errno; a kernel without IPVS gives [`ErrorKind::NotAvailable`].
 //! The library never loads kernel modules itself.
+//!
+//! A handle can also be made over any netlink transport
+//! ([`Ipvs::with_transport`]), such as `ipvs_sys::scripted::ScriptedKernel`,
+//! which answers from a script: handle logic is testable without IPVS.
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]
 
