@@ -89,6 +89,23 @@ pub(crate) fn read_info(replies: &[IpvsMessage]) -> Result<KernelInfo, WireError
     }
 }
 
+/// `GET_SERVICE` of every service (a dump).
+// For the read module: `Ipvs::services` still builds this itself.
+#[allow(dead_code)]
+pub(crate) fn get_services() -> IpvsMessage {
+    IpvsMessage::new(IpvsCmd::GetService, vec![])
+}
+
+/// Reads each service of one message of a `GET_SERVICE` dump.
+pub(crate) fn services_of(
+    reply: &IpvsMessage,
+) -> impl Iterator<Item = Result<ServiceInfo, WireError>> + '_ {
+    reply.cmd_attrs().iter().filter_map(|attr| match attr {
+        IpvsCmdAttr::Service(attrs) => Some(service_from_attrs(attrs)),
+        _ => None,
+    })
+}
+
 /// `GET_SERVICE` of one service.
 pub(crate) fn get_service(key: &ServiceKey) -> IpvsMessage {
     service_nest(IpvsCmd::GetService, key)
@@ -275,12 +292,10 @@ pub(crate) fn change(change: &Change) -> IpvsMessage {
 /// replies to, ignoring the outcome: the entry point of the fuzz targets.
 pub(crate) fn read_any(messages: &[IpvsMessage]) {
     for message in messages {
+        services_of(message).for_each(drop);
         let attrs = message.cmd_attrs();
         for attr in attrs {
             match attr {
-                IpvsCmdAttr::Service(nest) => {
-                    let _ = service_from_attrs(nest);
-                }
                 IpvsCmdAttr::Dest(nest) => {
                     let _ = dest_from_attrs(nest, AddressFamily::Ipv4);
                     let _ = dest_from_attrs(nest, AddressFamily::Ipv6);
