@@ -4,7 +4,7 @@
 use ipvs_sys::{IpvsCmdAttr, IpvsMessage};
 
 use crate::key::AddressFamily;
-use crate::{brief, wire};
+use crate::{proc, wire};
 
 /// Reads every nest of kernel replies as the library does: services, real
 /// servers (as of either family), sync daemons and timeouts.
@@ -32,5 +32,5 @@ pub fn kernel_replies(messages: &[IpvsMessage]) {
 
 /// Reads the text of `/proc/net/ip_vs` as the listings do.
 pub fn proc_ip_vs(text: &str) {
-    let _ = brief::parse_proc_ip_vs(text.as_bytes());
+    let _ = proc::parse_proc_ip_vs(text.as_bytes());
 }

@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::net::IpAddr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -11,14 +10,13 @@ use std::sync::{Mutex, MutexGuard};
 
 use ipvs_sys::{IpvsCmd, IpvsCmdAttr, IpvsInfoAttr, IpvsMessage, IpvsSocket};
 
-use crate::brief::{DestinationBrief, ProcKey, ProcTable, ServiceBrief, parse_proc_ip_vs};
-use crate::connection::{Connection, parse_connections};
 use crate::daemon::{DaemonRole, SyncDaemon};
 use crate::destination::Destination;
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::info::{KernelInfo, Version};
 use crate::key::ServiceKey;
 use crate::namespace;
+use crate::proc;
 use crate::service::{Persistence, SchedFlags, Scheduler, Service};
 use crate::stats::{DestinationInfo, ServiceInfo};
 use crate::timeouts::Timeouts;
@@ -36,9 +34,9 @@ use crate::wire;
 pub struct Ipvs {
     socket: Mutex<IpvsSocket>,
     /// `/proc/net/ip_vs_conn` as opened in the handle's namespace.
-    conn_table: Mutex<Option<File>>,
+    pub(crate) conn_table: Mutex<Option<File>>,
     /// `/proc/net/ip_vs` as opened in the handle's namespace.
-    proc_table: Mutex<Option<File>>,
+    pub(crate) proc_table: Mutex<Option<File>>,
     /// The namespace of a handle made for another one than the caller's.
     netns: Option<OwnedFd>,
 }
@@ -73,33 +71,6 @@ fn msg(cmd: IpvsCmd, attrs: Vec<IpvsCmdAttr>) -> IpvsMessage {
     IpvsMessage::new(cmd, attrs)
 }
 
-/// Opens a file of `/proc/net` of the calling thread's namespace, if it is
-/// there (the file stays bound to that namespace).
-fn open_proc_net(name: &str) -> Option<File> {
-    File::open(format!("/proc/thread-self/net/{name}")).ok()
-}
-
-/// Reads a `/proc/net` file of the handle's namespace again from its start,
-/// handing `read` a buffered reader of it.
-fn read_again<T>(
-    file: &Mutex<Option<File>>,
-    op: Operation,
-    name: &str,
-    read: impl FnOnce(&mut dyn BufRead) -> Result<T>,
-) -> Result<T> {
-    let mut guard = file.lock().unwrap_or_else(|p| p.into_inner());
-    let file = guard.as_mut().ok_or_else(|| {
-        Error::new(
-            op,
-            ErrorKind::Io,
-            format!("cannot open /proc/net/{name} in the handle's namespace"),
-        )
-    })?;
-    file.seek(SeekFrom::Start(0))
-        .map_err(|e| Error::io(op, e))?;
-    read(&mut BufReader::with_capacity(1 << 16, file))
-}
-
 impl Ipvs {
     /// A handle in the calling thread's network namespace.
     ///
@@ -111,8 +82,8 @@ impl Ipvs {
         let socket = IpvsSocket::connect().map_err(|e| Error::from_sys(Operation::Connect, e))?;
         Ok(Self {
             socket: Mutex::new(socket),
-            conn_table: Mutex::new(open_proc_net("ip_vs_conn")),
-            proc_table: Mutex::new(open_proc_net("ip_vs")),
+            conn_table: Mutex::new(proc::open("ip_vs_conn")),
+            proc_table: Mutex::new(proc::open("ip_vs")),
             netns: None,
         })
     }
@@ -201,14 +172,14 @@ impl Ipvs {
     }
 
     /// Every virtual service with its counters (without real servers: see
-    /// [`Ipvs::table`]). Services are in the kernel's order.
+    /// [`Ipvs::read_table`]). Services are in the kernel's order.
     ///
     /// The kernel's dump is not a snapshot: it resumes each reply datagram
     /// (about a hundred services) at a position counted over the services of
     /// every namespace, so a service added or deleted meanwhile, even in
     /// another namespace, can make it repeat a service (listed here once) or
-    /// skip one. [`Ipvs::settled_table`] and [`Ipvs::brief_destinations`]
-    /// look up what it skipped.
+    /// skip one. [`Ipvs::read_table`] can look up what it skipped
+    /// ([`ReadOptions::settled`](crate::ReadOptions::settled)).
     ///
     /// # Errors
     /// When the kernel refuses (`PermissionDenied` without `CAP_NET_ADMIN`).
@@ -310,21 +281,6 @@ impl Ipvs {
             }
         }
         Ok(out)
-    }
-
-    /// The whole table: every service with its counters and real servers.
-    /// Costs one dump for the services and one per service for its real
-    /// servers: the kernel has no single dump of both.
-    ///
-    /// # Errors
-    /// When the kernel refuses. (A service deleted while the table is read
-    /// shows without real servers.)
-    pub fn table(&self) -> Result<Vec<ServiceInfo>> {
-        let mut services = self.services()?;
-        for svc in &mut services {
-            svc.destinations = self.dump_destinations(&svc.service.key)?;
-        }
-        Ok(services)
     }
 
     fn send_change(&self, op: Operation, cmd: IpvsCmd, attrs: Vec<IpvsCmdAttr>) -> Result<()> {
@@ -597,104 +553,6 @@ impl Ipvs {
                 ),
                 _ => None,
             })
-            .collect()
-    }
-
-    /// The connection table of the handle's namespace (`/proc/net/ip_vs_conn`).
-    ///
-    /// # Errors
-    /// [`ErrorKind::Io`] if the file cannot be read, [`ErrorKind::Protocol`]
-    /// if a line cannot be parsed.
-    pub fn connections(&self) -> Result<Vec<Connection>> {
-        let op = Operation::ListConnections;
-        let text = self.conn_table_text()?;
-        parse_connections(&text).map_err(|e| Error::new(op, ErrorKind::Protocol, e))
-    }
-
-    /// The raw text of `/proc/net/ip_vs_conn` in the handle's namespace.
-    ///
-    /// # Errors
-    /// [`ErrorKind::Io`] if the file cannot be read.
-    pub fn conn_table_text(&self) -> Result<String> {
-        let op = Operation::ListConnections;
-        read_again(&self.conn_table, op, "ip_vs_conn", |input| {
-            let mut text = String::new();
-            input
-                .read_to_string(&mut text)
-                .map_err(|e| Error::io(op, e))?;
-            Ok(text)
-        })
-    }
-
-    /// Every service with its counters, and its real servers in brief
-    /// (address, port, forwarding, weight, connections) as the kernel's
-    /// `/proc/net/ip_vs` lists them: see [`crate::ServiceBrief`] and
-    /// [`Ipvs::brief_destinations`].
-    ///
-    /// # Errors
-    /// As [`Ipvs::table`], and [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if
-    /// the file cannot be read or understood.
-    pub fn brief_table(&self) -> Result<Vec<ServiceBrief>> {
-        let mut services = self.services()?;
-        let destinations = self.brief_destinations(&mut services)?;
-        Ok(services
-            .into_iter()
-            .zip(destinations)
-            .map(|(service, destinations)| ServiceBrief {
-                service,
-                destinations,
-            })
-            .collect())
-    }
-
-    /// One read of `/proc/net/ip_vs` in the handle's namespace.
-    ///
-    /// # Errors
-    /// [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if the file cannot be read
-    /// or understood.
-    pub(crate) fn read_proc_table(&self) -> Result<ProcTable> {
-        let op = Operation::ListServices;
-        read_again(&self.proc_table, op, "ip_vs", |input| {
-            parse_proc_ip_vs(input).map_err(|e| Error::new(op, ErrorKind::Protocol, e))
-        })
-    }
-
-    /// The real servers in brief of each of `services` (as
-    /// [`Ipvs::services`] read them), from one read of `/proc/net/ip_vs`; a
-    /// service the file does not name unambiguously (or that appeared
-    /// meanwhile, or that the file skips: it miscounts its position across
-    /// reads when other namespaces have services) is read by netlink. A
-    /// service the file lists and `services` lacks (the dump skipped it: see
-    /// [`Ipvs::services`]) is looked up and added to the end of `services`.
-    ///
-    /// Much faster than a netlink dump per service on tables of up to some
-    /// tens of thousands of services; beyond, slower: the kernel prints the
-    /// file a page at a time and starts each page by walking the services
-    /// before it, so the cost grows with the square of the table (see
-    /// [`BRIEF_SERVICES_MAX`](crate::BRIEF_SERVICES_MAX)).
-    ///
-    /// # Errors
-    /// [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if the file cannot be read
-    /// or understood; a netlink failure.
-    pub fn brief_destinations(
-        &self,
-        services: &mut Vec<ServiceInfo>,
-    ) -> Result<Vec<Vec<DestinationBrief>>> {
-        let proc = self.read_proc_table()?;
-        self.add_skipped(services, &proc.services)?;
-        let mut by_key = proc.destinations;
-        services
-            .iter()
-            .map(
-                |service| match by_key.remove(&ProcKey::of(&service.service.key)) {
-                    Some(list) => Ok(list),
-                    None => Ok(self
-                        .dump_destinations(&service.service.key)?
-                        .iter()
-                        .map(DestinationBrief::from)
-                        .collect()),
-                },
-            )
             .collect()
     }
 
