@@ -422,7 +422,7 @@ mod tests {
     use crate::desired::ServiceSpec;
     use crate::destination::{Destination, ForwardMethod};
     use crate::service::{Scheduler, Service};
-    use crate::stats::{DestinationInfo, Stats};
+    use crate::stats::DestinationInfo;
     use std::net::Ipv4Addr;
 
     /// A model of the kernel's table: what each step does to it.
@@ -432,20 +432,9 @@ mod tests {
                 .position(|s| s.service.key == *key)
                 .expect("service there")
         };
-        let info = |destination: &Destination| DestinationInfo {
-            destination: destination.clone(),
-            active_connections: 0,
-            inactive_connections: 0,
-            persistent_connections: 0,
-            stats: Stats::default(),
-        };
+        let info = |destination: &Destination| DestinationInfo::new(destination.clone());
         match step {
-            Step::AddService(s) => table.push(ServiceInfo {
-                service: s.clone(),
-                raw_flags: 0,
-                stats: Stats::default(),
-                destinations: Vec::new(),
-            }),
+            Step::AddService(s) => table.push(ServiceInfo::new(s.clone())),
             Step::EditService { to, .. } => {
                 let i = find(table, &to.key);
                 table[i].service = to.clone();

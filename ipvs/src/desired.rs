@@ -4,12 +4,12 @@
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::destination::Destination;
 use crate::error::{Error, Operation, Result};
-use crate::json::{SCHEMA_VERSION, ServiceJson, TableJson, service_spec, service_spec_json};
+use crate::json::{SCHEMA_VERSION, ServiceJson, json_document, service_spec, service_spec_json};
 use crate::service::Service;
 use crate::stats::ServiceInfo;
 
@@ -197,16 +197,17 @@ impl DesiredState {
 
     /// The table document, pretty-printed.
     pub fn to_json(&self) -> String {
-        let doc = TableJson {
-            schema_version: SCHEMA_VERSION,
+        #[derive(Serialize)]
+        struct Table {
+            services: Vec<ServiceJson>,
+        }
+        json_document(&Table {
             services: self
                 .services
                 .iter()
                 .map(|s| service_spec_json(&s.service, &s.destinations))
                 .collect(),
-        };
-        // Serializing plain data to a String cannot fail.
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
+        })
     }
 
     /// The configuration part of a table read from the kernel.

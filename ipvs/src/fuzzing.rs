@@ -3,7 +3,7 @@
 
 use ipvs_sys::IpvsMessage;
 
-use crate::{brief, wire};
+use crate::{proc, wire};
 
 /// Reads every nest of kernel replies as the library does: services, real
 /// servers (as of either family), sync daemons and timeouts.
@@ -13,5 +13,5 @@ pub fn kernel_replies(messages: &[IpvsMessage]) {
 
 /// Reads the text of `/proc/net/ip_vs` as the listings do.
 pub fn proc_ip_vs(text: &str) {
-    let _ = brief::parse_proc_ip_vs(text.as_bytes());
+    let _ = proc::parse_proc_ip_vs(text.as_bytes());
 }

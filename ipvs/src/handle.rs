@@ -4,22 +4,20 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::net::IpAddr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use ipvs_sys::{IpvsCmd, IpvsCmdAttr, IpvsMessage, IpvsSocket, NetlinkTransport, Transport};
+use ipvs_sys::{IpvsMessage, IpvsSocket, NetlinkTransport, Transport};
 
-use crate::brief::{DestinationBrief, ProcKey, ProcTable, ServiceBrief, parse_proc_ip_vs};
-use crate::connection::{Connection, parse_connections};
 use crate::daemon::{DaemonRole, SyncDaemon};
 use crate::destination::Destination;
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::info::KernelInfo;
 use crate::key::ServiceKey;
 use crate::namespace;
+use crate::proc;
 use crate::service::{Persistence, SchedFlags, Scheduler, Service};
 use crate::stats::{DestinationInfo, ServiceInfo};
 use crate::timeouts::Timeouts;
@@ -37,9 +35,9 @@ use crate::wire::FlagFields;
 pub struct Ipvs {
     socket: Mutex<Socket>,
     /// `/proc/net/ip_vs_conn` as opened in the handle's namespace.
-    conn_table: Mutex<Option<File>>,
+    pub(crate) conn_table: Mutex<Option<File>>,
     /// `/proc/net/ip_vs` as opened in the handle's namespace.
-    proc_table: Mutex<Option<File>>,
+    pub(crate) proc_table: Mutex<Option<File>>,
     /// The namespace of a handle made for another one than the caller's.
     netns: Option<OwnedFd>,
 }
@@ -161,37 +159,6 @@ impl DestinationUpdate {
     }
 }
 
-fn msg(cmd: IpvsCmd, attrs: Vec<IpvsCmdAttr>) -> IpvsMessage {
-    IpvsMessage::new(cmd, attrs)
-}
-
-/// Opens a file of `/proc/net` of the calling thread's namespace, if it is
-/// there (the file stays bound to that namespace).
-fn open_proc_net(name: &str) -> Option<File> {
-    File::open(format!("/proc/thread-self/net/{name}")).ok()
-}
-
-/// Reads a `/proc/net` file of the handle's namespace again from its start,
-/// handing `read` a buffered reader of it.
-fn read_again<T>(
-    file: &Mutex<Option<File>>,
-    op: Operation,
-    name: &str,
-    read: impl FnOnce(&mut dyn BufRead) -> Result<T>,
-) -> Result<T> {
-    let mut guard = file.lock().unwrap_or_else(|p| p.into_inner());
-    let file = guard.as_mut().ok_or_else(|| {
-        Error::new(
-            op,
-            ErrorKind::Io,
-            format!("cannot open /proc/net/{name} in the handle's namespace"),
-        )
-    })?;
-    file.seek(SeekFrom::Start(0))
-        .map_err(|e| Error::io(op, e))?;
-    read(&mut BufReader::with_capacity(1 << 16, file))
-}
-
 impl Ipvs {
     /// A handle in the calling thread's network namespace.
     ///
@@ -203,8 +170,8 @@ impl Ipvs {
         let transport = NetlinkTransport::open()
             .map_err(|e| Error::from_sys(Operation::Connect, ipvs_sys::Error::Io(e)))?;
         let mut handle = Self::with_transport(transport)?;
-        handle.conn_table = Mutex::new(open_proc_net("ip_vs_conn"));
-        handle.proc_table = Mutex::new(open_proc_net("ip_vs"));
+        handle.conn_table = Mutex::new(proc::open("ip_vs_conn"));
+        handle.proc_table = Mutex::new(proc::open("ip_vs"));
         Ok(handle)
     }
 
@@ -295,14 +262,14 @@ impl Ipvs {
     }
 
     /// Every virtual service with its counters (without real servers: see
-    /// [`Ipvs::table`]). Services are in the kernel's order.
+    /// [`Ipvs::read_table`]). Services are in the kernel's order.
     ///
     /// The kernel's dump is not a snapshot: it resumes each reply datagram
     /// (about a hundred services) at a position counted over the services of
     /// every namespace, so a service added or deleted meanwhile, even in
     /// another namespace, can make it repeat a service (listed here once) or
-    /// skip one. [`Ipvs::settled_table`] and [`Ipvs::brief_destinations`]
-    /// look up what it skipped.
+    /// skip one. [`Ipvs::read_table`] can look up what it skipped
+    /// ([`ReadOptions::settled`](crate::ReadOptions::settled)).
     ///
     /// # Errors
     /// When the kernel refuses (`PermissionDenied` without `CAP_NET_ADMIN`).
@@ -314,15 +281,13 @@ impl Ipvs {
         // Each reply is read as it arrives: a table of 100,000 services is
         // never held twice, as messages and as services.
         self.socket()
-            .dump_each(msg(IpvsCmd::GetService, vec![]), |reply| {
-                for attr in reply.cmd_attrs() {
-                    if let IpvsCmdAttr::Service(attrs) = attr {
-                        match wire::service_from_attrs(attrs) {
-                            Ok(info) if seen.insert(info.service.key) => out.push(info),
-                            Ok(_) => {}
-                            Err(e) => {
-                                bad.get_or_insert(e);
-                            }
+            .dump_each(wire::get_services(), |reply| {
+                for read in wire::services_of(&reply) {
+                    match read {
+                        Ok(info) if seen.insert(info.service.key) => out.push(info),
+                        Ok(_) => {}
+                        Err(e) => {
+                            bad.get_or_insert(e);
                         }
                     }
                 }
@@ -373,21 +338,6 @@ impl Ipvs {
         let op = Operation::ListDestinations;
         let replies = self.dump(op, wire::get_destinations(key))?;
         wire::read_destinations(&replies, key.family()).map_err(|e| protocol(op, e))
-    }
-
-    /// The whole table: every service with its counters and real servers.
-    /// Costs one dump for the services and one per service for its real
-    /// servers: the kernel has no single dump of both.
-    ///
-    /// # Errors
-    /// When the kernel refuses. (A service deleted while the table is read
-    /// shows without real servers.)
-    pub fn table(&self) -> Result<Vec<ServiceInfo>> {
-        let mut services = self.services()?;
-        for svc in &mut services {
-            svc.destinations = self.dump_destinations(&svc.service.key)?;
-        }
-        Ok(services)
     }
 
     fn send_change(&self, op: Operation, message: IpvsMessage) -> Result<()> {
@@ -603,104 +553,6 @@ impl Ipvs {
         let op = Operation::ListDaemons;
         let replies = self.dump(op, wire::get_daemons())?;
         wire::read_daemons(&replies).map_err(|e| protocol(op, e))
-    }
-
-    /// The connection table of the handle's namespace (`/proc/net/ip_vs_conn`).
-    ///
-    /// # Errors
-    /// [`ErrorKind::Io`] if the file cannot be read, [`ErrorKind::Protocol`]
-    /// if a line cannot be parsed.
-    pub fn connections(&self) -> Result<Vec<Connection>> {
-        let op = Operation::ListConnections;
-        let text = self.conn_table_text()?;
-        parse_connections(&text).map_err(|e| Error::new(op, ErrorKind::Protocol, e))
-    }
-
-    /// The raw text of `/proc/net/ip_vs_conn` in the handle's namespace.
-    ///
-    /// # Errors
-    /// [`ErrorKind::Io`] if the file cannot be read.
-    pub fn conn_table_text(&self) -> Result<String> {
-        let op = Operation::ListConnections;
-        read_again(&self.conn_table, op, "ip_vs_conn", |input| {
-            let mut text = String::new();
-            input
-                .read_to_string(&mut text)
-                .map_err(|e| Error::io(op, e))?;
-            Ok(text)
-        })
-    }
-
-    /// Every service with its counters, and its real servers in brief
-    /// (address, port, forwarding, weight, connections) as the kernel's
-    /// `/proc/net/ip_vs` lists them: see [`crate::ServiceBrief`] and
-    /// [`Ipvs::brief_destinations`].
-    ///
-    /// # Errors
-    /// As [`Ipvs::table`], and [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if
-    /// the file cannot be read or understood.
-    pub fn brief_table(&self) -> Result<Vec<ServiceBrief>> {
-        let mut services = self.services()?;
-        let destinations = self.brief_destinations(&mut services)?;
-        Ok(services
-            .into_iter()
-            .zip(destinations)
-            .map(|(service, destinations)| ServiceBrief {
-                service,
-                destinations,
-            })
-            .collect())
-    }
-
-    /// One read of `/proc/net/ip_vs` in the handle's namespace.
-    ///
-    /// # Errors
-    /// [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if the file cannot be read
-    /// or understood.
-    pub(crate) fn read_proc_table(&self) -> Result<ProcTable> {
-        let op = Operation::ListServices;
-        read_again(&self.proc_table, op, "ip_vs", |input| {
-            parse_proc_ip_vs(input).map_err(|e| Error::new(op, ErrorKind::Protocol, e))
-        })
-    }
-
-    /// The real servers in brief of each of `services` (as
-    /// [`Ipvs::services`] read them), from one read of `/proc/net/ip_vs`; a
-    /// service the file does not name unambiguously (or that appeared
-    /// meanwhile, or that the file skips: it miscounts its position across
-    /// reads when other namespaces have services) is read by netlink. A
-    /// service the file lists and `services` lacks (the dump skipped it: see
-    /// [`Ipvs::services`]) is looked up and added to the end of `services`.
-    ///
-    /// Much faster than a netlink dump per service on tables of up to some
-    /// tens of thousands of services; beyond, slower: the kernel prints the
-    /// file a page at a time and starts each page by walking the services
-    /// before it, so the cost grows with the square of the table (see
-    /// [`BRIEF_SERVICES_MAX`](crate::BRIEF_SERVICES_MAX)).
-    ///
-    /// # Errors
-    /// [`ErrorKind::Io`]/[`ErrorKind::Protocol`] if the file cannot be read
-    /// or understood; a netlink failure.
-    pub fn brief_destinations(
-        &self,
-        services: &mut Vec<ServiceInfo>,
-    ) -> Result<Vec<Vec<DestinationBrief>>> {
-        let proc = self.read_proc_table()?;
-        self.add_skipped(services, &proc.services)?;
-        let mut by_key = proc.destinations;
-        services
-            .iter()
-            .map(
-                |service| match by_key.remove(&ProcKey::of(&service.service.key)) {
-                    Some(list) => Ok(list),
-                    None => Ok(self
-                        .dump_destinations(&service.service.key)?
-                        .iter()
-                        .map(DestinationBrief::from)
-                        .collect()),
-                },
-            )
-            .collect()
     }
 
     /// Sends many requests pipelined on the handle's socket (see [`crate::batch`]).

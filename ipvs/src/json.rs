@@ -214,8 +214,8 @@ impl From<&DestinationInfo> for DestinationJson {
         Self {
             active_connections: Some(d.active_connections),
             inactive_connections: Some(d.inactive_connections),
-            persistent_connections: Some(d.persistent_connections),
-            stats: Some(d.stats),
+            persistent_connections: d.persistent_connections,
+            stats: d.stats,
             ..d.destination.clone().into()
         }
     }
@@ -243,15 +243,7 @@ impl Serialize for DestinationInfo {
     }
 }
 
-/// The table document: `{"schema_version": 1, "services": [...]}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct TableJson {
-    #[serde(default = "schema_version")]
-    pub schema_version: u32,
-    pub services: Vec<ServiceJson>,
-}
-
+/// The schema version a document that names none is read as.
 pub(crate) fn schema_version() -> u32 {
     SCHEMA_VERSION
 }
@@ -282,6 +274,24 @@ pub(crate) fn service_spec_json(service: &Service, destinations: &[Destination])
     }
 }
 
+/// A JSON document of this library's schema: `{"schema_version": 1, ...}`
+/// followed by the fields of `body` (a struct, or a map), pretty-printed.
+/// Every document the library and `ipvsadm-rs` write goes through here.
+pub fn json_document<T: Serialize + ?Sized>(body: &T) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a, T: Serialize + ?Sized> {
+        schema_version: u32,
+        #[serde(flatten)]
+        body: &'a T,
+    }
+    // Serializing plain data to a String cannot fail.
+    serde_json::to_string_pretty(&Doc {
+        schema_version: SCHEMA_VERSION,
+        body,
+    })
+    .unwrap_or_default()
+}
+
 /// A table read from the kernel as the table document, with its observed
 /// state (counters, connections), pretty-printed. The document is accepted by
 /// [`DesiredState::from_json`](crate::DesiredState::from_json) unchanged,
@@ -289,14 +299,8 @@ pub(crate) fn service_spec_json(service: &Service, destinations: &[Destination])
 /// (set up by another tool: port 0 without persistence, say).
 pub fn table_json(table: &[ServiceInfo]) -> String {
     #[derive(Serialize)]
-    struct Doc<'a> {
-        schema_version: u32,
+    struct Table<'a> {
         services: &'a [ServiceInfo],
     }
-    // Serializing plain data to a String cannot fail.
-    serde_json::to_string_pretty(&Doc {
-        schema_version: SCHEMA_VERSION,
-        services: table,
-    })
-    .unwrap_or_default()
+    json_document(&Table { services: table })
 }

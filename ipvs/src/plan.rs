@@ -241,7 +241,7 @@ pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptio
             let (address, port) = *addr_port;
             let idle = d.active_connections == 0
                 && d.inactive_connections == 0
-                && d.persistent_connections == 0;
+                && d.persistent_connections.unwrap_or(0) == 0;
             match options.removal {
                 Removal::Drain if d.destination.weight != 0 => {
                     let mut drained = d.destination.clone();
@@ -278,25 +278,18 @@ mod tests {
     use crate::desired::ServiceSpec;
     use crate::destination::ForwardMethod;
     use crate::service::{Netmask, Persistence};
-    use crate::stats::{DestinationInfo, Stats};
+    use crate::stats::DestinationInfo;
     use std::net::Ipv4Addr;
 
     fn info(service: Service, dests: Vec<(Destination, u32)>) -> ServiceInfo {
-        ServiceInfo {
-            service,
-            raw_flags: 0x2,
-            stats: Stats::default(),
-            destinations: dests
+        ServiceInfo::new(service).with_destinations(
+            dests
                 .into_iter()
-                .map(|(destination, active)| DestinationInfo {
-                    destination,
-                    active_connections: active,
-                    inactive_connections: 0,
-                    persistent_connections: 0,
-                    stats: Stats::default(),
+                .map(|(destination, active)| {
+                    DestinationInfo::new(destination).with_connections(active, 0)
                 })
                 .collect(),
-        }
+        )
     }
 
     fn svc(port: u16) -> Service {

@@ -38,20 +38,60 @@ pub struct Stats {
 }
 
 /// A virtual service as the kernel has it: its configuration and counters.
+///
+/// Made by the library's reads ([`Ipvs::read_table`](crate::Ipvs::read_table),
+/// [`Ipvs::service`](crate::Ipvs::service)); [`ServiceInfo::new`] builds one
+/// for tests and for code that renders tables it did not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServiceInfo {
     /// The configuration.
     pub service: Service,
-    /// Every `IP_VS_SVC_F_*` bit the kernel reported (including its own, such as `HASHED`).
-    pub raw_flags: u32,
     /// Counters and rates.
     pub stats: Stats,
-    /// The real servers, when they were read (see [`Ipvs::table`](crate::Ipvs::table)).
+    /// The real servers, when the read asked for them (see
+    /// [`ReadOptions::destinations`](crate::ReadOptions::destinations)),
+    /// in the kernel's order (newest first); empty otherwise.
     pub destinations: Vec<DestinationInfo>,
 }
 
-/// A real server as the kernel has it: its configuration, connections and counters.
+impl ServiceInfo {
+    /// A service with zeroed counters and no real servers.
+    #[must_use]
+    pub fn new(service: Service) -> Self {
+        Self {
+            service,
+            stats: Stats::default(),
+            destinations: Vec::new(),
+        }
+    }
+
+    /// The same with `stats` as its counters.
+    #[must_use]
+    pub fn with_stats(mut self, stats: Stats) -> Self {
+        self.stats = stats;
+        self
+    }
+
+    /// The same with `destinations` as its real servers.
+    #[must_use]
+    pub fn with_destinations(mut self, destinations: Vec<DestinationInfo>) -> Self {
+        self.destinations = destinations;
+        self
+    }
+}
+
+/// A real server as the kernel has it: its configuration, connections and,
+/// when they were read, its counters.
+///
+/// A read of real servers in brief ([`Destinations::Brief`](crate::Destinations::Brief))
+/// gets what the kernel's `/proc/net/ip_vs` lists: address, port, forwarding
+/// method (with the tunnel parameters, read by netlink where a real server
+/// tunnels), weight and the active and inactive connections. It leaves
+/// [`persistent_connections`](Self::persistent_connections) and
+/// [`stats`](Self::stats) `None`, and the thresholds of `destination` at 0.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DestinationInfo {
     /// The configuration.
     pub destination: Destination,
@@ -59,8 +99,30 @@ pub struct DestinationInfo {
     pub active_connections: u32,
     /// Other connections (closing, or UDP).
     pub inactive_connections: u32,
-    /// Persistence templates pointing at it.
-    pub persistent_connections: u32,
-    /// Counters and rates.
-    pub stats: Stats,
+    /// Persistence templates pointing at it; `None` when not read.
+    pub persistent_connections: Option<u32>,
+    /// Counters and rates; `None` when not read.
+    pub stats: Option<Stats>,
+}
+
+impl DestinationInfo {
+    /// A real server with no connections and zeroed counters (all read).
+    #[must_use]
+    pub fn new(destination: Destination) -> Self {
+        Self {
+            destination,
+            active_connections: 0,
+            inactive_connections: 0,
+            persistent_connections: Some(0),
+            stats: Some(Stats::default()),
+        }
+    }
+
+    /// The same with these active and inactive connection counts.
+    #[must_use]
+    pub fn with_connections(mut self, active: u32, inactive: u32) -> Self {
+        self.active_connections = active;
+        self.inactive_connections = inactive;
+        self
+    }
 }

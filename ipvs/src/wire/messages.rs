@@ -90,8 +90,6 @@ pub(crate) fn read_info(replies: &[IpvsMessage]) -> Result<KernelInfo, WireError
 }
 
 /// `GET_SERVICE` of every service (a dump).
-// For the read module: `Ipvs::services` still builds this itself.
-#[allow(dead_code)]
 pub(crate) fn get_services() -> IpvsMessage {
     IpvsMessage::new(IpvsCmd::GetService, vec![])
 }

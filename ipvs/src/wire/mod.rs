@@ -227,7 +227,6 @@ pub(crate) fn service_from_attrs(attrs: &[IpvsServiceAttr]) -> Result<ServiceInf
     };
     Ok(ServiceInfo {
         service,
-        raw_flags: flags.bits(),
         stats: stats_of(stats32, stats64),
         destinations: Vec::new(),
     })
@@ -373,8 +372,8 @@ pub(crate) fn dest_from_attrs(
         },
         active_connections: active,
         inactive_connections: inactive,
-        persistent_connections: persist,
-        stats: stats_of(stats32, stats64),
+        persistent_connections: Some(persist),
+        stats: Some(stats_of(stats32, stats64)),
     })
 }
 

@@ -1,6 +1,6 @@
-//! The kernel's connection table, as `/proc/net/ip_vs_conn` shows it.
+//! `/proc/net/ip_vs_conn`: the kernel's connection table.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -52,8 +52,9 @@ fn parse_line(line: &str) -> Result<Connection, String> {
         return Err(format!("{} fields, 9 or 11 expected", fields.len()));
     }
     let socket = |addr: &str, port: &str| -> Result<SocketAddr, String> {
-        let port = u16::from_str_radix(port, 16).map_err(|_| format!("bad port `{port}`"))?;
-        Ok(SocketAddr::new(parse_addr(addr)?, port))
+        let port = super::parse_port(port).ok_or_else(|| format!("bad port `{port}`"))?;
+        let addr = super::parse_addr(addr).ok_or_else(|| format!("bad address `{addr}`"))?;
+        Ok(SocketAddr::new(addr, port))
     };
     Ok(Connection {
         protocol: fields[0].to_owned(),
@@ -67,18 +68,6 @@ fn parse_line(line: &str) -> Result<Connection, String> {
         pe_name: fields.get(9).map(|s| (*s).to_owned()),
         pe_data: fields.get(10).map(|s| (*s).to_owned()),
     })
-}
-
-/// An address as the kernel prints it: `%08X` of the host-order IPv4 address,
-/// or a full IPv6 address.
-fn parse_addr(text: &str) -> Result<IpAddr, String> {
-    if text.len() == 8 && !text.contains(':') {
-        let raw = u32::from_str_radix(text, 16).map_err(|_| format!("bad address `{text}`"))?;
-        return Ok(IpAddr::V4(Ipv4Addr::from(raw)));
-    }
-    text.parse::<Ipv6Addr>()
-        .map(IpAddr::V6)
-        .map_err(|_| format!("bad address `{text}`"))
 }
 
 #[cfg(test)]

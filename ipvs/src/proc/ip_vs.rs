@@ -1,67 +1,18 @@
-//! A quick look at the whole table: every service, and its real servers as
-//! the kernel's `/proc/net/ip_vs` lists them (address, port, forwarding,
-//! weight, connections), read in one go.
+//! `/proc/net/ip_vs`: every service, and its real servers as the kernel
+//! lists them (address, port, forwarding method, weight, connections).
 //!
 //! Netlink gives a real server's details only in a dump per service, and the
 //! kernel fills each entry's counters, which costs it more than anything
-//! else; `/proc/net/ip_vs` lists every real server of every service without
-//! counters. On large tables this is several times faster than
-//! [`Ipvs::table`](crate::Ipvs::table), for callers that need no counters,
-//! thresholds or tunnel parameters.
+//! else; this file lists every real server of every service without
+//! counters, in one read (see [`crate::Destinations::Brief`]).
 
 use std::collections::HashMap;
 use std::io::BufRead;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
-use crate::destination::ForwardMethod;
+use crate::destination::{Destination, ForwardMethod};
 use crate::key::{Protocol, ServiceKey};
-use crate::stats::{DestinationInfo, ServiceInfo};
-
-/// A real server as `/proc/net/ip_vs` lists it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DestinationBrief {
-    /// Its address.
-    pub address: IpAddr,
-    /// Its port.
-    pub port: u16,
-    /// How packets get there.
-    pub forward: ForwardMethod,
-    /// Its weight.
-    pub weight: u32,
-    /// Active connections.
-    pub active_connections: u32,
-    /// Inactive connections.
-    pub inactive_connections: u32,
-}
-
-/// Up to how many services reading real servers in brief from
-/// `/proc/net/ip_vs` beats a netlink dump per service. Measured in the test
-/// VM with 4 real servers each: at 20,000 services the file is about 3x
-/// faster, at 50,000 the two take the same time (15 s), at 100,000 the file
-/// is 2x slower (its cost grows with the square of the table).
-pub const BRIEF_SERVICES_MAX: usize = 40_000;
-
-impl From<&DestinationInfo> for DestinationBrief {
-    fn from(d: &DestinationInfo) -> Self {
-        Self {
-            address: d.destination.address,
-            port: d.destination.port,
-            forward: d.destination.forward,
-            weight: d.destination.weight,
-            active_connections: d.active_connections,
-            inactive_connections: d.inactive_connections,
-        }
-    }
-}
-
-/// A service (with its counters) and its real servers in brief.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceBrief {
-    /// The service as the netlink dump gives it (its `destinations` are empty).
-    pub service: ServiceInfo,
-    /// Its real servers, in the kernel's order (newest first).
-    pub destinations: Vec<DestinationBrief>,
-}
+use crate::stats::DestinationInfo;
 
 /// How `/proc/net/ip_vs` names a service. Firewall-mark services carry no
 /// address family there.
@@ -87,13 +38,11 @@ impl ProcKey {
 /// `HEX8:PORT4` or `[full IPv6]:PORT4`.
 fn parse_addr_port(text: &str) -> Option<(IpAddr, u16)> {
     let (addr, port) = text.rsplit_once(':')?;
-    let port = u16::from_str_radix(port, 16).ok()?;
-    let addr = match addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
-        Some(v6) => IpAddr::V6(v6.parse::<Ipv6Addr>().ok()?),
-        None if addr.len() == 8 => IpAddr::V4(Ipv4Addr::from(u32::from_str_radix(addr, 16).ok()?)),
-        None => return None,
-    };
-    Some((addr, port))
+    let addr = addr
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(addr);
+    Some((super::parse_addr(addr)?, super::parse_port(port)?))
 }
 
 fn forward(name: &str) -> Option<ForwardMethod> {
@@ -114,14 +63,14 @@ pub(crate) struct ProcTable {
     pub(crate) services: Vec<ProcKey>,
     /// Each service's real servers, by how the file names the service; a
     /// firewall mark listed twice is ambiguous and left out.
-    pub(crate) destinations: HashMap<ProcKey, Vec<DestinationBrief>>,
+    pub(crate) destinations: HashMap<ProcKey, Vec<DestinationInfo>>,
 }
 
 /// Reads `/proc/net/ip_vs` a line at a time (a table of 400,000 real
 /// servers is tens of megabytes of text). A service in a form this does not
 /// know is left out, with its real servers.
 pub(crate) fn parse_proc_ip_vs(mut input: impl BufRead) -> Result<ProcTable, String> {
-    let mut out: HashMap<ProcKey, Vec<DestinationBrief>> = HashMap::new();
+    let mut out: HashMap<ProcKey, Vec<DestinationInfo>> = HashMap::new();
     let mut services = Vec::new();
     let mut ambiguous = Vec::new();
     // The service the following real-server lines belong to (None: skipped).
@@ -144,13 +93,16 @@ pub(crate) fn parse_proc_ip_vs(mut input: impl BufRead) -> Result<ProcTable, Str
             let f: Vec<&str> = rest.split_whitespace().collect();
             let parsed = (|| {
                 let (address, port) = parse_addr_port(f.first()?)?;
-                Some(DestinationBrief {
-                    address,
-                    port,
-                    forward: forward(f.get(1)?)?,
-                    weight: f.get(2)?.parse::<i64>().ok()?.try_into().ok()?,
-                    active_connections: f.get(3)?.parse::<i64>().ok()?.try_into().ok()?,
-                    inactive_connections: f.get(4)?.parse::<i64>().ok()?.try_into().ok()?,
+                let count =
+                    |i: usize| -> Option<u32> { f.get(i)?.parse::<i64>().ok()?.try_into().ok() };
+                let mut destination = Destination::new(address, port, forward(f.get(1)?)?);
+                destination.weight = count(2)?;
+                Some(DestinationInfo {
+                    destination,
+                    active_connections: count(3)?,
+                    inactive_connections: count(4)?,
+                    persistent_connections: None,
+                    stats: None,
                 })
             })();
             match parsed {
@@ -226,29 +178,40 @@ FWM  00000008 sh
             .destinations;
         let web = &t[&ProcKey::Inet(Protocol::Tcp, "10.0.0.1".parse().unwrap(), 80)];
         assert_eq!(web.len(), 2);
-        assert_eq!(web[0].address, "2001:db8::5".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            web[0].destination.address,
+            "2001:db8::5".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(
             (
-                web[1].port,
-                web[1].forward,
-                web[1].weight,
+                web[1].destination.port,
+                web[1].destination.forward,
+                web[1].destination.weight,
                 web[1].active_connections,
                 web[1].inactive_connections
             ),
             (8080, ForwardMethod::Masq, 3, 4, 5)
         );
         assert_eq!(
-            t[&ProcKey::Inet(Protocol::Udp, "10.0.0.2".parse().unwrap(), 53)][0].forward,
+            t[&ProcKey::Inet(Protocol::Udp, "10.0.0.2".parse().unwrap(), 53)][0]
+                .destination
+                .forward,
             ForwardMethod::Route
         );
         assert!(t[&ProcKey::Inet(Protocol::Sctp, "10.0.0.3".parse().unwrap(), 3868)].is_empty());
         assert_eq!(
-            t[&ProcKey::Inet(Protocol::Tcp, "2001:db8::1".parse().unwrap(), 443)][0].weight,
+            t[&ProcKey::Inet(Protocol::Tcp, "2001:db8::1".parse().unwrap(), 443)][0]
+                .destination
+                .weight,
             0
         );
         // Mark 7 is both an IPv4 and an IPv6 service: ambiguous, left out.
         assert!(!t.contains_key(&ProcKey::Fwmark(7)));
-        assert_eq!(t[&ProcKey::Fwmark(8)][0].forward, ForwardMethod::Local);
+        assert_eq!(
+            t[&ProcKey::Fwmark(8)][0].destination.forward,
+            ForwardMethod::Local
+        );
+        assert_eq!(t[&ProcKey::Fwmark(8)][0].stats, None);
     }
 
     #[test]
