@@ -66,7 +66,7 @@ fn read(file: &str) -> Result<String, String> {
 }
 
 /// Runs `apply` or `diff` if `args[1]` names one; `None` otherwise.
-pub fn run_if_subcommand(args: &[String]) -> Option<i32> {
+pub(crate) fn run_if_subcommand(args: &[String]) -> Option<i32> {
     if !matches!(args.get(1).map(String::as_str), Some("apply" | "diff")) {
         return None;
     }

@@ -3,24 +3,20 @@
 //! pipelined batches: one change for a command line, many for `-R`.
 
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr};
 
-use ipvs::{
-    AddressFamily, Change, Destination, DestinationBrief, DestinationInfo, ForwardMethod, Ipvs,
-    KernelInfo, Netmask, Persistence, Protocol, SchedFlags, Scheduler, Service, ServiceKey,
-    SyncDaemon, Timeouts, Tunnel, TunnelChecksum, TunnelKind,
-};
+use ipvs::{Change, Ipvs, KernelInfo, Operation, ServiceInfo};
 
-use crate::options::{Cmd, Opt};
 use crate::output::{json, table, text};
-use crate::parse::{Entry, Mask, ONEPACKET, PERSISTENT, Stop, TUNNEL, parse};
+use crate::parse::{Command, Format, ListTarget, Stop, parse};
+use crate::read::{Needs, read_service, read_table};
 use crate::restore::{Lines, Origin};
-use crate::strerror::{Call, ipvs_strerror};
+use crate::sort::{ipvsadm_destination_order, valid_order};
+use crate::strerror::{ipvs_strerror, message};
 use crate::usage::{VERSION, usage};
 
 /// How a command line ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
+pub(crate) enum Flow {
     /// Its result (0, or -1 after an error): the program goes on (`-R`) or
     /// exits with it (-1 is 255).
     Done(i32),
@@ -30,19 +26,19 @@ pub enum Flow {
 
 /// What commands run with: the handle, the kernel's info read at start,
 /// the program name, and where output goes.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The handle.
-    pub ipvs: &'a Ipvs,
+    pub(crate) ipvs: &'a Ipvs,
     /// `GET_INFO`, read once at start as ipvsadm does.
-    pub info: KernelInfo,
+    pub(crate) info: KernelInfo,
     /// argv[0], for the messages that name the program.
-    pub prog: &'a str,
+    pub(crate) prog: &'a str,
     /// Standard output.
-    pub out: &'a mut dyn Write,
+    pub(crate) out: &'a mut dyn Write,
     /// Standard error.
-    pub err: &'a mut dyn Write,
+    pub(crate) err: &'a mut dyn Write,
     /// The `-R` input line being run, named after every message it causes.
-    pub line: Option<Origin>,
+    pub(crate) line: Option<Origin>,
 }
 
 impl Context<'_> {
@@ -66,105 +62,42 @@ impl Context<'_> {
     }
 }
 
-/// The libipvs call ipvsadm makes for a change, for its error messages.
-fn call_of(change: &Change) -> Call {
+/// The operation ipvsadm names a failed change after.
+fn operation_of(change: &Change) -> Operation {
     match change {
-        Change::AddService(_) => Call::AddService,
-        Change::EditService(_) => Call::UpdateService,
-        Change::DeleteService(_) => Call::DelService,
-        Change::AddDestination(..) => Call::AddDest,
-        Change::EditDestination(..) => Call::UpdateDest,
-        Change::DeleteDestination { .. } => Call::DelDest,
-        Change::ZeroService(_) | Change::ZeroAll => Call::ZeroService,
-        Change::Flush => Call::Flush,
+        Change::AddService(_) => Operation::AddService,
+        Change::EditService(_) => Operation::EditService,
+        Change::DeleteService(_) => Operation::DeleteService,
+        Change::AddDestination(..) => Operation::AddDestination,
+        Change::EditDestination(..) => Operation::EditDestination,
+        Change::DeleteDestination { .. } => Operation::DeleteDestination,
+        Change::ZeroService(_) | Change::ZeroAll => Operation::Zero,
+        Change::Flush => Operation::Flush,
     }
 }
 
-fn key_of(e: &Entry) -> ServiceKey {
-    let svc = &e.svc;
-    if svc.fwmark != 0 {
-        let family = if svc.af == 10 {
-            AddressFamily::Ipv6
-        } else {
-            AddressFamily::Ipv4
-        };
-        return ServiceKey::Fwmark {
-            family,
-            mark: svc.fwmark,
-        };
-    }
-    ServiceKey::Inet {
-        protocol: Protocol::from_number(svc.protocol),
-        address: svc.addr.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        port: svc.port,
-    }
-}
-
-fn service_of(e: &Entry) -> Service {
-    let svc = &e.svc;
-    let persistence = (svc.flags & PERSISTENT != 0).then(|| Persistence {
-        timeout: svc.timeout,
-        netmask: Some(match svc.netmask {
-            Mask::V4(m) => Netmask::Ipv4(m),
-            Mask::V6(n) => Netmask::Ipv6(n.min(255) as u8),
-        }),
-    });
-    Service {
-        key: key_of(e),
-        scheduler: Scheduler::from_name(&svc.sched_name),
-        sched_flags: SchedFlags::from_service_flags(svc.flags),
-        persistence,
-        persistence_engine: (!svc.pe_name.is_empty()).then(|| svc.pe_name.clone()),
-        one_packet: svc.flags & ONEPACKET != 0,
-    }
-}
-
-fn destination_of(e: &Entry) -> Destination {
-    let d = &e.dest;
-    let forward = ForwardMethod::from_raw(d.conn_flags).unwrap_or(ForwardMethod::Route);
-    let tunnel = (d.conn_flags == TUNNEL).then_some(Tunnel {
-        kind: match d.tun_type {
-            1 => TunnelKind::Gue,
-            2 => TunnelKind::Gre,
-            _ => TunnelKind::Ipip,
-        },
-        port: d.tun_port,
-        checksum: match d.tun_flags {
-            1 => TunnelChecksum::Checksum,
-            2 => TunnelChecksum::Remote,
-            _ => TunnelChecksum::None,
-        },
-    });
-    Destination {
-        address: d.addr.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        port: d.port,
-        forward,
-        tunnel,
-        weight: d.weight as u32,
-        upper_threshold: d.u_threshold as u32,
-        lower_threshold: d.l_threshold as u32,
-    }
-}
-
-/// The change a command line makes, if it is one.
-fn change_of(e: &Entry) -> Option<Change> {
-    Some(match e.cmd {
-        Cmd::Add => Change::AddService(service_of(e)),
-        Cmd::Edit => Change::EditService(service_of(e)),
-        Cmd::Del => Change::DeleteService(key_of(e)),
-        Cmd::AddDest => Change::AddDestination(key_of(e), destination_of(e)),
-        Cmd::EditDest => Change::EditDestination(key_of(e), destination_of(e)),
-        Cmd::DelDest => {
-            let d = destination_of(e);
-            Change::DeleteDestination {
-                service: key_of(e),
-                address: d.address,
-                port: d.port,
-            }
+/// The change a command makes, if it is one.
+fn change_of(command: &Command) -> Option<Change> {
+    Some(match command {
+        Command::AddService(s) => Change::AddService(s.clone()),
+        Command::EditService(s) => Change::EditService(s.clone()),
+        Command::DeleteService(key) => Change::DeleteService(*key),
+        Command::AddServer { service, server } => Change::AddDestination(*service, server.clone()),
+        Command::EditServer { service, server } => {
+            Change::EditDestination(*service, server.clone())
         }
-        Cmd::Zero if e.has(Opt::Service) => Change::ZeroService(key_of(e)),
-        Cmd::Zero => Change::ZeroAll,
-        Cmd::Flush => Change::Flush,
+        Command::DeleteServer {
+            service,
+            address,
+            port,
+        } => Change::DeleteDestination {
+            service: *service,
+            address: *address,
+            port: *port,
+        },
+        Command::Zero(Some(key)) => Change::ZeroService(*key),
+        Command::Zero(None) => Change::ZeroAll,
+        Command::Flush => Change::Flush,
         _ => return None,
     })
 }
@@ -216,17 +149,14 @@ impl Pending {
         };
         let mut results: Vec<Option<Result<(), String>>> = vec![None; changes.len()];
         for ((i, change), outcome) in valid.iter().zip(outcomes) {
-            results[*i] = Some(outcome.map_err(|e| match e.errno() {
-                Some(errno) => ipvs_strerror(call_of(change), errno),
-                None => e.to_string(),
-            }));
+            results[*i] = Some(outcome.map_err(|e| message(operation_of(change), &e)));
         }
         for (i, change) in invalid {
             // Only an over-long persistence engine name gets here; the
             // kernel would not find such an engine.
             let msg = match change {
                 Change::AddService(_) | Change::EditService(_) => {
-                    ipvs_strerror(Call::AddService, libc::ENOENT)
+                    ipvs_strerror(Operation::AddService, libc::ENOENT)
                 }
                 other => other
                     .validate()
@@ -254,7 +184,7 @@ impl Pending {
 }
 
 /// Runs one command line (the words after the program name).
-pub fn run_line(ctx: &mut Context<'_>, args: &[String], reading_stdin: bool) -> Flow {
+pub(crate) fn run_line(ctx: &mut Context<'_>, args: &[String], reading_stdin: bool) -> Flow {
     let mut pending = Pending::default();
     match run_parsed(ctx, args, reading_stdin, &mut pending) {
         Flow::Done(_) if !pending.changes.is_empty() => pending.flush(ctx),
@@ -298,8 +228,8 @@ fn run_parsed(
     reading_stdin: bool,
     pending: &mut Pending,
 ) -> Flow {
-    let entry = match parse(args) {
-        Ok(entry) => entry,
+    let command = match parse(args) {
+        Ok(command) => command,
         Err(s) => {
             // Changes queued before this line happen first, as in ipvsadm.
             if let Flow::Exit(code) = pending.flush(ctx) {
@@ -308,7 +238,7 @@ fn run_parsed(
             return stop(ctx, s);
         }
     };
-    if let Some(change) = change_of(&entry) {
+    if let Some(change) = change_of(&command) {
         pending.changes.push(change);
         pending.origins.push(ctx.line.clone());
         // A long restore goes out a batch at a time, so its memory stays
@@ -322,263 +252,148 @@ fn run_parsed(
         Flow::Exit(code) => return Flow::Exit(code),
         Flow::Done(_) => {}
     }
-    match entry.cmd {
-        Cmd::List => list(ctx, &entry),
-        Cmd::Save => {
-            let written = text_table(ctx, &entry.format)
-                .and_then(|listing| listing.write(ctx, &entry.format, true));
+    match command {
+        Command::List { target, format } => list(ctx, target, &format),
+        Command::Save(format) => {
+            let needs = text_needs(&format, true);
+            let written = read_table(ctx.ipvs, &needs).and_then(|listing| {
+                text::list_all(
+                    ctx.out,
+                    &ctx.info,
+                    listing.services(ctx.ipvs),
+                    &format,
+                    true,
+                )
+            });
             match written {
                 Ok(()) => Flow::Done(0),
-                Err(e) => list_failed(ctx, Call::GetServices, &e),
+                Err(e) => list_failed(ctx, Operation::ListServices, &e),
             }
         }
-        Cmd::Restore if reading_stdin => stop(ctx, Stop::TryHelp),
-        Cmd::Restore => restore(ctx),
-        Cmd::Timeout => {
-            let [tcp, tcp_fin, udp] = entry.timeouts;
-            result(
-                ctx,
-                Call::SetTimeout,
-                ctx.ipvs.set_timeouts(&Timeouts { tcp, tcp_fin, udp }),
-            )
+        Command::Restore if reading_stdin => stop(ctx, Stop::TryHelp),
+        Command::Restore => restore(ctx),
+        Command::SetTimeouts(t) => result(ctx, Operation::SetTimeouts, ctx.ipvs.set_timeouts(&t)),
+        Command::StartDaemon(daemon) => {
+            result(ctx, Operation::StartDaemon, ctx.ipvs.start_daemon(&daemon))
         }
-        Cmd::StartDaemon => {
-            let d = &entry.daemon;
-            let daemon = SyncDaemon {
-                role: if d.state == 1 {
-                    ipvs::DaemonRole::Master
-                } else {
-                    ipvs::DaemonRole::Backup
-                },
-                interface: d.mcast_ifn.clone(),
-                sync_id: d.syncid as u8,
-                max_len: (d.sync_maxlen != 0).then_some(d.sync_maxlen),
-                group: d.mcast_group,
-                port: (d.mcast_port != 0).then_some(d.mcast_port),
-                ttl: (d.mcast_ttl != 0).then_some(d.mcast_ttl),
-            };
-            result(ctx, Call::StartDaemon, ctx.ipvs.start_daemon(&daemon))
-        }
-        Cmd::StopDaemon => {
-            let role = if entry.daemon.state == 1 {
-                ipvs::DaemonRole::Master
-            } else {
-                ipvs::DaemonRole::Backup
-            };
-            result(ctx, Call::StopDaemon, ctx.ipvs.stop_daemon(role))
-        }
+        Command::StopDaemon(role) => result(ctx, Operation::StopDaemon, ctx.ipvs.stop_daemon(role)),
         // Changes were handled above.
         _ => Flow::Done(0),
     }
 }
 
-fn result(ctx: &mut Context<'_>, call: Call, outcome: ipvs::Result<()>) -> Flow {
+fn result(ctx: &mut Context<'_>, op: Operation, outcome: ipvs::Result<()>) -> Flow {
     match outcome {
         Ok(()) => Flow::Done(0),
         Err(e) => {
-            let msg = e
-                .errno()
-                .map_or_else(|| e.to_string(), |errno| ipvs_strerror(call, errno));
-            ctx.complain(&msg);
+            ctx.complain(&message(op, &e));
             Flow::Done(-1)
         }
     }
 }
 
 /// A listing that failed: ipvsadm prints the message and exits 1.
-fn list_failed(ctx: &mut Context<'_>, call: Call, e: &ipvs::Error) -> Flow {
-    let msg = e
-        .errno()
-        .map_or_else(|| e.to_string(), |errno| ipvs_strerror(call, errno));
-    ctx.complain(&msg);
+fn list_failed(ctx: &mut Context<'_>, op: Operation, e: &ipvs::Error) -> Flow {
+    ctx.complain(&message(op, e));
     Flow::Exit(1)
 }
 
-/// Sorts for the JSON and table views: a valid order (unless `--nosort`).
-fn sorted(mut table: Vec<ipvs::ServiceInfo>, nosort: bool) -> Vec<ipvs::ServiceInfo> {
-    if !nosort {
-        table.sort_by_key(|s| s.service.key);
-        for s in &mut table {
-            s.destinations.sort_by(|a, b| {
-                (a.destination.address, a.destination.port)
-                    .cmp(&(b.destination.address, b.destination.port))
-            });
-        }
-    }
-    table
-}
-
-fn list(ctx: &mut Context<'_>, e: &Entry) -> Flow {
-    let f = e.format;
-    if e.has(Opt::Connection) {
-        let raw = match ctx.ipvs.conn_table_text() {
-            Ok(raw) => raw,
-            Err(_) => {
-                ctx.complain("cannot open file /proc/net/ip_vs_conn");
-                return Flow::Exit(1);
-            }
-        };
-        if raw.is_empty() {
-            ctx.complain("unexpected input from /proc/net/ip_vs_conn");
-            return Flow::Exit(1);
-        }
-        let rendered = if f.json || f.table {
-            match ipvs::parse_connections(&raw) {
-                Ok(conns) if f.json => json::connections(&conns),
-                Ok(conns) => table::connections(&conns),
-                Err(msg) => {
-                    ctx.complain(&format!(
-                        "unexpected input from /proc/net/ip_vs_conn: {msg}"
-                    ));
+fn list(ctx: &mut Context<'_>, target: ListTarget, f: &Format) -> Flow {
+    let rendered = match target {
+        ListTarget::All => return list_all(ctx, f),
+        ListTarget::Connections => {
+            let conns = match ctx.ipvs.conn_table_text() {
+                Ok(raw) if raw.is_empty() => {
+                    ctx.complain("unexpected input from /proc/net/ip_vs_conn");
                     return Flow::Exit(1);
                 }
-            }
-        } else {
-            text::connections(&raw, &f)
-        };
-        ctx.say(&rendered);
-        return Flow::Done(0);
-    }
-    if e.has(Opt::Service) {
-        let key = key_of(e);
-        let mut service = match ctx.ipvs.service(&key) {
-            Ok(s) => s,
-            Err(err) => return list_failed(ctx, Call::GetService, &err),
-        };
-        service.destinations = match ctx.ipvs.destinations(&key) {
-            Ok(d) => d,
-            Err(err) => return list_failed(ctx, Call::GetDests, &err),
-        };
-        let rendered = if f.json {
-            json::table(&sorted(vec![service], f.nosort))
-        } else if f.table {
-            table::table(&sorted(vec![service], f.nosort), &f)
-        } else {
-            text::list_service(&service, &f)
-        };
-        ctx.say(&rendered);
-        return Flow::Done(0);
-    }
-    if e.has(Opt::Timeout) {
-        let Ok(t) = ctx.ipvs.timeouts() else {
-            return Flow::Exit(1);
-        };
-        let rendered = if f.json {
-            json::timeouts(&t)
-        } else if f.table {
-            table::timeouts(&t)
-        } else {
-            text::timeouts(&t)
-        };
-        ctx.say(&rendered);
-        return Flow::Done(0);
-    }
-    if e.has(Opt::Daemon) {
-        let Ok(d) = ctx.ipvs.daemons() else {
-            return Flow::Exit(1);
-        };
-        let rendered = if f.json {
-            json::daemons(&d)
-        } else if f.table {
-            table::daemons(&d)
-        } else {
-            text::daemons(&d)
-        };
-        ctx.say(&rendered);
-        return Flow::Done(0);
-    }
-    list_all(ctx, &f)
-}
-
-/// Where the real servers of a [`Listing`]'s services come from.
-enum Servers {
-    /// In brief, from one read of `/proc/net/ip_vs`.
-    Brief(Vec<Vec<DestinationBrief>>),
-    /// In full (counters, thresholds, tunnels), a netlink dump per service
-    /// as it is written: the formats that show more than the brief, and
-    /// tables too large for the brief read.
-    PerService,
-}
-
-/// What ipvsadm's text shows of the table: the services, and where each
-/// one's real servers come from.
-struct Listing {
-    services: Vec<ipvs::ServiceInfo>,
-    servers: Servers,
-}
-
-impl Listing {
-    /// Writes the listing (`rule`: as `-S` rules) to the context's output.
-    fn write(
-        mut self,
-        ctx: &mut Context<'_>,
-        f: &crate::parse::Format,
-        rule: bool,
-    ) -> ipvs::Result<()> {
-        let ipvs = ctx.ipvs;
-        let services = &self.services;
-        let servers = &mut self.servers;
-        text::list_all(ctx.out, &ctx.info, services, f, rule, &mut |i| {
-            let key = &services[i].service.key;
-            let in_full = || match ipvs.destinations(key) {
-                // Deleted since the services were read: shown without any.
-                Err(e) if e.kind() == ipvs::ErrorKind::NoSuchService => Ok(Vec::new()),
-                other => other,
-            };
-            match servers {
-                Servers::PerService => in_full(),
-                Servers::Brief(all) => {
-                    let brief = std::mem::take(&mut all[i]);
-                    // The rules of a tunnelling real server need its tunnel
-                    // parameters, which only netlink gives.
-                    if rule && brief.iter().any(|d| d.forward == ForwardMethod::Tunnel) {
-                        return in_full();
+                Ok(raw) => match ipvs::parse_connections(&raw) {
+                    Ok(conns) => conns,
+                    Err(msg) => {
+                        ctx.complain(&format!(
+                            "unexpected input from /proc/net/ip_vs_conn: {msg}"
+                        ));
+                        return Flow::Exit(1);
                     }
-                    Ok(brief.iter().map(from_brief).collect())
+                },
+                Err(_) => {
+                    ctx.complain("cannot open file /proc/net/ip_vs_conn");
+                    return Flow::Exit(1);
                 }
+            };
+            if f.json {
+                json::connections(&conns)
+            } else if f.table {
+                table::connections(&conns)
+            } else {
+                text::connections(&conns, f)
             }
-        })
-    }
-}
-
-/// A real server in brief as the listings show it: no counters, thresholds
-/// or tunnel parameters (the formats that show them read the table in full).
-fn from_brief(d: &DestinationBrief) -> DestinationInfo {
-    DestinationInfo {
-        destination: Destination {
-            address: d.address,
-            port: d.port,
-            forward: d.forward,
-            tunnel: None,
-            weight: d.weight,
-            upper_threshold: 0,
-            lower_threshold: 0,
-        },
-        active_connections: d.active_connections,
-        inactive_connections: d.inactive_connections,
-        persistent_connections: 0,
-        stats: ipvs::Stats::default(),
-    }
-}
-
-/// The table for ipvsadm's text: real servers in brief (from
-/// `/proc/net/ip_vs`, one read) when the format shows nothing more of them
-/// and the table is not too large for that read.
-fn text_table(ctx: &Context<'_>, f: &crate::parse::Format) -> ipvs::Result<Listing> {
-    let mut services = ctx.ipvs.services()?;
-    let more_than_brief = f.stats || f.rate || f.thresholds || f.persistent_conn || f.tun_info;
-    let servers = if more_than_brief || services.len() > ipvs::BRIEF_SERVICES_MAX {
-        Servers::PerService
-    } else {
-        Servers::Brief(ctx.ipvs.brief_destinations(&mut services)?)
+        }
+        ListTarget::Service(key) => {
+            let mut service = match read_service(ctx.ipvs, &key) {
+                Ok(s) => s,
+                Err((op, err)) => return list_failed(ctx, op, &err),
+            };
+            if f.json || f.table {
+                let mut one = vec![service];
+                if !f.nosort {
+                    valid_order(&mut one);
+                }
+                if f.json {
+                    json::table(&one)
+                } else {
+                    table::table(&one, f)
+                }
+            } else {
+                if !f.nosort {
+                    ipvsadm_destination_order(&mut service.destinations);
+                }
+                text::list_service(&service, f)
+            }
+        }
+        ListTarget::Timeouts => {
+            let Ok(t) = ctx.ipvs.timeouts() else {
+                return Flow::Exit(1);
+            };
+            if f.json {
+                json::timeouts(&t)
+            } else if f.table {
+                table::timeouts(&t)
+            } else {
+                text::timeouts(&t)
+            }
+        }
+        ListTarget::Daemons => {
+            let Ok(d) = ctx.ipvs.daemons() else {
+                return Flow::Exit(1);
+            };
+            if f.json {
+                json::daemons(&d)
+            } else if f.table {
+                table::daemons(&d)
+            } else {
+                text::daemons(&d)
+            }
+        }
     };
-    Ok(Listing { services, servers })
+    ctx.say(&rendered);
+    Flow::Done(0)
+}
+
+/// What ipvsadm's text (`rule`: the rules of `-S`) needs of the table.
+fn text_needs(f: &Format, rule: bool) -> Needs {
+    Needs {
+        full_servers: f.stats || f.rate || f.thresholds || f.persistent_conn || f.tun_info,
+        tunnels: rule,
+        settled: false,
+        sorted: !f.nosort,
+    }
 }
 
 /// The whole table (also what a bare `ipvsadm` does).
-pub fn list_all(ctx: &mut Context<'_>, f: &crate::parse::Format) -> Flow {
+pub(crate) fn list_all(ctx: &mut Context<'_>, f: &Format) -> Flow {
     if !f.json && !f.table {
-        let listing = match text_table(ctx, f) {
+        let listing = match read_table(ctx.ipvs, &text_needs(f, false)) {
             Ok(listing) => listing,
             Err(e) => {
                 // ipvsadm prints its header before it reads the services.
@@ -587,24 +402,33 @@ pub fn list_all(ctx: &mut Context<'_>, f: &crate::parse::Format) -> Flow {
                     ctx.info.version, ctx.info.connection_table_size
                 );
                 ctx.say(&header);
-                return list_failed(ctx, Call::GetServices, &e);
+                return list_failed(ctx, Operation::ListServices, &e);
             }
         };
-        return match listing.write(ctx, f, false) {
+        let services = listing.services(ctx.ipvs);
+        return match text::list_all(ctx.out, &ctx.info, services, f, false) {
             Ok(()) => Flow::Done(0),
-            Err(e) => list_failed(ctx, Call::GetDests, &e),
+            Err(e) => list_failed(ctx, Operation::ListDestinations, &e),
         };
     }
     // Settled: a JSON listing can become the desired state of an apply,
     // which would delete a service the dump skipped.
-    let table = match ctx.ipvs.settled_table() {
+    let needs = Needs {
+        full_servers: true,
+        tunnels: true,
+        settled: true,
+        sorted: !f.nosort,
+    };
+    let table: ipvs::Result<Vec<ServiceInfo>> =
+        read_table(ctx.ipvs, &needs).and_then(|listing| listing.services(ctx.ipvs).collect());
+    let table = match table {
         Ok(t) => t,
-        Err(e) => return list_failed(ctx, Call::GetServices, &e),
+        Err(e) => return list_failed(ctx, Operation::ListServices, &e),
     };
     let rendered = if f.json {
-        json::table(&sorted(table, f.nosort))
+        json::table(&table)
     } else {
-        table::table(&sorted(table, f.nosort), f)
+        table::table(&table, f)
     };
     ctx.say(&rendered);
     Flow::Done(0)

@@ -2,21 +2,106 @@
 //! library, with JSON and table views of every listing and the desired-state
 //! `apply`/`diff` commands.
 //!
-//! The layers, each in its own module: [`popt`] scans the words as popt does,
-//! [`parse`] turns them into a validated [`parse::Entry`] with ipvsadm's
-//! rules and messages, [`exec`] runs it through the library, and [`output`]
-//! renders what it read (ipvsadm text, JSON, table).
+//! The stages, each in its own module: the options are data (`options`),
+//! scanned as popt does (`popt`); [`parse`] turns a command line into a
+//! validated [`parse::Command`] of `ipvs` domain types with ipvsadm's rules
+//! and messages; `exec` runs it through the library (reading the table in
+//! one place, `read`, and ordering it as ipvsadm does, `sort`); and the
+//! renderers of `output` format what they are given (ipvsadm text, JSON,
+//! table). [`restore`] reads `-R` input.
+//!
+//! ```
+//! use ipvsadm_rs::parse::{Command, parse};
+//!
+//! let args: Vec<String> = ["-A", "-t", "10.0.0.1:80", "-s", "rr"]
+//!     .iter()
+//!     .map(|s| s.to_string())
+//!     .collect();
+//! let Ok(Command::AddService(service)) = parse(&args) else {
+//!     panic!("a valid command line");
+//! };
+//! assert_eq!(service.scheduler.name(), "rr");
+//! ```
 #![cfg(target_os = "linux")]
 
-pub mod apply;
-pub mod exec;
-pub mod options;
-pub mod output;
+mod apply;
+mod exec;
+mod options;
+mod output;
 pub mod parse;
-pub mod popt;
-pub mod resolve;
+mod popt;
+mod read;
+mod resolve;
 pub mod restore;
-pub mod sort;
-pub mod stdout;
-pub mod strerror;
-pub mod usage;
+mod sort;
+mod stdout;
+mod strerror;
+mod usage;
+
+use std::io::Write;
+
+use exec::{Context, Flow, list_all, run_line};
+use stdout::Output;
+use strerror::ipvs_strerror;
+
+/// Runs the program with `args` (the program's name first) as `ipvsadm-rs`
+/// does, and gives its exit status.
+pub fn run(args: &[String]) -> u8 {
+    let exit = |code: i32| (code & 0xff) as u8;
+    let prog = args.first().cloned().unwrap_or_else(|| "ipvsadm-rs".into());
+    if let Some(code) = apply::run_if_subcommand(args) {
+        return exit(code);
+    }
+    let stdout = std::io::stdout();
+    let mut out = Output::new(std::io::BufWriter::new(stdout.lock()));
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+
+    // As ipvsadm: connect and read the kernel's info before anything else.
+    let connected = ipvs::Ipvs::new().and_then(|ipvs| ipvs.info().map(|info| (ipvs, info)));
+    let (ipvs, info) = match connected {
+        Ok(pair) => pair,
+        Err(e) => {
+            // ipvsadm falls back to the old socket option interface, which
+            // answers ENOPROTOOPT on a kernel without IPVS.
+            let errno = match e.kind() {
+                ipvs::ErrorKind::NotAvailable => libc::ENOPROTOOPT,
+                _ => e.errno().unwrap_or(libc::EINVAL),
+            };
+            let _ = writeln!(
+                err,
+                "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?",
+                ipvs_strerror(ipvs::Operation::Connect, errno)
+            );
+            // ipvsadm's words do not say what to do; these do (a deliberate addition).
+            if e.kind() == ipvs::ErrorKind::NotAvailable {
+                let _ = writeln!(err, "{prog}: {e}");
+            }
+            return exit(2);
+        }
+    };
+    let mut ctx = Context {
+        ipvs: &ipvs,
+        info,
+        prog: &prog,
+        out: &mut out,
+        err: &mut err,
+        line: None,
+    };
+    let flow = if args.len() <= 1 {
+        list_all(&mut ctx, &Default::default())
+    } else {
+        run_line(&mut ctx, &args[1..], false)
+    };
+    let code = match flow {
+        Flow::Done(0) => 0,
+        Flow::Done(_) => 255,
+        Flow::Exit(code) => code,
+    };
+    // A closed pipe on stdout is not a failure of the command; a full disk is.
+    if let Some(e) = out.finish() {
+        let _ = writeln!(err, "{prog}: writing standard output: {e}");
+        return exit(if code == 0 { 1 } else { code });
+    }
+    exit(code)
+}

@@ -1,10 +1,17 @@
-//! One ipvsadm command line turned into an [`Entry`], with ipvsadm 1.31's
-//! rules: the command comes first, options act in the order given, and
-//! every check fails with ipvsadm's own message and exit status.
+//! One ipvsadm command line turned into a typed [`Command`] of `ipvs` domain
+//! types, with ipvsadm 1.31's rules: the command comes first, options act in
+//! the order given, and every check fails with ipvsadm's own message and
+//! exit status. Nothing here talks to the kernel.
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::options::{Cmd, MATRIX, OPT_NAMES, Opt, TABLE, Tag};
+use ipvs::{
+    AddressFamily, DaemonRole, Destination, ForwardMethod, Netmask, Persistence, Protocol,
+    SchedFlags, Scheduler, Service, ServiceKey, SyncDaemon, Timeouts, Tunnel, TunnelChecksum,
+    TunnelKind,
+};
+
+use crate::options::{Cmd, Column, Def, OPTIONS, Tag, columns};
 use crate::popt::Scanner;
 use crate::resolve::{
     atoi, host_to_addr, parse_inet_aton, parse_inet6, service_to_port, string_to_number,
@@ -15,11 +22,6 @@ use crate::resolve::{
 const MAX_TIMEOUT: i64 = 86400 * 31;
 /// `-p` without a value.
 const DEFAULT_PERSISTENCE: u32 = 360;
-const PROTO_TCP: u16 = 6;
-const PROTO_UDP: u16 = 17;
-const PROTO_SCTP: u16 = 132;
-const AF_INET: u16 = 2;
-const AF_INET6: u16 = 10;
 
 /// Why parsing stopped before a command could run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,67 +43,25 @@ fn fail<T>(code: i32, msg: impl Into<String>) -> Result<T, Stop> {
     Err(Stop::Fail(code, msg.into()))
 }
 
-/// The persistence netmask as ipvsadm keeps it: an IPv4 mask or an IPv6 prefix length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mask {
-    /// An IPv4 mask.
-    V4(Ipv4Addr),
-    /// An IPv6 prefix length.
-    V6(u32),
-}
-
-/// The virtual service part of a command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Svc {
-    pub af: u16,
-    pub protocol: u16,
-    pub addr: Option<IpAddr>,
-    pub port: u16,
-    pub fwmark: u32,
-    pub sched_name: String,
-    pub flags: u32,
-    pub timeout: u32,
-    pub netmask: Mask,
-    pub pe_name: String,
-}
-
-/// The real server part.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dest {
-    pub af: u16,
-    pub addr: Option<IpAddr>,
-    pub port: u16,
-    pub conn_flags: u32,
-    pub weight: i64,
-    pub u_threshold: i64,
-    pub l_threshold: i64,
-    pub tun_type: u8,
-    pub tun_port: u16,
-    pub tun_flags: u16,
-}
-
-/// The sync daemon part.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Daemon {
-    pub state: u32,
-    pub mcast_ifn: String,
-    pub syncid: u32,
-    pub sync_maxlen: u16,
-    pub mcast_group: Option<IpAddr>,
-    pub mcast_port: u16,
-    pub mcast_ttl: u8,
-}
-
 /// How to print a listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Format {
+    /// `-n`: addresses and ports as numbers, not names.
     pub numeric: bool,
+    /// `--stats`: the counters.
     pub stats: bool,
+    /// `--rate`: the rates.
     pub rate: bool,
+    /// `--thresholds`: the real servers' connection thresholds.
     pub thresholds: bool,
+    /// `--persistent-conn`: persistent connections (and, for `-c`, the
+    /// persistence engine's data).
     pub persistent_conn: bool,
+    /// `--nosort`: the kernel's order.
     pub nosort: bool,
+    /// `-X`/`--exact`: numbers in full, without K/M/G/T.
     pub exact: bool,
+    /// `--tun-info`: the tunnel parameters of real servers.
     pub tun_info: bool,
     /// `--json`: one JSON document instead of ipvsadm's text.
     pub json: bool,
@@ -109,42 +69,272 @@ pub struct Format {
     pub table: bool,
 }
 
-/// A parsed command line, as ipvsadm's `struct ipvs_command_entry` plus its
-/// option bits and format.
+/// What a listing (`-L`) shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListTarget {
+    /// The whole table (`-L`, and `ipvsadm` alone).
+    All,
+    /// One virtual service (`-L -t ...`).
+    Service(ServiceKey),
+    /// The connection table (`-L -c`).
+    Connections,
+    /// The timeouts (`-L --timeout`).
+    Timeouts,
+    /// The sync daemons (`-L --daemon`).
+    Daemons,
+}
+
+/// A command line, validated: what to do, in the library's types.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub cmd: Cmd,
-    pub options: u64,
-    pub format: Format,
-    pub svc: Svc,
-    pub dest: Dest,
-    pub timeouts: [u32; 3],
-    pub daemon: Daemon,
+pub enum Command {
+    /// `-A`: add a virtual service.
+    AddService(Service),
+    /// `-E`: edit a virtual service.
+    EditService(Service),
+    /// `-D`: delete a virtual service.
+    DeleteService(ServiceKey),
+    /// `-C`: delete every virtual service.
+    Flush,
+    /// `-a`: add a real server to a service.
+    AddServer {
+        /// The virtual service.
+        service: ServiceKey,
+        /// The real server.
+        server: Destination,
+    },
+    /// `-e`: edit a real server of a service.
+    EditServer {
+        /// The virtual service.
+        service: ServiceKey,
+        /// The real server, as it is to be.
+        server: Destination,
+    },
+    /// `-d`: delete a real server of a service.
+    DeleteServer {
+        /// The virtual service.
+        service: ServiceKey,
+        /// The real server's address.
+        address: IpAddr,
+        /// The real server's port.
+        port: u16,
+    },
+    /// `-Z`: zero the counters of one service, or of all (`None`).
+    Zero(Option<ServiceKey>),
+    /// `-L`: list.
+    List {
+        /// What to list.
+        target: ListTarget,
+        /// How.
+        format: Format,
+    },
+    /// `-S`: the table as `-R` input (only [`Format::numeric`] applies).
+    Save(Format),
+    /// `-R`: run the lines of standard input.
+    Restore,
+    /// `--set`: the connection timeouts, in seconds (0 leaves one unchanged).
+    SetTimeouts(Timeouts),
+    /// `--start-daemon`.
+    StartDaemon(SyncDaemon),
+    /// `--stop-daemon`.
+    StopDaemon(DaemonRole),
 }
 
-impl Entry {
-    /// Whether option `o` was given.
-    pub fn has(&self, o: Opt) -> bool {
-        self.options & (1 << o as u64) != 0
-    }
+/// What the options said so far, as ipvsadm keeps it while it reads them.
+#[derive(Debug, Clone)]
+struct Draft {
+    cmd: Cmd,
+    /// The matrix columns given, by bit.
+    given: u64,
+    format: Format,
+    list_connections: bool,
+    list_timeouts: bool,
+    list_daemons: bool,
+    // The virtual service. `family` is unset until a service option sets it.
+    family: Option<AddressFamily>,
+    protocol: Option<Protocol>,
+    address: Option<IpAddr>,
+    port: u16,
+    fwmark: u32,
+    scheduler: String,
+    persistent: Option<u32>,
+    netmask: Netmask,
+    pe_name: String,
+    one_packet: bool,
+    sched_flags: SchedFlags,
+    // The real server.
+    server: Option<IpAddr>,
+    server_port: u16,
+    forward: ForwardMethod,
+    weight: u32,
+    u_threshold: u32,
+    l_threshold: u32,
+    tunnel_kind: TunnelKind,
+    tunnel_port: u16,
+    tunnel_checksum: TunnelChecksum,
+    // The sync daemon.
+    role: DaemonRole,
+    mcast_interface: String,
+    sync_id: u8,
+    sync_maxlen: u16,
+    mcast_group: Option<IpAddr>,
+    mcast_port: u16,
+    mcast_ttl: u8,
+    timeouts: Timeouts,
 }
 
-fn set_option(options: &mut u64, o: Opt) -> Result<(), Stop> {
-    let bit = 1u64 << o as u64;
-    if *options & bit != 0 {
-        return fail(
-            2,
-            format!("multiple '{}' options specified", OPT_NAMES[o as usize]),
-        );
+impl Draft {
+    fn new(cmd: Cmd) -> Self {
+        Self {
+            cmd,
+            given: 0,
+            format: Format::default(),
+            list_connections: false,
+            list_timeouts: false,
+            list_daemons: false,
+            family: None,
+            protocol: None,
+            address: None,
+            port: 0,
+            fwmark: 0,
+            scheduler: String::new(),
+            persistent: None,
+            netmask: Netmask::Ipv4(Ipv4Addr::BROADCAST),
+            pe_name: String::new(),
+            one_packet: false,
+            sched_flags: SchedFlags::NONE,
+            server: None,
+            server_port: 0,
+            forward: ForwardMethod::Route,
+            weight: 1,
+            u_threshold: 0,
+            l_threshold: 0,
+            tunnel_kind: TunnelKind::Ipip,
+            tunnel_port: 0,
+            tunnel_checksum: TunnelChecksum::None,
+            role: DaemonRole::Master,
+            mcast_interface: String::new(),
+            sync_id: 0,
+            sync_maxlen: 0,
+            mcast_group: None,
+            mcast_port: 0,
+            mcast_ttl: 0,
+            timeouts: Timeouts::default(),
+        }
     }
-    *options |= bit;
-    Ok(())
+
+    fn has(&self, c: Column) -> bool {
+        self.given & (1 << c.bit) != 0
+    }
+
+    /// Marks column `c` given: ipvsadm's `set_option`.
+    fn set(&mut self, c: Column) -> Result<(), Stop> {
+        if self.has(c) {
+            return fail(2, format!("multiple '{}' options specified", c.name));
+        }
+        self.given |= 1 << c.bit;
+        Ok(())
+    }
+
+    fn key(&self) -> ServiceKey {
+        if self.fwmark != 0 {
+            return ServiceKey::fwmark(self.family.unwrap_or(AddressFamily::Ipv4), self.fwmark);
+        }
+        ServiceKey::Inet {
+            protocol: self.protocol.unwrap_or(Protocol::Tcp),
+            address: self.address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            port: self.port,
+        }
+    }
+
+    fn service(&self) -> Service {
+        let mut service =
+            Service::new(self.key()).with_scheduler(Scheduler::from_name(&self.scheduler));
+        if let Some(timeout) = self.persistent {
+            let mut persistence = Persistence::new(timeout);
+            persistence.netmask = Some(self.netmask);
+            service = service.with_persistence(persistence);
+        }
+        service.sched_flags = self.sched_flags;
+        service.persistence_engine = (!self.pe_name.is_empty()).then(|| self.pe_name.clone());
+        service.one_packet = self.one_packet;
+        service
+    }
+
+    fn server(&self) -> Destination {
+        let address = self.server.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let mut server =
+            Destination::new(address, self.server_port, self.forward).with_weight(self.weight);
+        if self.forward == ForwardMethod::Tunnel {
+            server = server.with_tunnel(match self.tunnel_kind {
+                TunnelKind::Ipip => Tunnel::IPIP,
+                TunnelKind::Gue => Tunnel::gue(self.tunnel_port, self.tunnel_checksum),
+                TunnelKind::Gre => Tunnel::gre(self.tunnel_checksum),
+            });
+        }
+        server.upper_threshold = self.u_threshold;
+        server.lower_threshold = self.l_threshold;
+        server
+    }
+
+    fn daemon(&self) -> SyncDaemon {
+        let mut daemon = SyncDaemon::new(self.role, self.mcast_interface.clone(), self.sync_id);
+        daemon.max_len = (self.sync_maxlen != 0).then_some(self.sync_maxlen);
+        daemon.group = self.mcast_group;
+        daemon.port = (self.mcast_port != 0).then_some(self.mcast_port);
+        daemon.ttl = (self.mcast_ttl != 0).then_some(self.mcast_ttl);
+        daemon
+    }
+
+    fn command(self, service_given: bool) -> Command {
+        match self.cmd {
+            Cmd::Add => Command::AddService(self.service()),
+            Cmd::Edit => Command::EditService(self.service()),
+            Cmd::Del => Command::DeleteService(self.key()),
+            Cmd::Flush => Command::Flush,
+            Cmd::AddDest => Command::AddServer {
+                service: self.key(),
+                server: self.server(),
+            },
+            Cmd::EditDest => Command::EditServer {
+                service: self.key(),
+                server: self.server(),
+            },
+            Cmd::DelDest => {
+                let server = self.server();
+                Command::DeleteServer {
+                    service: self.key(),
+                    address: server.address,
+                    port: server.port,
+                }
+            }
+            Cmd::Zero => Command::Zero(service_given.then(|| self.key())),
+            Cmd::List => Command::List {
+                target: if self.list_connections {
+                    ListTarget::Connections
+                } else if service_given {
+                    ListTarget::Service(self.key())
+                } else if self.list_timeouts {
+                    ListTarget::Timeouts
+                } else if self.list_daemons {
+                    ListTarget::Daemons
+                } else {
+                    ListTarget::All
+                },
+                format: self.format,
+            },
+            Cmd::Save => Command::Save(self.format),
+            Cmd::Restore => Command::Restore,
+            Cmd::Timeout => Command::SetTimeouts(self.timeouts),
+            Cmd::StartDaemon => Command::StartDaemon(self.daemon()),
+            Cmd::StopDaemon => Command::StopDaemon(self.role),
+        }
+    }
 }
 
 /// ipvsadm's `parse_service`: `host[:port]`, `[v6]:port`, a bare IPv6
-/// address (whose last `:x` is part of it), or a name; `None` if unusable.
-/// Returns whether a port was given.
-fn parse_service(text: &str, svc: &mut Svc) -> Option<bool> {
+/// address (whose last `:x` is part of it), or a name (a port name looked
+/// up for `protocol`); `None` if unusable. The port is `None` if not given.
+fn parse_service(text: &str, protocol: Option<Protocol>) -> Option<(IpAddr, Option<u16>)> {
     if text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -155,10 +345,8 @@ fn parse_service(text: &str, svc: &mut Svc) -> Option<bool> {
         port_text = Some(after.strip_prefix(':')?);
         buf = inside;
     }
-    if let Some(v6) = parse_inet6(buf) {
-        svc.addr = Some(IpAddr::V6(v6));
-        svc.af = AF_INET6;
-        svc.netmask = Mask::V6(128);
+    let address = if let Some(v6) = parse_inet6(buf) {
+        IpAddr::V6(v6)
     } else {
         // The last ':' splits off the port, even after a bracketed
         // address (so ipvsadm reads `[1.2.3.4]:80` as 1.2.3.4 without a port).
@@ -167,17 +355,17 @@ fn parse_service(text: &str, svc: &mut Svc) -> Option<bool> {
             buf = host;
             port_text = Some(port);
         }
-        let v4 = parse_inet_aton(buf).or_else(|| host_to_addr(buf))?;
-        svc.addr = Some(IpAddr::V4(v4));
-        svc.af = AF_INET;
-    }
-    if let Some(p) = port_text {
-        let port = string_to_number(p, 0, 65535)
-            .map(|n| n as u16)
-            .or_else(|| service_to_port(p, svc.protocol))?;
-        svc.port = port;
-    }
-    Some(port_text.is_some())
+        IpAddr::V4(parse_inet_aton(buf).or_else(|| host_to_addr(buf))?)
+    };
+    let port = match port_text {
+        Some(p) => Some(
+            string_to_number(p, 0, 65535)
+                .map(|n| n as u16)
+                .or_else(|| service_to_port(p, protocol))?,
+        ),
+        None => None,
+    };
+    Some((address, port))
 }
 
 fn parse_timeout(text: Option<&str>, min: i64, max: i64) -> Result<u32, Stop> {
@@ -202,52 +390,48 @@ fn parse_fwmark(text: &str) -> Result<u32, Stop> {
     }
 }
 
-fn parse_sched_flags(sched: &str, arg: &str) -> Result<u32, Stop> {
-    use ipvs_sys_flags::*;
-    let sched = if sched.is_empty() { "wlc" } else { sched };
-    let mut flags = 0;
+/// The word popt was scanning (ipvsadm's `poptBadOption`): the last one it took.
+fn scanner_word(args: &[String], scanner: &Scanner<'_, Def>) -> String {
+    scanner
+        .consumed()
+        .checked_sub(1)
+        .and_then(|i| args.get(i))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// ipvsadm's `-b`: a comma-separated list of flag names; `sh-*` and `mh-*`
+/// only with their scheduler (`wlc` when none is given yet).
+fn parse_sched_flags(scheduler: &str, arg: &str) -> Result<SchedFlags, Stop> {
+    let scheduler = if scheduler.is_empty() {
+        "wlc"
+    } else {
+        scheduler
+    };
     let names: Vec<&str> = arg.split(',').filter(|f| !f.is_empty()).collect();
     if names.is_empty() {
         return fail(2, "invalid scheduler flag `'");
     }
-    for flag in names {
-        let (bit, needs) = match flag {
-            "flag-1" => (SCHED1, None),
-            "flag-2" => (SCHED2, None),
-            "flag-3" => (SCHED3, None),
-            "sh-fallback" => (SCHED1, Some("sh")),
-            "sh-port" => (SCHED2, Some("sh")),
-            "mh-fallback" => (SCHED1, Some("mh")),
-            "mh-port" => (SCHED2, Some("mh")),
-            _ => return fail(2, format!("invalid scheduler flag `{flag}'")),
+    let mut flags = SchedFlags::NONE;
+    for name in names {
+        let Some(flag) = SchedFlags::from_name(name) else {
+            return fail(2, format!("invalid scheduler flag `{name}'"));
         };
-        flags |= bit;
-        if needs.is_some_and(|s| s != sched) {
-            return fail(2, format!("incompatible scheduler flag `{flag}'"));
+        flags = flags | flag;
+        let needs = name
+            .split_once('-')
+            .map(|(prefix, _)| prefix)
+            .filter(|p| matches!(*p, "sh" | "mh"));
+        if needs.is_some_and(|s| s != scheduler) {
+            return fail(2, format!("incompatible scheduler flag `{name}'"));
         }
     }
     Ok(flags)
 }
 
-/// The `IP_VS_SVC_F_*` and `IP_VS_CONN_F_*` values used here.
-mod ipvs_sys_flags {
-    pub const PERSISTENT: u32 = 0x1;
-    pub const ONEPACKET: u32 = 0x4;
-    pub const SCHED1: u32 = 0x8;
-    pub const SCHED2: u32 = 0x10;
-    pub const SCHED3: u32 = 0x20;
-    pub const MASQ: u32 = 0;
-    pub const TUNNEL: u32 = 2;
-    pub const DROUTE: u32 = 3;
-    pub const FWD_MASK: u32 = 7;
-}
-pub use ipvs_sys_flags::{
-    DROUTE, FWD_MASK, MASQ, ONEPACKET, PERSISTENT, SCHED1, SCHED2, SCHED3, TUNNEL,
-};
-
 /// The first option must be a command.
-fn command(tag: Tag, value: Option<&str>, daemon: &mut Daemon) -> Result<Cmd, Stop> {
-    Ok(match tag {
+fn command(tag: Tag, value: Option<&str>) -> Result<(Cmd, DaemonRole), Stop> {
+    let cmd = match tag {
         Tag::AddService => Cmd::Add,
         Tag::EditService => Cmd::Edit,
         Tag::DeleteService => Cmd::Del,
@@ -261,24 +445,31 @@ fn command(tag: Tag, value: Option<&str>, daemon: &mut Daemon) -> Result<Cmd, St
         Tag::Restore => Cmd::Restore,
         Tag::Save => Cmd::Save,
         Tag::StartDaemon | Tag::StopDaemon => {
-            daemon.state = match value {
-                Some("master") => 1,
-                Some("backup") => 2,
+            let role = match value {
+                Some("master") => DaemonRole::Master,
+                Some("backup") => DaemonRole::Backup,
                 _ if tag == Tag::StartDaemon => {
                     return fail(2, "illegal start-daemon parameter specified");
                 }
                 _ => return fail(2, "illegal start_daemon specified"),
             };
-            if tag == Tag::StartDaemon {
+            let cmd = if tag == Tag::StartDaemon {
                 Cmd::StartDaemon
             } else {
                 Cmd::StopDaemon
-            }
+            };
+            return Ok((cmd, role));
         }
         Tag::Help => return Err(Stop::Help),
         Tag::Version => return Err(Stop::Version),
         _ => return Err(Stop::TryHelp),
-    })
+    };
+    Ok((cmd, DaemonRole::Master))
+}
+
+/// A number of `min..=max` for option values, or ipvsadm's message.
+fn number(v: &str, min: i64, max: i64, what: &str) -> Result<i64, Stop> {
+    string_to_number(v, min, max).ok_or_else(|| Stop::Fail(2, format!("illegal {what} specified")))
 }
 
 /// Parses `args` (without the program name) as ipvsadm's `parse_options`
@@ -286,88 +477,67 @@ fn command(tag: Tag, value: Option<&str>, daemon: &mut Daemon) -> Result<Cmd, St
 ///
 /// # Errors
 /// The [`Stop`] that ends the command line, with ipvsadm's message.
-pub fn parse(args: &[String]) -> Result<Entry, Stop> {
-    let mut scanner = Scanner::new(TABLE, args);
-    let mut e = Entry {
-        cmd: Cmd::List,
-        options: 0,
-        format: Format::default(),
-        svc: Svc {
-            af: 0,
-            protocol: 0,
-            addr: None,
-            port: 0,
-            fwmark: 0,
-            sched_name: String::new(),
-            flags: 0,
-            timeout: 0,
-            netmask: Mask::V4(Ipv4Addr::BROADCAST),
-            pe_name: String::new(),
-        },
-        dest: Dest {
-            af: 0,
-            addr: None,
-            port: 0,
-            conn_flags: DROUTE,
-            weight: 1,
-            u_threshold: 0,
-            l_threshold: 0,
-            tun_type: 0,
-            tun_port: 0,
-            tun_flags: 0,
-        },
-        timeouts: [0; 3],
-        daemon: Daemon::default(),
-    };
-    let (tag, value) = match scanner.next_opt() {
+pub fn parse(args: &[String]) -> Result<Command, Stop> {
+    let mut scanner = Scanner::new(OPTIONS, args);
+    let (def, value) = match scanner.next_opt() {
         Ok(Some(first)) => first,
         Ok(None) | Err(_) => return Err(Stop::TryHelp),
     };
-    e.cmd = command(tag, value.as_deref(), &mut e.daemon)?;
+    let (cmd, role) = command(def.tag, value.as_deref())?;
+    let mut e = Draft::new(cmd);
+    e.role = role;
 
     let mut sched_flags_arg = String::new();
-    let mut extra = (false, false); // --json, --format table (ipvsadm-rs only)
-    let o = &mut e.options;
+    let mut service_given = false;
+    let (mut json, mut table) = (false, false); // ipvsadm-rs only
     let scan_end = loop {
-        let (tag, value) = match scanner.next_opt() {
+        let (def, value): (Def, Option<String>) = match scanner.next_opt() {
             Ok(Some(next)) => next,
             Ok(None) => break Ok(()),
             Err(err) => break Err(err),
         };
+        if let Some(column) = def.column {
+            e.set(column)?;
+        }
         let v = value.as_deref().unwrap_or("");
-        match tag {
+        match def.tag {
             Tag::TcpService | Tag::UdpService | Tag::SctpService => {
-                set_option(o, Opt::Service)?;
-                e.svc.protocol = match tag {
-                    Tag::TcpService => PROTO_TCP,
-                    Tag::UdpService => PROTO_UDP,
-                    _ => PROTO_SCTP,
+                service_given = true;
+                let protocol = match def.tag {
+                    Tag::TcpService => Protocol::Tcp,
+                    Tag::UdpService => Protocol::Udp,
+                    _ => Protocol::Sctp,
                 };
-                if parse_service(v, &mut e.svc).is_none() {
+                e.protocol = Some(protocol);
+                let Some((address, port)) = parse_service(v, e.protocol) else {
                     return fail(2, "illegal virtual server address[:port] specified");
+                };
+                e.address = Some(address);
+                e.family = Some(AddressFamily::of(&address));
+                if address.is_ipv6() {
+                    e.netmask = Netmask::Ipv6(128);
+                }
+                if let Some(port) = port {
+                    e.port = port;
                 }
             }
             Tag::FwmarkService => {
-                set_option(o, Opt::Service)?;
-                e.svc.af = AF_INET;
-                e.svc.protocol = PROTO_TCP;
-                e.svc.fwmark = parse_fwmark(v)?;
+                service_given = true;
+                e.family = Some(AddressFamily::Ipv4);
+                e.protocol = Some(Protocol::Tcp);
+                e.fwmark = parse_fwmark(v)?;
             }
             Tag::Scheduler => {
-                set_option(o, Opt::Scheduler)?;
                 // ipvsadm copies at most 15 characters.
-                e.svc.sched_name = v.chars().take(15).collect();
+                e.scheduler = v.chars().take(15).collect();
             }
             Tag::Persistent => {
-                set_option(o, Opt::Persistent)?;
-                e.svc.flags |= PERSISTENT;
-                e.svc.timeout = parse_timeout(value.as_deref(), 1, MAX_TIMEOUT)?;
+                e.persistent = Some(parse_timeout(value.as_deref(), 1, MAX_TIMEOUT)?);
             }
             Tag::Netmask => {
-                set_option(o, Opt::Netmask)?;
-                if e.svc.af != AF_INET6 {
+                if e.family != Some(AddressFamily::Ipv6) {
                     match parse_inet_aton(v).or_else(|| host_to_addr(v)) {
-                        Some(mask) => e.svc.netmask = Mask::V4(mask),
+                        Some(mask) => e.netmask = Netmask::Ipv4(mask),
                         None => return fail(2, "illegal virtual server persistent mask specified"),
                     }
                 } else {
@@ -375,182 +545,100 @@ pub fn parse(args: &[String]) -> Result<Entry, Stop> {
                     if !(1..=128).contains(&n) {
                         return fail(2, "illegal ipv6 netmask specified");
                     }
-                    e.svc.netmask = Mask::V6(n as u32);
+                    e.netmask = Netmask::Ipv6(n as u8);
                 }
             }
             Tag::RealServer => {
-                set_option(o, Opt::Server)?;
-                let mut target = e.svc.clone();
-                let parsed = parse_service(v, &mut target);
-                e.dest.af = target.af;
-                e.dest.addr = target.addr;
-                e.dest.port = target.port;
-                match parsed {
-                    None => return fail(2, "illegal real server address[:port] specified"),
-                    // No port given: the service's.
-                    Some(false) => e.dest.port = e.svc.port,
-                    Some(true) => {}
-                }
+                let Some((address, port)) = parse_service(v, e.protocol) else {
+                    return fail(2, "illegal real server address[:port] specified");
+                };
+                e.server = Some(address);
+                // No port given: the service's.
+                e.server_port = port.unwrap_or(e.port);
             }
             Tag::Ipip | Tag::Gatewaying | Tag::Masquerading => {
-                set_option(o, Opt::Forward)?;
-                e.dest.conn_flags = match tag {
-                    Tag::Ipip => TUNNEL,
-                    Tag::Gatewaying => DROUTE,
-                    _ => MASQ,
+                e.forward = match def.tag {
+                    Tag::Ipip => ForwardMethod::Tunnel,
+                    Tag::Gatewaying => ForwardMethod::Route,
+                    _ => ForwardMethod::Masq,
                 };
             }
-            Tag::Weight => {
-                set_option(o, Opt::Weight)?;
-                // Debian's ipvsadm takes the kernel's whole range (upstream stops at 65535).
-                e.dest.weight = string_to_number(v, 0, i64::from(i32::MAX))
-                    .ok_or_else(|| Stop::Fail(2, "illegal weight specified".into()))?;
-            }
+            // Debian's ipvsadm takes the kernel's whole range (upstream stops at 65535).
+            Tag::Weight => e.weight = number(v, 0, i64::from(i32::MAX), "weight")? as u32,
             Tag::UThreshold => {
-                set_option(o, Opt::UThreshold)?;
-                e.dest.u_threshold = string_to_number(v, 0, i64::from(i32::MAX))
-                    .ok_or_else(|| Stop::Fail(2, "illegal u_threshold specified".into()))?;
+                e.u_threshold = number(v, 0, i64::from(i32::MAX), "u_threshold")? as u32;
             }
             Tag::LThreshold => {
-                set_option(o, Opt::LThreshold)?;
-                e.dest.l_threshold = string_to_number(v, 0, i64::from(i32::MAX))
-                    .ok_or_else(|| Stop::Fail(2, "illegal l_threshold specified".into()))?;
+                e.l_threshold = number(v, 0, i64::from(i32::MAX), "l_threshold")? as u32;
             }
-            Tag::Connection => set_option(o, Opt::Connection)?,
-            Tag::Numeric => {
-                set_option(o, Opt::Numeric)?;
-                e.format.numeric = true;
-            }
-            Tag::McastInterface => {
-                set_option(o, Opt::Mcast)?;
-                e.daemon.mcast_ifn = v.chars().take(15).collect();
-            }
-            Tag::SyncId => {
-                set_option(o, Opt::SyncId)?;
-                e.daemon.syncid = string_to_number(v, 0, 255)
-                    .ok_or_else(|| Stop::Fail(2, "illegal syncid specified".into()))?
-                    as u32;
-            }
-            Tag::Timeout => set_option(o, Opt::Timeout)?,
-            Tag::Daemon => set_option(o, Opt::Daemon)?,
-            Tag::Stats => {
-                set_option(o, Opt::Stats)?;
-                e.format.stats = true;
-            }
-            Tag::Rate => {
-                set_option(o, Opt::Rate)?;
-                e.format.rate = true;
-            }
-            Tag::Thresholds => {
-                set_option(o, Opt::Thresholds)?;
-                e.format.thresholds = true;
-            }
-            Tag::PersistentConn => {
-                set_option(o, Opt::PersistentConn)?;
-                e.format.persistent_conn = true;
-            }
-            Tag::NoSort => {
-                set_option(o, Opt::NoSort)?;
-                e.format.nosort = true;
-            }
+            Tag::Connection => e.list_connections = true,
+            Tag::Numeric => e.format.numeric = true,
+            Tag::McastInterface => e.mcast_interface = v.chars().take(15).collect(),
+            Tag::SyncId => e.sync_id = number(v, 0, 255, "syncid")? as u8,
+            Tag::Timeout => e.list_timeouts = true,
+            Tag::Daemon => e.list_daemons = true,
+            Tag::Stats => e.format.stats = true,
+            Tag::Rate => e.format.rate = true,
+            Tag::Thresholds => e.format.thresholds = true,
+            Tag::PersistentConn => e.format.persistent_conn = true,
+            Tag::NoSort => e.format.nosort = true,
             Tag::Sort => {}
-            Tag::Exact => {
-                set_option(o, Opt::Exact)?;
-                e.format.exact = true;
-            }
+            Tag::Exact => e.format.exact = true,
             Tag::Ipv6 => {
-                if e.svc.fwmark == 0 {
+                if e.fwmark == 0 {
                     return fail(2, "-6 used before -f\n");
                 }
-                e.svc.af = AF_INET6;
-                e.svc.netmask = Mask::V6(128);
+                e.family = Some(AddressFamily::Ipv6);
+                e.netmask = Netmask::Ipv6(128);
             }
-            Tag::Ops => {
-                set_option(o, Opt::OnePacket)?;
-                e.svc.flags |= ONEPACKET;
-            }
-            Tag::Pe => {
-                set_option(o, Opt::Pe)?;
-                e.svc.pe_name = v.chars().take(16).collect();
-            }
-            Tag::SchedFlags => {
-                set_option(o, Opt::SchedFlags)?;
-                sched_flags_arg = v.chars().take(127).collect();
-            }
+            Tag::Ops => e.one_packet = true,
+            Tag::Pe => e.pe_name = v.chars().take(16).collect(),
+            Tag::SchedFlags => sched_flags_arg = v.chars().take(127).collect(),
             Tag::McastGroup => {
-                set_option(o, Opt::McastGroup)?;
                 if v.contains(':') {
                     match parse_inet6(v) {
-                        Some(g) if g.is_multicast() => e.daemon.mcast_group = Some(IpAddr::V6(g)),
+                        Some(g) if g.is_multicast() => e.mcast_group = Some(IpAddr::V6(g)),
                         _ => return fail(2, format!("invalid IPv6 mcast-group `{v}'")),
                     }
                 } else {
                     match crate::resolve::parse_inet4_strict(v) {
-                        Some(g) if g.is_multicast() => e.daemon.mcast_group = Some(IpAddr::V4(g)),
+                        Some(g) if g.is_multicast() => e.mcast_group = Some(IpAddr::V4(g)),
                         _ => return fail(2, format!("invalid IPv4 mcast-group `{v}'")),
                     }
                 }
             }
-            Tag::McastPort => {
-                set_option(o, Opt::McastPort)?;
-                e.daemon.mcast_port = string_to_number(v, 1, 65535)
-                    .ok_or_else(|| Stop::Fail(2, "illegal mcast-port specified".into()))?
-                    as u16;
-            }
-            Tag::McastTtl => {
-                set_option(o, Opt::McastTtl)?;
-                e.daemon.mcast_ttl = string_to_number(v, 1, 255)
-                    .ok_or_else(|| Stop::Fail(2, "illegal mcast-ttl specified".into()))?
-                    as u8;
-            }
+            Tag::McastPort => e.mcast_port = number(v, 1, 65535, "mcast-port")? as u16,
+            Tag::McastTtl => e.mcast_ttl = number(v, 1, 255, "mcast-ttl")? as u8,
             Tag::SyncMaxlen => {
-                set_option(o, Opt::SyncMaxlen)?;
-                e.daemon.sync_maxlen = string_to_number(v, 1, 65535 - 20 - 8)
-                    .ok_or_else(|| Stop::Fail(2, "illegal sync-maxlen specified".into()))?
-                    as u16;
+                e.sync_maxlen = number(v, 1, 65535 - 20 - 8, "sync-maxlen")? as u16;
             }
-            Tag::TunInfo => {
-                set_option(o, Opt::TunInfo)?;
-                e.format.tun_info = true;
-            }
+            Tag::TunInfo => e.format.tun_info = true,
             Tag::TunType => {
-                set_option(o, Opt::TunType)?;
-                e.dest.tun_type = match v {
-                    "ipip" => 0,
-                    "gue" => 1,
-                    "gre" => 2,
+                e.tunnel_kind = match v {
+                    "ipip" => TunnelKind::Ipip,
+                    "gue" => TunnelKind::Gue,
+                    "gre" => TunnelKind::Gre,
                     _ => return fail(2, "illegal tunnel type specified"),
                 };
             }
-            Tag::TunPort => {
-                set_option(o, Opt::TunPort)?;
-                e.dest.tun_port = string_to_number(v, 1, 65535)
-                    .ok_or_else(|| Stop::Fail(2, "illegal tunnel port specified".into()))?
-                    as u16;
-            }
-            Tag::TunNocsum => set_option(o, Opt::TunNocsum)?,
-            Tag::TunCsum => {
-                set_option(o, Opt::TunCsum)?;
-                e.dest.tun_flags |= 1;
-            }
-            Tag::TunRemcsum => {
-                set_option(o, Opt::TunRemcsum)?;
-                e.dest.tun_flags |= 2;
-            }
+            Tag::TunPort => e.tunnel_port = number(v, 1, 65535, "tunnel port")? as u16,
+            Tag::TunNocsum => {}
+            Tag::TunCsum => e.tunnel_checksum = TunnelChecksum::Checksum,
+            Tag::TunRemcsum => e.tunnel_checksum = TunnelChecksum::Remote,
             Tag::Json => {
-                if extra.0 {
+                if json {
                     return fail(2, "multiple 'json' options specified");
                 }
-                extra.0 = true;
+                json = true;
             }
             Tag::Format => {
-                if extra.1 {
+                if table {
                     return fail(2, "multiple 'format' options specified");
                 }
                 match v {
-                    "table" => extra.1 = true,
+                    "table" => table = true,
                     "ipvsadm" => {}
-                    "json" => extra.0 = true,
+                    "json" => json = true,
                     _ => {
                         return fail(
                             2,
@@ -559,7 +647,7 @@ pub fn parse(args: &[String]) -> Result<Entry, Stop> {
                     }
                 }
             }
-            // A command letter after the command.
+            // A command after the command.
             _ => {
                 let word = scanner_word(args, &scanner);
                 return fail(2, format!("invalid option `{word}'"));
@@ -573,11 +661,9 @@ pub fn parse(args: &[String]) -> Result<Entry, Stop> {
     if e.cmd == Cmd::Timeout {
         match (leftovers.next(), leftovers.next(), leftovers.next()) {
             (Some(tcp), Some(fin), Some(udp)) => {
-                e.timeouts = [
-                    parse_timeout(Some(&tcp), 0, MAX_TIMEOUT)?,
-                    parse_timeout(Some(&fin), 0, MAX_TIMEOUT)?,
-                    parse_timeout(Some(&udp), 0, MAX_TIMEOUT)?,
-                ];
+                e.timeouts.tcp = parse_timeout(Some(&tcp), 0, MAX_TIMEOUT)?;
+                e.timeouts.tcp_fin = parse_timeout(Some(&fin), 0, MAX_TIMEOUT)?;
+                e.timeouts.udp = parse_timeout(Some(&udp), 0, MAX_TIMEOUT)?;
             }
             _ => return fail(2, "--set option requires 3 timeout values"),
         }
@@ -586,63 +672,38 @@ pub fn parse(args: &[String]) -> Result<Entry, Stop> {
         return fail(2, format!("unexpected argument {extra_arg}"));
     }
     if !sched_flags_arg.is_empty() {
-        e.svc.flags &= !(SCHED1 | SCHED2 | SCHED3);
-        e.svc.flags |= parse_sched_flags(&e.svc.sched_name, &sched_flags_arg)?;
+        e.sched_flags = parse_sched_flags(&e.scheduler, &sched_flags_arg)?;
     }
-    (e.format.json, e.format.table) = extra;
+    (e.format.json, e.format.table) = (json, table);
     check_matrix(&e)?;
     check_output_options(&e)?;
     post_checks(&mut e)?;
-    Ok(e)
+    Ok(e.command(service_given))
 }
 
-/// The word popt was scanning (ipvsadm's `poptBadOption`): the last one it took.
-fn scanner_word(args: &[String], scanner: &Scanner<'_, Tag>) -> String {
-    scanner
-        .consumed()
-        .checked_sub(1)
-        .and_then(|i| args.get(i))
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// ipvsadm's `generic_opt_check`.
-fn check_matrix(e: &Entry) -> Result<(), Stop> {
-    let row = MATRIX[e.cmd as usize];
-    let mut last = None;
-    for (j, rule) in row.iter().enumerate() {
-        let given = e.options & (1 << j) != 0;
-        match (given, rule) {
+/// ipvsadm's `generic_opt_check` over the columns `rule` picks a rule of
+/// (a command's, or a tunnel type's); `of` names the command or type.
+fn check_rules(e: &Draft, cols: impl Iterator<Item = (Column, u8)>, of: &str) -> Result<(), Stop> {
+    let mut first: Option<Column> = None;
+    for (c, rule) in cols {
+        match (e.has(c), rule) {
             (false, b'+') => {
                 return fail(
                     2,
-                    format!(
-                        "You need to supply the '{}' option for the '{}' command",
-                        OPT_NAMES[j],
-                        e.cmd.name()
-                    ),
+                    format!("You need to supply the '{}' option for the {of}", c.name),
                 );
             }
             (true, b'x') => {
-                return fail(
-                    2,
-                    format!(
-                        "Illegal '{}' option with the '{}' command",
-                        OPT_NAMES[j],
-                        e.cmd.name()
-                    ),
-                );
+                return fail(2, format!("Illegal '{}' option with the {of}", c.name));
             }
-            (true, b'1') => match last {
-                None => last = Some(j),
-                Some(first) => {
+            (true, b'1') => match first {
+                None => first = Some(c),
+                Some(earlier) => {
                     return fail(
                         2,
                         format!(
-                            "The option '{}' conflicts with the '{}' option in the '{}' command",
-                            OPT_NAMES[j],
-                            OPT_NAMES[first],
-                            e.cmd.name()
+                            "The option '{}' conflicts with the '{}' option in the {of}",
+                            c.name, earlier.name
                         ),
                     );
                 }
@@ -653,8 +714,18 @@ fn check_matrix(e: &Entry) -> Result<(), Stop> {
     Ok(())
 }
 
+/// The option/command matrix.
+fn check_matrix(e: &Draft) -> Result<(), Stop> {
+    let cmd = e.cmd as usize;
+    check_rules(
+        e,
+        columns().into_iter().map(|c| (c, c.rules[cmd])),
+        &format!("'{}' command", e.cmd.name()),
+    )
+}
+
 /// `--json` and `--format table` only go with listings.
-fn check_output_options(e: &Entry) -> Result<(), Stop> {
+fn check_output_options(e: &Draft) -> Result<(), Stop> {
     for (given, name) in [(e.format.json, "json"), (e.format.table, "format")] {
         if given && e.cmd != Cmd::List {
             return fail(
@@ -675,96 +746,54 @@ fn check_output_options(e: &Entry) -> Result<(), Stop> {
     Ok(())
 }
 
-const TUN_NAMES: [&str; 3] = ["ipip", "gue", "gre"];
-/// Tunnel options, and which each tunnel type takes (as [`MATRIX`]).
-const TUN_OPTS: [Opt; 4] = [Opt::TunPort, Opt::TunNocsum, Opt::TunCsum, Opt::TunRemcsum];
-const TUN_MATRIX: [&[u8; 4]; 3] = [b"xxxx", b"+111", b"x11x"];
-
 /// ipvsadm's checks after the matrix, and its defaults.
-fn post_checks(e: &mut Entry) -> Result<(), Stop> {
+fn post_checks(e: &mut Draft) -> Result<(), Stop> {
     if matches!(e.cmd, Cmd::Add | Cmd::Edit) {
-        if e.svc.fwmark == 0 && e.svc.port == 0 && e.svc.flags & PERSISTENT == 0 {
+        if e.fwmark == 0 && e.port == 0 && e.persistent.is_none() {
             return fail(2, "Zero port specified for non-persistent service");
         }
-        if e.svc.flags & ONEPACKET != 0 && e.svc.fwmark == 0 && e.svc.protocol != PROTO_UDP {
+        if e.one_packet && e.fwmark == 0 && e.protocol != Some(Protocol::Udp) {
             return fail(2, "One-Packet Scheduling is only for UDP virtual services");
         }
-        if e.svc.sched_name.is_empty() {
-            e.svc.sched_name = "wlc".into();
+        if e.scheduler.is_empty() {
+            e.scheduler = "wlc".into();
         }
     }
-    if e.cmd == Cmd::StartDaemon && e.daemon.mcast_ifn.is_empty() {
-        e.daemon.mcast_ifn = "eth0".into();
+    if e.cmd == Cmd::StartDaemon && e.mcast_interface.is_empty() {
+        e.mcast_interface = "eth0".into();
     }
-    let fwd = e.dest.conn_flags & FWD_MASK;
     if matches!(e.cmd, Cmd::AddDest | Cmd::EditDest) {
-        if e.svc.fwmark == 0 && (fwd == TUNNEL || fwd == DROUTE) {
-            e.dest.port = e.svc.port;
+        let tunnel = e.forward == ForwardMethod::Tunnel;
+        if e.fwmark == 0 && (tunnel || e.forward == ForwardMethod::Route) {
+            e.server_port = e.port;
         }
-        if e.dest.af != e.svc.af && fwd != TUNNEL {
+        if e.server.map(|a| AddressFamily::of(&a)) != e.family && !tunnel {
             return fail(
                 2,
                 "Different address family is allowed only for tunneling servers",
             );
         }
-        let tunnel_opts = [
-            Opt::TunType,
-            Opt::TunPort,
-            Opt::TunNocsum,
-            Opt::TunCsum,
-            Opt::TunRemcsum,
-        ];
-        if tunnel_opts.iter().any(|o| e.has(*o)) && fwd != TUNNEL {
+        let tunnel_columns: Vec<(Column, &[u8; 3])> = columns()
+            .into_iter()
+            .filter_map(|c| c.tunnel.map(|t| (c, t)))
+            .collect();
+        if tunnel_columns.iter().any(|(c, _)| e.has(*c)) && !tunnel {
             return fail(2, "Tunnel options conflict with forward method");
         }
-        let kind = usize::from(e.dest.tun_type);
-        let mut last = None;
-        for (j, opt) in TUN_OPTS.iter().enumerate() {
-            let given = e.has(*opt);
-            match (given, TUN_MATRIX[kind][j]) {
-                (false, b'+') => {
-                    return fail(
-                        2,
-                        format!(
-                            "You need to supply the '{}' option for the '{}' tunnel type",
-                            OPT_NAMES[*opt as usize], TUN_NAMES[kind]
-                        ),
-                    );
-                }
-                (true, b'x') => {
-                    return fail(
-                        2,
-                        format!(
-                            "Illegal '{}' option with the '{}' tunnel type",
-                            OPT_NAMES[*opt as usize], TUN_NAMES[kind]
-                        ),
-                    );
-                }
-                (true, b'1') => match last {
-                    None => last = Some(*opt),
-                    Some(first) => {
-                        return fail(
-                            2,
-                            format!(
-                                "The option '{}' conflicts with the '{}' option in the '{}' tunnel type",
-                                OPT_NAMES[*opt as usize],
-                                OPT_NAMES[first as usize],
-                                TUN_NAMES[kind]
-                            ),
-                        );
-                    }
-                },
-                _ => {}
-            }
-        }
+        let (kind, name) = match e.tunnel_kind {
+            TunnelKind::Ipip => (0, "ipip"),
+            TunnelKind::Gue => (1, "gue"),
+            TunnelKind::Gre => (2, "gre"),
+        };
+        check_rules(
+            e,
+            tunnel_columns.iter().map(|(c, rules)| (*c, rules[kind])),
+            &format!("'{name}' tunnel type"),
+        )?;
     }
     if e.cmd == Cmd::List {
         let f = e.format;
-        let (conn, timeout, daemon) = (
-            e.has(Opt::Connection),
-            e.has(Opt::Timeout),
-            e.has(Opt::Daemon),
-        );
+        let (conn, timeout, daemon) = (e.list_connections, e.list_timeouts, e.list_daemons);
         if ((conn || timeout || daemon) && (f.stats || f.rate || f.thresholds))
             || ((timeout || daemon) && f.persistent_conn)
         {

@@ -75,11 +75,6 @@ impl<'a, T: Copy> Scanner<'a, T> {
         }
     }
 
-    /// The plain arguments seen so far, in order.
-    pub fn leftovers(&self) -> &[String] {
-        &self.leftovers
-    }
-
     fn error(&self, word: usize, reason: &'static str) -> ScanError {
         ScanError {
             word: self.args[word].clone(),

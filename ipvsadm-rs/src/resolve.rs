@@ -6,6 +6,8 @@ use std::ffi::{CStr, CString};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::raw::{c_char, c_int, c_void};
 
+use ipvs::Protocol;
+
 #[repr(C)]
 struct HostEnt {
     h_name: *mut c_char,
@@ -31,13 +33,13 @@ unsafe extern "C" {
 
 /// `strtol(s, &end, 10)` over the whole string, in `min..=max`, as ipvsadm's
 /// `string_to_number`: leading spaces and a sign are allowed, nothing after.
-pub fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
+pub(crate) fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
     let n = strtol_whole(s)?;
     (min..=max).contains(&n).then_some(n)
 }
 
 /// `strtol` base 10 that must consume the whole string; `None` on overflow.
-pub fn strtol_whole(s: &str) -> Option<i64> {
+pub(crate) fn strtol_whole(s: &str) -> Option<i64> {
     let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -53,7 +55,7 @@ pub fn strtol_whole(s: &str) -> Option<i64> {
 }
 
 /// C's `atoi`: leading spaces, a sign, then as many digits as there are.
-pub fn atoi(s: &str) -> i64 {
+pub(crate) fn atoi(s: &str) -> i64 {
     let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (neg, rest) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -66,7 +68,7 @@ pub fn atoi(s: &str) -> i64 {
 }
 
 /// `inet_aton`: dotted quads, but also `127.1`, hex and octal parts.
-pub fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
+pub(crate) fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
     let c = CString::new(s).ok()?;
     let mut addr = libc::in_addr { s_addr: 0 };
     // SAFETY: a NUL-terminated string and a valid in_addr.
@@ -75,7 +77,7 @@ pub fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
 }
 
 /// `inet_pton(AF_INET6, ...)`.
-pub fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
+pub(crate) fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
     let c = CString::new(s).ok()?;
     let mut addr = [0u8; 16];
     // SAFETY: a NUL-terminated string and a 16-byte buffer.
@@ -84,7 +86,7 @@ pub fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
 }
 
 /// `inet_pton(AF_INET, ...)`: strict dotted quads.
-pub fn parse_inet4_strict(s: &str) -> Option<Ipv4Addr> {
+pub(crate) fn parse_inet4_strict(s: &str) -> Option<Ipv4Addr> {
     let c = CString::new(s).ok()?;
     let mut addr = [0u8; 4];
     // SAFETY: a NUL-terminated string and a 4-byte buffer.
@@ -94,7 +96,7 @@ pub fn parse_inet4_strict(s: &str) -> Option<Ipv4Addr> {
 
 /// The first IPv4 address of a host name (`gethostbyname`), as ipvsadm's `host_to_addr`.
 #[cfg(not(fuzzing))]
-pub fn host_to_addr(name: &str) -> Option<Ipv4Addr> {
+pub(crate) fn host_to_addr(name: &str) -> Option<Ipv4Addr> {
     let c = CString::new(name).ok()?;
     // SAFETY: gethostbyname returns null or a pointer to static data, read
     // at once and copied; this program resolves from one thread.
@@ -115,12 +117,12 @@ pub fn host_to_addr(name: &str) -> Option<Ipv4Addr> {
 /// Under the fuzzer, no resolver: a DNS query per input would be all it
 /// measured. The parsing around the lookup is what it tests.
 #[cfg(fuzzing)]
-pub fn host_to_addr(name: &str) -> Option<Ipv4Addr> {
+pub(crate) fn host_to_addr(name: &str) -> Option<Ipv4Addr> {
     (name == "localhost").then_some(Ipv4Addr::LOCALHOST)
 }
 
 /// The host name of an address (`gethostbyaddr`), if it has one.
-pub fn addr_to_host(addr: &IpAddr) -> Option<String> {
+pub(crate) fn addr_to_host(addr: &IpAddr) -> Option<String> {
     let (bytes, family): (Vec<u8>, c_int) = match addr {
         IpAddr::V4(a) => (a.octets().to_vec(), libc::AF_INET),
         IpAddr::V6(a) => (a.octets().to_vec(), libc::AF_INET6),
@@ -144,17 +146,17 @@ pub fn addr_to_host(addr: &IpAddr) -> Option<String> {
 }
 
 /// The name of the protocol for the services database, if it has one.
-pub fn proto_db_name(protocol: u16) -> Option<&'static str> {
-    match protocol {
-        6 => Some("tcp"),
-        17 => Some("udp"),
-        132 => Some("sctp"),
-        _ => None,
+fn proto_db_name(protocol: Option<Protocol>) -> Option<&'static str> {
+    match protocol? {
+        Protocol::Tcp => Some("tcp"),
+        Protocol::Udp => Some("udp"),
+        Protocol::Sctp => Some("sctp"),
+        Protocol::Other(_) => None,
     }
 }
 
 /// A port number of a service name (`getservbyname`) for the protocol.
-pub fn service_to_port(name: &str, protocol: u16) -> Option<u16> {
+pub(crate) fn service_to_port(name: &str, protocol: Option<Protocol>) -> Option<u16> {
     let proto = CString::new(proto_db_name(protocol)?).ok()?;
     let name = CString::new(name).ok()?;
     // SAFETY: static result read at once.
@@ -168,7 +170,7 @@ pub fn service_to_port(name: &str, protocol: u16) -> Option<u16> {
 }
 
 /// The service name of a port (`getservbyport`) for the protocol.
-pub fn port_to_service(port: u16, protocol: u16) -> Option<String> {
+pub(crate) fn port_to_service(port: u16, protocol: Option<Protocol>) -> Option<String> {
     let proto = CString::new(proto_db_name(protocol)?).ok()?;
     // SAFETY: static result copied at once.
     unsafe {
@@ -181,7 +183,7 @@ pub fn port_to_service(port: u16, protocol: u16) -> Option<String> {
 }
 
 /// An address as `inet_ntop` writes it.
-pub fn ntop(addr: &IpAddr) -> String {
+pub(crate) fn ntop(addr: &IpAddr) -> String {
     let (family, bytes): (c_int, Vec<u8>) = match addr {
         IpAddr::V4(a) => (libc::AF_INET, a.octets().to_vec()),
         IpAddr::V6(a) => (libc::AF_INET6, a.octets().to_vec()),
@@ -208,7 +210,12 @@ pub fn ntop(addr: &IpAddr) -> String {
 /// `address:port` as ipvsadm writes it: numeric with `-n`, else names where
 /// the resolver and services database have them; IPv6 in brackets. The C
 /// buffer is 60 bytes, so at most 59 characters.
-pub fn addrport(addr: &IpAddr, port: u16, protocol: u16, numeric: bool) -> String {
+pub(crate) fn addrport(
+    addr: &IpAddr,
+    port: u16,
+    protocol: Option<Protocol>,
+    numeric: bool,
+) -> String {
     let (host, port_text) = if numeric {
         (ntop(addr), port.to_string())
     } else {
@@ -226,7 +233,7 @@ pub fn addrport(addr: &IpAddr, port: u16, protocol: u16, numeric: bool) -> Strin
 }
 
 /// Cuts `text` to at most `max` bytes, as a C buffer would.
-pub fn truncate(text: &mut String, max: usize) {
+pub(crate) fn truncate(text: &mut String, max: usize) {
     if text.len() > max {
         let mut end = max;
         while !text.is_char_boundary(end) {
@@ -262,7 +269,12 @@ mod tests {
         );
         assert_eq!(ntop(&"::1.2.3.4".parse().unwrap()), "::1.2.3.4");
         assert_eq!(
-            addrport(&"2001:db8::1".parse().unwrap(), 80, 6, true),
+            addrport(
+                &"2001:db8::1".parse().unwrap(),
+                80,
+                Some(Protocol::Tcp),
+                true
+            ),
             "[2001:db8::1]:80"
         );
     }

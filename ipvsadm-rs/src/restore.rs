@@ -1,6 +1,6 @@
 //! Reading `-R` input: lines of standard input, each split into the words
 //! of a command line as ipvsadm's config stream splits them. Pure, so it can
-//! be fuzzed; running the lines is [`crate::exec`]'s job.
+//! be fuzzed; running the lines is the execution stage's job.
 
 use std::io::{self, BufRead};
 

@@ -5,8 +5,9 @@
 //! 2.36) then gives an order that depends on the input order. Reproducing
 //! both keeps `-L` and `-S` output byte-identical to ipvsadm's.
 
-use std::cmp::Ordering;
 use std::net::IpAddr;
+
+use ipvs::{AddressFamily, DestinationInfo, Protocol, ServiceInfo, ServiceKey};
 
 /// `a - b` of two u32s, stored in a C `int`.
 fn diff32(a: u32, b: u32) -> i32 {
@@ -26,29 +27,60 @@ fn words(addr: Option<&IpAddr>) -> [u32; 4] {
 
 /// What ipvsadm compares of a service.
 #[derive(Debug, Clone, Copy)]
-pub struct ServiceSortKey<'a> {
-    pub fwmark: u32,
-    pub af: u16,
-    pub protocol: u16,
-    pub addr: Option<&'a IpAddr>,
-    pub port: u16,
+struct ServiceSortKey<'a> {
+    fwmark: u32,
+    family: AddressFamily,
+    protocol: Protocol,
+    addr: Option<&'a IpAddr>,
+    port: u16,
+}
+
+impl<'a> ServiceSortKey<'a> {
+    fn of(key: &'a ServiceKey) -> Self {
+        match key {
+            ServiceKey::Inet {
+                protocol,
+                address,
+                port,
+            } => Self {
+                fwmark: 0,
+                family: AddressFamily::of(address),
+                protocol: *protocol,
+                addr: Some(address),
+                port: *port,
+            },
+            // ipvsadm gives fwmark services the TCP protocol.
+            ServiceKey::Fwmark { family, mark } => Self {
+                fwmark: *mark,
+                family: *family,
+                protocol: Protocol::Tcp,
+                addr: None,
+                port: 0,
+            },
+        }
+    }
+}
+
+/// The sign of an order, as a C comparator returns it.
+fn sign(o: std::cmp::Ordering) -> i32 {
+    o as i32
 }
 
 /// libipvs's `ipvs_cmp_services`.
-pub fn cmp_services(a: &ServiceSortKey<'_>, b: &ServiceSortKey<'_>) -> i32 {
+fn cmp_services(a: &ServiceSortKey<'_>, b: &ServiceSortKey<'_>) -> i32 {
     let r = diff32(a.fwmark, b.fwmark);
     if r != 0 {
         return r;
     }
-    let r = i32::from(a.af) - i32::from(b.af);
+    let r = sign(a.family.cmp(&b.family));
     if r != 0 {
         return r;
     }
-    let r = i32::from(a.protocol) - i32::from(b.protocol);
+    let r = sign(a.protocol.number().cmp(&b.protocol.number()));
     if r != 0 {
         return r;
     }
-    let r = cmp_addr(a.af, a.addr, b.addr);
+    let r = cmp_addr(a.family, a.addr, b.addr);
     if r != 0 {
         return r;
     }
@@ -56,9 +88,9 @@ pub fn cmp_services(a: &ServiceSortKey<'_>, b: &ServiceSortKey<'_>) -> i32 {
 }
 
 /// The address part of the comparators, by the family of the left side.
-fn cmp_addr(af: u16, a: Option<&IpAddr>, b: Option<&IpAddr>) -> i32 {
+fn cmp_addr(family: AddressFamily, a: Option<&IpAddr>, b: Option<&IpAddr>) -> i32 {
     let (wa, wb) = (words(a), words(b));
-    if af == 10 {
+    if family == AddressFamily::Ipv6 {
         let mut r = 0;
         for i in 0..4 {
             r = diff32(wa[i], wb[i]);
@@ -73,22 +105,27 @@ fn cmp_addr(af: u16, a: Option<&IpAddr>, b: Option<&IpAddr>) -> i32 {
 }
 
 /// libipvs's `ipvs_cmp_dests`: address (by the first's family), then port.
-pub fn cmp_dests(a: (u16, &IpAddr, u16), b: (u16, &IpAddr, u16)) -> i32 {
-    let r = cmp_addr(a.0, Some(a.1), Some(b.1));
+fn cmp_dests(a: &DestinationInfo, b: &DestinationInfo) -> i32 {
+    let (a, b) = (&a.destination, &b.destination);
+    let r = cmp_addr(
+        AddressFamily::of(&a.address),
+        Some(&a.address),
+        Some(&b.address),
+    );
     if r != 0 {
         return r;
     }
-    i32::from(a.2) - i32::from(b.2)
+    i32::from(a.port) - i32::from(b.port)
 }
 
 /// glibc 2.36's `qsort`: a top-down merge sort that splits `n` as `n / 2`
 /// and `n - n / 2` and takes from the left run while `cmp(left, right) <= 0`.
-pub fn glibc_qsort<T: Clone>(items: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
+fn glibc_qsort<T: Clone>(items: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
     let n = items.len();
     if n <= 1 {
         return;
     }
-    let (n1, _) = (n / 2, n - n / 2);
+    let n1 = n / 2;
     glibc_qsort(&mut items[..n1], cmp);
     glibc_qsort(&mut items[n1..], cmp);
     let mut merged = Vec::with_capacity(n);
@@ -107,15 +144,37 @@ pub fn glibc_qsort<T: Clone>(items: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
     items.clone_from_slice(&merged);
 }
 
-/// A valid total order on the same fields, for the JSON and table views.
-pub fn correct_order(a: &ServiceSortKey<'_>, b: &ServiceSortKey<'_>) -> Ordering {
-    (a.fwmark, a.af, a.protocol, words(a.addr), a.port).cmp(&(
-        b.fwmark,
-        b.af,
-        b.protocol,
-        words(b.addr),
-        b.port,
-    ))
+/// The order in which ipvsadm lists `services`: their indices.
+pub(crate) fn ipvsadm_service_order(services: &[ServiceInfo]) -> Vec<usize> {
+    let keys: Vec<ServiceSortKey<'_>> = services
+        .iter()
+        .map(|s| ServiceSortKey::of(&s.service.key))
+        .collect();
+    let mut idx: Vec<usize> = (0..services.len()).collect();
+    glibc_qsort(&mut idx, &|a, b| cmp_services(&keys[*a], &keys[*b]));
+    idx
+}
+
+/// Puts real servers in ipvsadm's order.
+pub(crate) fn ipvsadm_destination_order(destinations: &mut Vec<DestinationInfo>) {
+    let mut idx: Vec<usize> = (0..destinations.len()).collect();
+    glibc_qsort(&mut idx, &|a, b| {
+        cmp_dests(&destinations[*a], &destinations[*b])
+    });
+    let mut slots: Vec<Option<DestinationInfo>> = destinations.drain(..).map(Some).collect();
+    destinations.extend(idx.into_iter().filter_map(|i| slots[i].take()));
+}
+
+/// A valid order, for the JSON and table views: services by key, real
+/// servers by address and port.
+pub(crate) fn valid_order(table: &mut [ServiceInfo]) {
+    table.sort_by_key(|s| s.service.key);
+    for s in table {
+        s.destinations.sort_by(|a, b| {
+            (a.destination.address, a.destination.port)
+                .cmp(&(b.destination.address, b.destination.port))
+        });
+    }
 }
 
 #[cfg(test)]
@@ -125,8 +184,8 @@ mod tests {
     fn key(addr: &IpAddr) -> ServiceSortKey<'_> {
         ServiceSortKey {
             fwmark: 0,
-            af: 2,
-            protocol: 6,
+            family: AddressFamily::Ipv4,
+            protocol: Protocol::Tcp,
             addr: Some(addr),
             port: 80,
         }

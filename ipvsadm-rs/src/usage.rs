@@ -1,11 +1,14 @@
 //! The texts of `-h` and `-v`, as ipvsadm 1.31 prints them (with the name
-//! the program was invoked under).
+//! the program was invoked under). The option lines come from
+//! [`crate::options::OPTIONS`].
+
+use crate::options::OPTIONS;
 
 /// The version line (`-v`, and the first line of `-h`).
-pub const VERSION: &str = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n";
+pub(crate) const VERSION: &str = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n";
 
 /// The usage text of `-h`.
-pub fn usage(prog: &str) -> String {
+pub(crate) fn usage(prog: &str) -> String {
     let mut text = String::from(VERSION);
     text.push_str("Usage:\n");
     for line in [
@@ -26,11 +29,25 @@ pub fn usage(prog: &str) -> String {
         text.push_str(&format!("  {prog} {line}\n"));
     }
     text.push('\n');
-    text.push_str(BODY);
+    let mut section = None;
+    for spec in OPTIONS {
+        let Some((in_section, line)) = spec.tag.help else {
+            continue;
+        };
+        if section != Some(in_section) {
+            text.push_str(in_section.heading());
+            section = Some(in_section);
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
     text
 }
 
-const BODY: &str = "\
+#[cfg(test)]
+mod tests {
+    /// ipvsadm 1.31's text after the synopsis, byte for byte.
+    const IPVSADM_BODY: &str = "\
 Commands:
 Either long or short options are allowed.
   --add-service     -A        add virtual service with options
@@ -98,3 +115,11 @@ Daemon Options:
   --mcast-port port                   UDP port (default=8848)
   --mcast-ttl ttl                     Multicast TTL (default=1)
 ";
+
+    #[test]
+    fn the_usage_text_is_ipvsadms() {
+        let text = super::usage("ipvsadm");
+        let body = text.split_once("  ipvsadm -h\n\n").map(|(_, b)| b);
+        assert_eq!(body, Some(IPVSADM_BODY));
+    }
+}

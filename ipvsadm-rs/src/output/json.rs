@@ -25,14 +25,14 @@ fn doc<T: Serialize>(body: &T) -> String {
 
 /// The table (`-L`, with any of its variants): services with their real
 /// servers, configuration and observed state.
-pub fn table(services: &[ServiceInfo]) -> String {
+pub(crate) fn table(services: &[ServiceInfo]) -> String {
     let mut text = ipvs::table_json(services);
     text.push('\n');
     text
 }
 
 /// The connection table (`-c`).
-pub fn connections(conns: &[Connection]) -> String {
+pub(crate) fn connections(conns: &[Connection]) -> String {
     #[derive(Serialize)]
     struct Body<'a> {
         connections: &'a [Connection],
@@ -41,7 +41,7 @@ pub fn connections(conns: &[Connection]) -> String {
 }
 
 /// The timeouts (`--timeout`).
-pub fn timeouts(t: &Timeouts) -> String {
+pub(crate) fn timeouts(t: &Timeouts) -> String {
     #[derive(Serialize)]
     struct Body<'a> {
         timeouts: &'a Timeouts,
@@ -50,7 +50,7 @@ pub fn timeouts(t: &Timeouts) -> String {
 }
 
 /// The sync daemons (`--daemon`).
-pub fn daemons(list: &[SyncDaemon]) -> String {
+pub(crate) fn daemons(list: &[SyncDaemon]) -> String {
     #[derive(Serialize)]
     struct Body<'a> {
         daemons: &'a [SyncDaemon],

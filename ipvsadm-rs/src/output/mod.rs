@@ -1,5 +1,5 @@
 //! Renderers: they only format data they are given.
 
-pub mod json;
-pub mod table;
-pub mod text;
+pub(crate) mod json;
+pub(crate) mod table;
+pub(crate) mod text;

@@ -18,7 +18,7 @@ fn render(t: &Table) -> String {
 }
 
 /// Services and their real servers, one row per real server.
-pub fn table(services: &[ServiceInfo], f: &Format) -> String {
+pub(crate) fn table(services: &[ServiceInfo], f: &Format) -> String {
     let mut header = vec![
         "Service",
         "Scheduler",
@@ -137,7 +137,7 @@ pub fn table(services: &[ServiceInfo], f: &Format) -> String {
 }
 
 /// The connection table.
-pub fn connections(conns: &[Connection]) -> String {
+pub(crate) fn connections(conns: &[Connection]) -> String {
     let mut t = new_table(&[
         "Protocol",
         "Expires",
@@ -166,14 +166,14 @@ pub fn connections(conns: &[Connection]) -> String {
 }
 
 /// The timeouts.
-pub fn timeouts(x: &Timeouts) -> String {
+pub(crate) fn timeouts(x: &Timeouts) -> String {
     let mut t = new_table(&["TCP", "TCP FIN", "UDP"]);
     t.add_row([x.tcp, x.tcp_fin, x.udp].map(|v| format!("{v}s")));
     render(&t)
 }
 
 /// The sync daemons.
-pub fn daemons(list: &[SyncDaemon]) -> String {
+pub(crate) fn daemons(list: &[SyncDaemon]) -> String {
     let mut t = new_table(&[
         "Role",
         "Interface",

@@ -4,77 +4,14 @@
 
 use std::fmt::Write as _;
 use std::io;
-use std::net::IpAddr;
 
 use ipvs::{
-    DaemonRole, DestinationInfo, ForwardMethod, KernelInfo, ServiceInfo, ServiceKey, Stats,
-    SyncDaemon, Timeouts, TunnelChecksum, TunnelKind,
+    AddressFamily, Connection, DaemonRole, DestinationInfo, ForwardMethod, KernelInfo, Protocol,
+    SchedFlags, ServiceInfo, ServiceKey, Stats, SyncDaemon, Timeouts, TunnelChecksum, TunnelKind,
 };
 
 use crate::parse::Format;
 use crate::resolve::{addrport, truncate};
-use crate::sort::{ServiceSortKey, cmp_dests, cmp_services, glibc_qsort};
-
-const AF_INET: u16 = 2;
-const AF_INET6: u16 = 10;
-
-fn af_of(addr: &IpAddr) -> u16 {
-    if addr.is_ipv4() { AF_INET } else { AF_INET6 }
-}
-
-/// The fields ipvsadm keeps of a service, and sorts and prints by.
-struct Svc<'a> {
-    /// Its place in the table it was read from.
-    index: usize,
-    info: &'a ServiceInfo,
-    fwmark: u32,
-    af: u16,
-    protocol: u16,
-    addr: Option<IpAddr>,
-    port: u16,
-}
-
-fn svc(index: usize, info: &ServiceInfo) -> Svc<'_> {
-    match info.service.key {
-        ServiceKey::Inet {
-            protocol,
-            address,
-            port,
-        } => Svc {
-            index,
-            info,
-            fwmark: 0,
-            af: af_of(&address),
-            protocol: protocol.number(),
-            addr: Some(address),
-            port,
-        },
-        ServiceKey::Fwmark { family, mark } => Svc {
-            index,
-            info,
-            fwmark: mark,
-            af: if family == ipvs::AddressFamily::Ipv6 {
-                AF_INET6
-            } else {
-                AF_INET
-            },
-            // ipvsadm gives fwmark services the TCP protocol (for names).
-            protocol: 6,
-            addr: None,
-            port: 0,
-        },
-    }
-}
-
-fn sort_key<'a>(s: &'a Svc<'_>) -> ServiceSortKey<'a> {
-    ServiceSortKey {
-        fwmark: s.fwmark,
-        af: s.af,
-        protocol: s.protocol,
-        addr: s.addr.as_ref(),
-        port: s.port,
-    }
-}
 
 /// `print_largenum`.
 fn largenum(out: &mut String, i: u64, exact: bool) {
@@ -95,30 +32,26 @@ fn largenum(out: &mut String, i: u64, exact: bool) {
 
 /// `print_sched_flags`: the names for sh and mh (their third flag is not
 /// printed), flag-N for the others.
-fn sched_flags(sched: &str, raw_flags: u32) -> String {
-    let mut names = Vec::new();
-    let (f1, f2, f3) = (
-        raw_flags & 0x8 != 0,
-        raw_flags & 0x10 != 0,
-        raw_flags & 0x20 != 0,
-    );
-    match sched {
-        "sh" | "mh" => {
-            if f1 {
-                names.push(format!("{sched}-fallback"));
-            }
-            if f2 {
-                names.push(format!("{sched}-port"));
-            }
-        }
-        _ => {
-            for (set, name) in [(f1, "flag-1"), (f2, "flag-2"), (f3, "flag-3")] {
-                if set {
-                    names.push(name.to_owned());
-                }
-            }
-        }
-    }
+fn sched_flags(sched: &str, flags: SchedFlags) -> String {
+    let named: &[(SchedFlags, &str)] = match sched {
+        "sh" | "mh" => &[
+            (SchedFlags::FALLBACK, "fallback"),
+            (SchedFlags::PORT, "port"),
+        ],
+        _ => &[
+            (SchedFlags::FLAG_1, "flag-1"),
+            (SchedFlags::FLAG_2, "flag-2"),
+            (SchedFlags::FLAG_3, "flag-3"),
+        ],
+    };
+    let names: Vec<String> = named
+        .iter()
+        .filter(|(flag, _)| flags.contains(*flag))
+        .map(|(_, name)| match sched {
+            "sh" | "mh" => format!("{sched}-{name}"),
+            _ => (*name).to_owned(),
+        })
+        .collect();
     names.join(",")
 }
 
@@ -216,54 +149,57 @@ fn stats_cols(out: &mut String, s: &Stats, exact: bool, rate: bool) {
     }
 }
 
-/// `print_service_entry` for one service and its real servers.
-fn service_entry(
-    out: &mut String,
-    s: &Svc<'_>,
-    destinations: &[DestinationInfo],
-    f: &Format,
-    rule: bool,
-) {
-    let info = s.info;
+/// `print_service_entry` for one service and its real servers, in the
+/// order given.
+fn service_entry(out: &mut String, info: &ServiceInfo, f: &Format, rule: bool) {
     let service = &info.service;
-    let svc_name = if s.fwmark != 0 {
-        let mark = s.fwmark as i32; // ipvsadm prints marks with %d
-        match (rule, s.af == AF_INET6) {
-            (true, true) => format!("-f {mark} -6"),
-            (true, false) => format!("-f {mark}"),
-            (false, true) => format!("FWM  {mark} IPv6"),
-            (false, false) => format!("FWM  {mark}"),
-        }
-    } else {
-        let addr = s
-            .addr
-            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        let vname = addrport(&addr, s.port, s.protocol, f.numeric);
-        if rule {
-            let opt = match s.protocol {
-                6 => "-t",
-                17 => "-u",
-                132 => "--sctp-service",
-                _ => "--xxx-service",
-            };
-            format!("{opt} {vname}")
-        } else {
-            let proto = match s.protocol {
-                6 => "TCP",
-                17 => "UDP",
-                132 => "SCTP",
-                _ => "?",
-            };
-            let mut name = format!("{proto:<4} {vname}");
-            if s.af != AF_INET6 {
-                truncate(&mut name, 33);
+    // ipvsadm gives fwmark services the TCP protocol (for names).
+    let protocol = match service.key {
+        ServiceKey::Inet { protocol, .. } => protocol,
+        ServiceKey::Fwmark { .. } => Protocol::Tcp,
+    };
+    let svc_name = match service.key {
+        ServiceKey::Fwmark { family, mark } => {
+            let mark = mark as i32; // ipvsadm prints marks with %d
+            match (rule, family == AddressFamily::Ipv6) {
+                (true, true) => format!("-f {mark} -6"),
+                (true, false) => format!("-f {mark}"),
+                (false, true) => format!("FWM  {mark} IPv6"),
+                (false, false) => format!("FWM  {mark}"),
             }
-            name
+        }
+        ServiceKey::Inet {
+            protocol,
+            address,
+            port,
+        } => {
+            let vname = addrport(&address, port, Some(protocol), f.numeric);
+            if rule {
+                let opt = match protocol {
+                    Protocol::Tcp => "-t",
+                    Protocol::Udp => "-u",
+                    Protocol::Sctp => "--sctp-service",
+                    Protocol::Other(_) => "--xxx-service",
+                };
+                format!("{opt} {vname}")
+            } else {
+                let proto = match protocol {
+                    Protocol::Tcp => "TCP",
+                    Protocol::Udp => "UDP",
+                    Protocol::Sctp => "SCTP",
+                    Protocol::Other(_) => "?",
+                };
+                let mut name = format!("{proto:<4} {vname}");
+                if address.is_ipv4() {
+                    truncate(&mut name, 33);
+                }
+                name
+            }
         }
     };
     let sched = service.scheduler.name();
-    let flags = sched_flags(sched, info.raw_flags);
-    let has_flags = info.raw_flags & 0x38 != 0;
+    let flags = sched_flags(sched, service.sched_flags);
+    let has_flags = !service.sched_flags.is_empty();
     let mask = service.persistence.and_then(|p| p.netmask);
     if rule {
         let _ = write!(out, "-A {svc_name} -s {sched}");
@@ -305,19 +241,9 @@ fn service_entry(
     }
     out.push('\n');
 
-    let mut dests: Vec<&DestinationInfo> = destinations.iter().collect();
-    if !f.nosort {
-        glibc_qsort(&mut dests, &|a, b| {
-            let (da, db) = (&a.destination, &b.destination);
-            cmp_dests(
-                (af_of(&da.address), &da.address, da.port),
-                (af_of(&db.address), &db.address, db.port),
-            )
-        });
-    }
-    for d in dests {
+    for d in &info.destinations {
         let dest = &d.destination;
-        let mut dname = addrport(&dest.address, dest.port, s.protocol, f.numeric);
+        let mut dname = addrport(&dest.address, dest.port, Some(protocol), f.numeric);
         if !rule && dest.address.is_ipv4() {
             truncate(&mut dname, 28);
         }
@@ -392,38 +318,20 @@ fn service_entry(
     }
 }
 
-/// Orders the services as ipvsadm does (unless `--nosort`).
-fn ordered<'a>(table: &'a [ServiceInfo], f: &Format) -> Vec<Svc<'a>> {
-    let mut svcs: Vec<Svc<'a>> = table.iter().enumerate().map(|(i, s)| svc(i, s)).collect();
-    if !f.nosort {
-        let mut idx: Vec<usize> = (0..svcs.len()).collect();
-        glibc_qsort(&mut idx, &|a, b| {
-            cmp_services(&sort_key(&svcs[*a]), &sort_key(&svcs[*b]))
-        });
-        let mut slots: Vec<Option<Svc<'a>>> = svcs.into_iter().map(Some).collect();
-        svcs = idx.into_iter().filter_map(|i| slots[i].take()).collect();
-    }
-    svcs
-}
-
-/// The real servers of the service at an index of a listing's table, asked
-/// for one service at a time as the listing is written.
-pub type DestinationsOf<'a> = dyn FnMut(usize) -> ipvs::Result<Vec<DestinationInfo>> + 'a;
-
 /// `list_all`: the header, the title and every service (`-L`), or the rules
-/// (`-S`), written service by service: a table of 100,000 services is never
-/// held as text, nor are all its real servers held in full. A write that
-/// fails (the reader closed the pipe) ends the listing quietly.
+/// (`-S`), written service by service as `services` gives them (complete
+/// and in order): a table of 100,000 services is never held as text. A
+/// write that fails (the reader closed the pipe) ends the listing quietly,
+/// without asking `services` for more.
 ///
 /// # Errors
-/// What `destinations_of` returns.
-pub fn list_all(
+/// The first error `services` gives.
+pub(crate) fn list_all(
     out: &mut dyn io::Write,
     info: &KernelInfo,
-    table: &[ServiceInfo],
+    services: impl Iterator<Item = ipvs::Result<ServiceInfo>>,
     f: &Format,
     rule: bool,
-    destinations_of: &mut DestinationsOf<'_>,
 ) -> ipvs::Result<()> {
     let mut text = String::new();
     if !rule {
@@ -434,9 +342,8 @@ pub fn list_all(
         );
     }
     title(&mut text, f, rule);
-    for s in ordered(table, f) {
-        let destinations = destinations_of(s.index)?;
-        service_entry(&mut text, &s, &destinations, f, rule);
+    for service in services {
+        service_entry(&mut text, &service?, f, rule);
         // Written in pieces of about 64 KiB.
         if text.len() >= 1 << 16 {
             if out.write_all(text.as_bytes()).is_err() {
@@ -450,15 +357,15 @@ pub fn list_all(
 }
 
 /// `list_service`: the title and one service.
-pub fn list_service(service: &ServiceInfo, f: &Format) -> String {
+pub(crate) fn list_service(service: &ServiceInfo, f: &Format) -> String {
     let mut out = String::new();
     title(&mut out, f, false);
-    service_entry(&mut out, &svc(0, service), &service.destinations, f, false);
+    service_entry(&mut out, service, f, false);
     out
 }
 
 /// `list_timeout`.
-pub fn timeouts(t: &Timeouts) -> String {
+pub(crate) fn timeouts(t: &Timeouts) -> String {
     format!(
         "Timeout (tcp tcpfin udp): {} {} {}\n",
         t.tcp as i32, t.tcp_fin as i32, t.udp as i32
@@ -466,7 +373,7 @@ pub fn timeouts(t: &Timeouts) -> String {
 }
 
 /// `list_daemon`: master first, then backup.
-pub fn daemons(list: &[SyncDaemon]) -> String {
+pub(crate) fn daemons(list: &[SyncDaemon]) -> String {
     let mut out = String::new();
     for role in [DaemonRole::Master, DaemonRole::Backup] {
         let Some(d) = list.iter().find(|d| d.role == role) else {
@@ -494,9 +401,8 @@ pub fn daemons(list: &[SyncDaemon]) -> String {
     out
 }
 
-/// `list_conn`: the connection table as ipvsadm prints it from the text of
-/// `/proc/net/ip_vs_conn`, whose first line is a header.
-pub fn connections(proc_text: &str, f: &Format) -> String {
+/// `list_conn`: the connection table as ipvsadm prints it.
+pub(crate) fn connections(conns: &[Connection], f: &Format) -> String {
     let mut out = String::from("IPVS connection entries\n");
     if f.persistent_conn {
         let _ = writeln!(
@@ -511,76 +417,32 @@ pub fn connections(proc_text: &str, f: &Format) -> String {
             "state", "source", "virtual"
         );
     }
-    for line in proc_text.lines().skip(1) {
-        conn_line(&mut out, line, f);
+    for c in conns {
+        conn_line(&mut out, c, f);
     }
     out
 }
 
-fn hex_or_addr(text: &str) -> (Option<IpAddr>, bool) {
-    if let Some(v6) = crate::resolve::parse_inet6(text) {
-        return (Some(IpAddr::V6(v6)), true);
-    }
-    if let Some(v4) = crate::resolve::parse_inet4_strict(text) {
-        return (Some(IpAddr::V4(v4)), false);
-    }
-    // strtoul(.., 16) of the hex form: the digits it can read.
-    let digits: String = text.chars().take_while(char::is_ascii_hexdigit).collect();
-    let raw = u64::from_str_radix(&digits, 16).unwrap_or(0) as u32;
-    (Some(IpAddr::V4(std::net::Ipv4Addr::from(raw))), false)
-}
-
-/// `print_conn` for one line of the table.
-fn conn_line(out: &mut String, line: &str, f: &Format) {
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    if fields.is_empty() {
-        return;
-    }
-    let get = |i: usize| fields.get(i).copied().unwrap_or("");
-    let port = |i: usize| u16::from_str_radix(get(i), 16).unwrap_or(0);
-    let protocol = get(0);
-    let proto = match protocol {
-        "TCP" => 6,
-        "UDP" => 17,
-        "SCTP" => 132,
-        _ => 0,
-    };
-    let (caddr, v6) = hex_or_addr(get(1));
-    // The client's family applies to the virtual address too.
-    let vaddr = if v6 {
-        crate::resolve::parse_inet6(get(3)).map(IpAddr::V6)
-    } else {
-        hex_or_addr(get(3)).0
-    };
-    let (daddr, _) = hex_or_addr(get(5));
-    let name = |a: Option<IpAddr>, p: u16| {
-        addrport(
-            &a.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
-            p,
-            proto,
-            f.numeric,
-        )
-    };
-    let (cname, vname, dname) = (
-        name(caddr, port(2)),
-        name(vaddr, port(4)),
-        name(daddr, port(6)),
-    );
-    let expires: i64 = get(8).parse().unwrap_or(0);
-    let expire = format!("{:02}:{:02}", expires / 60, expires % 60);
-    let state = get(7);
-    if f.persistent_conn && fields.len() >= 11 {
-        let _ = writeln!(
-            out,
-            "{protocol:<3} {expire:<6} {state:<11} {cname:<18} {vname:<18} {dname:<16} {:<18} {}",
-            get(9),
-            get(10)
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "{protocol:<3} {expire:<6} {state:<11} {cname:<18} {vname:<18} {dname}"
-        );
+/// `print_conn` for one connection.
+fn conn_line(out: &mut String, c: &Connection, f: &Format) {
+    let protocol = c.protocol.parse::<Protocol>().ok();
+    let name = |a: std::net::SocketAddr| addrport(&a.ip(), a.port(), protocol, f.numeric);
+    let (cname, vname, dname) = (name(c.client), name(c.virtual_address), name(c.destination));
+    let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
+    let (proto, state) = (&c.protocol, &c.state);
+    match (&c.pe_name, &c.pe_data) {
+        (Some(pe_name), Some(pe_data)) if f.persistent_conn => {
+            let _ = writeln!(
+                out,
+                "{proto:<3} {expire:<6} {state:<11} {cname:<18} {vname:<18} {dname:<16} {pe_name:<18} {pe_data}"
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "{proto:<3} {expire:<6} {state:<11} {cname:<18} {vname:<18} {dname}"
+            );
+        }
     }
 }
 
@@ -592,10 +454,8 @@ mod tests {
     /// The text listing of a table read in full.
     fn listed(table: &[ServiceInfo], f: &Format) -> String {
         let mut out = Vec::new();
-        list_all(&mut out, &info(), table, f, false, &mut |i| {
-            Ok(table[i].destinations.clone())
-        })
-        .expect("no lookups fail");
+        list_all(&mut out, &info(), table.iter().cloned().map(Ok), f, false)
+            .expect("no lookups fail");
         String::from_utf8_lossy(&out).into_owned()
     }
 

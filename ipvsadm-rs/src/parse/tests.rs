@@ -6,7 +6,7 @@ fn args(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_owned).collect()
 }
 
-fn parsed(line: &str) -> Entry {
+fn parsed(line: &str) -> Command {
     parse(&args(line)).unwrap_or_else(|s| panic!("{line}: {s:?}"))
 }
 
@@ -14,30 +14,47 @@ fn failed(line: &str) -> Stop {
     parse(&args(line)).expect_err(line)
 }
 
+fn service(line: &str) -> Service {
+    match parsed(line) {
+        Command::AddService(s) | Command::EditService(s) => s,
+        other => panic!("{line}: {other:?}"),
+    }
+}
+
+fn server(line: &str) -> Destination {
+    match parsed(line) {
+        Command::AddServer { server, .. } | Command::EditServer { server, .. } => server,
+        other => panic!("{line}: {other:?}"),
+    }
+}
+
 #[test]
 fn defaults_and_order_effects() {
-    let e = parsed("-A -t 10.0.0.1:80");
+    let s = service("-A -t 10.0.0.1:80");
     assert_eq!(
-        (e.svc.sched_name.as_str(), e.svc.port, e.svc.flags),
-        ("wlc", 80, 0)
+        (
+            s.scheduler.name(),
+            s.key.port(),
+            s.sched_flags,
+            s.persistence,
+            s.one_packet
+        ),
+        ("wlc", 80, SchedFlags::NONE, None, false)
     );
-    let e = parsed("-a -t 10.0.0.1:80 -r 10.0.0.2:8080");
+    let d = server("-a -t 10.0.0.1:80 -r 10.0.0.2:8080");
     // Direct routing rewrites the port to the service's.
+    assert_eq!((d.port, d.forward, d.weight), (80, ForwardMethod::Route, 1));
+    let d = server("-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -m");
+    assert_eq!(d.port, 8080);
+    let d = server("-a -r 10.0.0.2 -t 10.0.0.1:80 -m");
+    assert_eq!(d.port, 0, "-r before -t: the service port is not known yet");
+    let s = service("-A -t 10.0.0.1:0 -p");
+    assert_eq!(s.persistence.map(|p| p.timeout), Some(360));
+    let s = service("-A -f 5 -6 -p 60 -M 64");
     assert_eq!(
-        (e.dest.port, e.dest.conn_flags, e.dest.weight),
-        (80, DROUTE, 1)
+        (s.key.family(), s.persistence.and_then(|p| p.netmask)),
+        (AddressFamily::Ipv6, Some(Netmask::Ipv6(64)))
     );
-    let e = parsed("-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -m");
-    assert_eq!(e.dest.port, 8080);
-    let e = parsed("-a -r 10.0.0.2 -t 10.0.0.1:80 -m");
-    assert_eq!(
-        e.dest.port, 0,
-        "-r before -t: the service port is not known yet"
-    );
-    let e = parsed("-A -t 10.0.0.1:0 -p");
-    assert_eq!(e.svc.timeout, 360);
-    let e = parsed("-A -f 5 -6 -p 60 -M 64");
-    assert_eq!((e.svc.af, e.svc.netmask), (10, Mask::V6(64)));
 }
 
 #[test]
@@ -136,7 +153,10 @@ fn ipvsadm_messages() {
 
 #[test]
 fn negative_fwmarks_are_the_marks_ipvsadm_prints_that_way() {
-    assert_eq!(parsed("-A -f -1294967296").svc.fwmark, 3_000_000_000);
+    assert_eq!(
+        service("-A -f -1294967296").key,
+        ServiceKey::fwmark(AddressFamily::Ipv4, 3_000_000_000)
+    );
     assert_eq!(
         failed("-A -f 0"),
         Stop::Fail(2, "invalid fwmark value `0' specified".into())
