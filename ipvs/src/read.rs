@@ -111,8 +111,8 @@ enum Source {
 /// servers are read as the iterator reaches each one, so that a table of
 /// 100,000 services never holds all its real servers at once.
 ///
-/// Sort the services first if their order matters ([`TableRead::sort_by`]):
-/// they come in the kernel's order.
+/// Order the services first if their order matters
+/// ([`TableRead::services_mut`]): they come in the kernel's order.
 ///
 /// Each item is a service with its real servers, or the error of reading
 /// them ([`Operation::ListDestinations`]); a service deleted since the
@@ -137,14 +137,10 @@ impl TableRead<'_> {
         self.services.as_slice()
     }
 
-    /// Orders the services still to come.
-    pub fn sort_by(
-        &mut self,
-        compare: impl FnMut(&ServiceInfo, &ServiceInfo) -> std::cmp::Ordering,
-    ) {
-        let mut services: Vec<ServiceInfo> = std::mem::take(&mut self.services).collect();
-        services.sort_by(compare);
-        self.services = services.into_iter();
+    /// The services still to come, to put in another order (with
+    /// `sort_by`, or any permutation).
+    pub fn services_mut(&mut self) -> &mut [ServiceInfo] {
+        self.services.as_mut_slice()
     }
 
     fn destinations_of(&mut self, key: &ServiceKey) -> Result<Vec<DestinationInfo>> {

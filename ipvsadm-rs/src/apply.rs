@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::stdout::Output;
 use clap::{Parser, Subcommand};
-use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, OnFailure, Removal, diff};
+use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, OnFailure, ReadOptions, Removal, diff};
 
 /// Desired-state commands of ipvsadm-rs.
 #[derive(Debug, Parser)]
@@ -137,7 +137,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, String> {
     };
     let desired = DesiredState::from_json(&read(&file)?).map_err(|e| e.to_string())?;
     let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
-    let diff_options = DiffOptions { removal };
+    let diff_options = DiffOptions::default().with_removal(removal);
     let (on_failure, lock_timeout) = match mode {
         Mode::Apply {
             on_failure,
@@ -145,7 +145,10 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, String> {
         } => (on_failure, lock_timeout),
         Mode::DryRun | Mode::Diff => {
             let plan = diff(
-                &ipvs.settled_table().map_err(|e| e.to_string())?,
+                &ipvs
+                    .read_table(ReadOptions::new().settled(true))
+                    .and_then(Iterator::collect::<ipvs::Result<Vec<_>>>)
+                    .map_err(|e| e.to_string())?,
                 &desired,
                 &diff_options,
             );
@@ -162,12 +165,10 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, String> {
             return Ok(if plan.is_empty() { 0 } else { 1 });
         }
     };
-    let options = ApplyOptions {
-        diff: diff_options,
-        on_failure,
-        lock_timeout: Some(lock_timeout),
-        ..Default::default()
-    };
+    let options = ApplyOptions::default()
+        .with_diff(diff_options)
+        .with_on_failure(on_failure)
+        .with_lock_timeout(Some(lock_timeout));
     let report = ipvs.apply(&desired, &options).map_err(|e| e.to_string())?;
     for step in &report.applied {
         let _ = writeln!(out, "{step}");

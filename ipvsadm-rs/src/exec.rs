@@ -62,20 +62,6 @@ impl Context<'_> {
     }
 }
 
-/// The operation ipvsadm names a failed change after.
-fn operation_of(change: &Change) -> Operation {
-    match change {
-        Change::AddService(_) => Operation::AddService,
-        Change::EditService(_) => Operation::EditService,
-        Change::DeleteService(_) => Operation::DeleteService,
-        Change::AddDestination(..) => Operation::AddDestination,
-        Change::EditDestination(..) => Operation::EditDestination,
-        Change::DeleteDestination { .. } => Operation::DeleteDestination,
-        Change::ZeroService(_) | Change::ZeroAll => Operation::Zero,
-        Change::Flush => Operation::Flush,
-    }
-}
-
 /// The change a command makes, if it is one.
 fn change_of(command: &Command) -> Option<Change> {
     Some(match command {
@@ -149,7 +135,7 @@ impl Pending {
         };
         let mut results: Vec<Option<Result<(), String>>> = vec![None; changes.len()];
         for ((i, change), outcome) in valid.iter().zip(outcomes) {
-            results[*i] = Some(outcome.map_err(|e| message(operation_of(change), &e)));
+            results[*i] = Some(outcome.map_err(|e| message(Change::operation(change), &e)));
         }
         for (i, change) in invalid {
             // Only an over-long persistence engine name gets here; the
@@ -255,15 +241,9 @@ fn run_parsed(
     match command {
         Command::List { target, format } => list(ctx, target, &format),
         Command::Save(format) => {
-            let needs = text_needs(&format, true);
+            let needs = text_needs(&format);
             let written = read_table(ctx.ipvs, &needs).and_then(|listing| {
-                text::list_all(
-                    ctx.out,
-                    &ctx.info,
-                    listing.services(ctx.ipvs),
-                    &format,
-                    true,
-                )
+                text::list_all(ctx.out, &ctx.info, listing.services(), &format, true)
             });
             match written {
                 Ok(()) => Flow::Done(0),
@@ -302,22 +282,17 @@ fn list(ctx: &mut Context<'_>, target: ListTarget, f: &Format) -> Flow {
     let rendered = match target {
         ListTarget::All => return list_all(ctx, f),
         ListTarget::Connections => {
-            let conns = match ctx.ipvs.conn_table_text() {
-                Ok(raw) if raw.is_empty() => {
-                    ctx.complain("unexpected input from /proc/net/ip_vs_conn");
+            let conns = match ctx.ipvs.connections() {
+                Ok(conns) => conns,
+                Err(e) if e.kind() == ipvs::ErrorKind::Io => {
+                    ctx.complain("cannot open file /proc/net/ip_vs_conn");
                     return Flow::Exit(1);
                 }
-                Ok(raw) => match ipvs::parse_connections(&raw) {
-                    Ok(conns) => conns,
-                    Err(msg) => {
-                        ctx.complain(&format!(
-                            "unexpected input from /proc/net/ip_vs_conn: {msg}"
-                        ));
-                        return Flow::Exit(1);
-                    }
-                },
-                Err(_) => {
-                    ctx.complain("cannot open file /proc/net/ip_vs_conn");
+                Err(e) => {
+                    let detail = e.detail().unwrap_or_default();
+                    ctx.complain(&format!(
+                        "unexpected input from /proc/net/ip_vs_conn: {detail}"
+                    ));
                     return Flow::Exit(1);
                 }
             };
@@ -380,11 +355,10 @@ fn list(ctx: &mut Context<'_>, target: ListTarget, f: &Format) -> Flow {
     Flow::Done(0)
 }
 
-/// What ipvsadm's text (`rule`: the rules of `-S`) needs of the table.
-fn text_needs(f: &Format, rule: bool) -> Needs {
+/// What ipvsadm's text (a listing, or the rules of `-S`) needs of the table.
+fn text_needs(f: &Format) -> Needs {
     Needs {
         full_servers: f.stats || f.rate || f.thresholds || f.persistent_conn || f.tun_info,
-        tunnels: rule,
         settled: false,
         sorted: !f.nosort,
     }
@@ -393,7 +367,7 @@ fn text_needs(f: &Format, rule: bool) -> Needs {
 /// The whole table (also what a bare `ipvsadm` does).
 pub(crate) fn list_all(ctx: &mut Context<'_>, f: &Format) -> Flow {
     if !f.json && !f.table {
-        let listing = match read_table(ctx.ipvs, &text_needs(f, false)) {
+        let listing = match read_table(ctx.ipvs, &text_needs(f)) {
             Ok(listing) => listing,
             Err(e) => {
                 // ipvsadm prints its header before it reads the services.
@@ -405,7 +379,7 @@ pub(crate) fn list_all(ctx: &mut Context<'_>, f: &Format) -> Flow {
                 return list_failed(ctx, Operation::ListServices, &e);
             }
         };
-        let services = listing.services(ctx.ipvs);
+        let services = listing.services();
         return match text::list_all(ctx.out, &ctx.info, services, f, false) {
             Ok(()) => Flow::Done(0),
             Err(e) => list_failed(ctx, Operation::ListDestinations, &e),
@@ -415,12 +389,11 @@ pub(crate) fn list_all(ctx: &mut Context<'_>, f: &Format) -> Flow {
     // which would delete a service the dump skipped.
     let needs = Needs {
         full_servers: true,
-        tunnels: true,
         settled: true,
         sorted: !f.nosort,
     };
     let table: ipvs::Result<Vec<ServiceInfo>> =
-        read_table(ctx.ipvs, &needs).and_then(|listing| listing.services(ctx.ipvs).collect());
+        read_table(ctx.ipvs, &needs).and_then(|listing| listing.services().collect());
     let table = match table {
         Ok(t) => t,
         Err(e) => return list_failed(ctx, Operation::ListServices, &e),

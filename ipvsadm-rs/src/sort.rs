@@ -144,8 +144,28 @@ fn glibc_qsort<T: Clone>(items: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
     items.clone_from_slice(&merged);
 }
 
+/// Puts `services` in the order in which ipvsadm lists them.
+pub(crate) fn ipvsadm_service_order(services: &mut [ServiceInfo]) {
+    let order = ipvsadm_service_indices(services);
+    // Each slot i takes the service at order[i]: follow each cycle of the
+    // permutation once, swapping along it.
+    let mut placed = vec![false; order.len()];
+    for start in 0..order.len() {
+        let mut i = start;
+        while !placed[i] {
+            placed[i] = true;
+            let from = order[i];
+            if placed[from] {
+                break;
+            }
+            services.swap(i, from);
+            i = from;
+        }
+    }
+}
+
 /// The order in which ipvsadm lists `services`: their indices.
-pub(crate) fn ipvsadm_service_order(services: &[ServiceInfo]) -> Vec<usize> {
+fn ipvsadm_service_indices(services: &[ServiceInfo]) -> Vec<usize> {
     let keys: Vec<ServiceSortKey<'_>> = services
         .iter()
         .map(|s| ServiceSortKey::of(&s.service.key))
@@ -213,5 +233,33 @@ mod tests {
         let mut v: Vec<(u32, u32)> = vec![(3, 0), (1, 0), (2, 0), (1, 1), (3, 1), (0, 0)];
         glibc_qsort(&mut v, &|a, b| a.0 as i32 - b.0 as i32);
         assert_eq!(v, [(0, 0), (1, 0), (1, 1), (2, 0), (3, 0), (3, 1)]);
+    }
+
+    #[test]
+    fn services_are_put_in_place_in_the_order_of_their_indices() {
+        let addresses = [
+            "192.168.1.1",
+            "10.0.0.1",
+            "127.0.0.1",
+            "10.0.0.2",
+            "172.16.0.1",
+            "1.2.3.4",
+            "10.0.0.1",
+        ];
+        let mut services: Vec<ServiceInfo> = addresses
+            .iter()
+            .enumerate()
+            .map(|(n, a)| {
+                let key = ipvs::ServiceKey::tcp(a.parse::<IpAddr>().unwrap(), 80 + n as u16);
+                ServiceInfo::new(ipvs::Service::new(key))
+            })
+            .collect();
+        let expected: Vec<ServiceInfo> = ipvsadm_service_indices(&services)
+            .into_iter()
+            .map(|i| services[i].clone())
+            .collect();
+        assert_ne!(expected, services, "the sample is out of order");
+        ipvsadm_service_order(&mut services);
+        assert_eq!(services, expected);
     }
 }

@@ -5,20 +5,8 @@
 use ipvs::{Connection, ServiceInfo, SyncDaemon, Timeouts};
 use serde::Serialize;
 
-#[derive(Serialize)]
-struct Doc<'a, T: Serialize> {
-    schema_version: u32,
-    #[serde(flatten)]
-    body: &'a T,
-}
-
 fn doc<T: Serialize>(body: &T) -> String {
-    // Serializing plain data to a String cannot fail.
-    let mut text = serde_json::to_string_pretty(&Doc {
-        schema_version: ipvs::SCHEMA_VERSION,
-        body,
-    })
-    .unwrap_or_default();
+    let mut text = ipvs::json_document(body);
     text.push('\n');
     text
 }

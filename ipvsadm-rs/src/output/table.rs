@@ -93,7 +93,7 @@ pub(crate) fn table(services: &[ServiceInfo], f: &Format) -> String {
                         d.active_connections.to_string(),
                         d.inactive_connections.to_string(),
                     ]);
-                    let st = &d.stats;
+                    let st = d.stats.unwrap_or_default();
                     if f.stats {
                         row.extend(
                             [
@@ -119,7 +119,7 @@ pub(crate) fn table(services: &[ServiceInfo], f: &Format) -> String {
                         ]);
                     }
                     if f.persistent_conn {
-                        row.push(d.persistent_connections.to_string());
+                        row.push(d.persistent_connections.unwrap_or_default().to_string());
                     }
                     if f.tun_info {
                         row.push(dest.tunnel.map_or("-".into(), |t| {

@@ -268,10 +268,10 @@ fn service_entry(out: &mut String, info: &ServiceInfo, f: &Format, rule: bool) {
             let _ = writeln!(out, "{base}{tunnel}");
         } else if f.stats {
             let _ = write!(out, "  -> {dname:<28}");
-            stats_cols(out, &d.stats, f.exact, false);
+            stats_cols(out, &d.stats.unwrap_or_default(), f.exact, false);
             out.push('\n');
         } else if f.rate {
-            let st = &d.stats;
+            let st = d.stats.unwrap_or_default();
             let _ = write!(
                 out,
                 "  -> {dname:<28} {:>8} {:>8} {:>8}",
@@ -293,7 +293,10 @@ fn service_entry(out: &mut String, info: &ServiceInfo, f: &Format, rule: bool) {
             let _ = writeln!(
                 out,
                 "  -> {dname:<28} {:<9} {:<11} {:<10} {:<10}",
-                dest.weight, d.persistent_connections, d.active_connections, d.inactive_connections
+                dest.weight,
+                d.persistent_connections.unwrap_or_default(),
+                d.active_connections,
+                d.inactive_connections
             );
         } else if f.tun_info {
             let ti = tun_info(d).unwrap_or_else(|| "n/a".to_owned());
@@ -460,14 +463,14 @@ mod tests {
     }
 
     fn info() -> KernelInfo {
-        KernelInfo {
-            version: Version {
+        KernelInfo::new(
+            Version {
                 major: 1,
                 minor: 2,
                 patch: 1,
             },
-            connection_table_size: 4096,
-        }
+            4096,
+        )
     }
 
     /// A regression test of ipvsadm 1.31's truncated per-server counters:
@@ -481,22 +484,17 @@ mod tests {
             in_packets: big,
             ..Stats::default()
         };
-        let table = vec![ServiceInfo {
-            service: Service::new(key),
-            raw_flags: 2,
-            stats,
-            destinations: vec![DestinationInfo {
-                destination: Destination::new(
-                    std::net::Ipv4Addr::new(192, 0, 2, 1),
-                    80,
-                    ForwardMethod::Masq,
-                ),
-                active_connections: 0,
-                inactive_connections: 0,
-                persistent_connections: 0,
-                stats,
-            }],
-        }];
+        let mut server = DestinationInfo::new(Destination::new(
+            std::net::Ipv4Addr::new(192, 0, 2, 1),
+            80,
+            ForwardMethod::Masq,
+        ));
+        server.stats = Some(stats);
+        let table = vec![
+            ServiceInfo::new(Service::new(key))
+                .with_stats(stats)
+                .with_destinations(vec![server]),
+        ];
         let f = Format {
             numeric: true,
             stats: true,
