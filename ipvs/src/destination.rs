@@ -22,6 +22,27 @@ pub enum ForwardMethod {
     Route,
 }
 
+impl ForwardMethod {
+    /// The name the kernel gives it in `/proc/net/ip_vs` (`ip_vs_fwd_name`
+    /// in `net/netfilter/ipvs/ip_vs_ctl.c`), which ipvsadm prints too:
+    /// `Masq`, `Local`, `Tunnel`, `Route`.
+    pub fn kernel_name(self) -> &'static str {
+        match self {
+            Self::Masq => "Masq",
+            Self::Local => "Local",
+            Self::Tunnel => "Tunnel",
+            Self::Route => "Route",
+        }
+    }
+
+    /// The method of a [`kernel_name`](Self::kernel_name).
+    pub fn from_kernel_name(name: &str) -> Option<Self> {
+        [Self::Masq, Self::Local, Self::Tunnel, Self::Route]
+            .into_iter()
+            .find(|m| m.kernel_name() == name)
+    }
+}
+
 impl fmt::Display for ForwardMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

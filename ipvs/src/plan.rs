@@ -241,7 +241,7 @@ pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptio
             let (address, port) = *addr_port;
             let idle = d.active_connections == 0
                 && d.inactive_connections == 0
-                && d.persistent_connections.unwrap_or(0) == 0;
+                && d.persistent_connections == Some(0);
             match options.removal {
                 Removal::Drain if d.destination.weight != 0 => {
                     let mut drained = d.destination.clone();

@@ -347,4 +347,132 @@ mod tests {
         let o = o.destinations(Destinations::Brief).settled(true);
         assert_eq!((o.destinations, o.settled), (Destinations::Brief, true));
     }
+
+    mod scripted {
+        use std::net::Ipv4Addr;
+
+        use ipvs_sys::scripted::Reply;
+
+        use crate::wire::testing::*;
+        use crate::*;
+
+        const VIP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
+        fn svc(port: u16) -> Service {
+            Service::new(ServiceKey::tcp(VIP, port))
+        }
+
+        fn rs(host: u8) -> Destination {
+            Destination::new(Ipv4Addr::new(192, 0, 2, host), 80, ForwardMethod::Masq)
+        }
+
+        fn dump(services: &[&Service]) -> Reply {
+            Reply::Ok(services.iter().map(|s| service_reply(s, 0)).collect())
+        }
+
+        fn keys(read: Vec<ServiceInfo>) -> Vec<ServiceKey> {
+            read.into_iter().map(|s| s.service.key).collect()
+        }
+
+        #[test]
+        fn a_settled_read_dumps_again_until_nothing_is_new() {
+            let (a, b, c) = (svc(80), svc(81), svc(82));
+            let (ipvs, log) = kernel(vec![
+                dump(&[&a]),
+                dump(&[&a, &b]),
+                dump(&[&c, &a, &b]),
+                dump(&[&a, &b, &c]),
+            ]);
+            let options = ReadOptions::new()
+                .destinations(Destinations::None)
+                .settled(true);
+            let read: Vec<ServiceInfo> = ipvs
+                .read_table(options)
+                .expect("read")
+                .collect::<Result<_>>()
+                .expect("services");
+            assert_eq!(keys(read), [a.key, b.key, c.key]);
+            assert_eq!(sent(&log), ["dump GetService"; 4]);
+        }
+
+        #[test]
+        fn a_settled_read_stops_after_three_more_dumps() {
+            let services: Vec<Service> = (80..86).map(svc).collect();
+            let grow = |n: usize| dump(&services[..n].iter().collect::<Vec<_>>());
+            let (ipvs, log) = kernel(vec![grow(1), grow(2), grow(3), grow(4), grow(5)]);
+            let read = ipvs
+                .read_table(
+                    ReadOptions::new()
+                        .destinations(Destinations::None)
+                        .settled(true),
+                )
+                .expect("read");
+            assert_eq!(read.len(), 4, "one dump and three more");
+            assert_eq!(sent(&log).len(), 4);
+        }
+
+        #[test]
+        fn real_servers_are_dumped_as_each_service_is_reached() {
+            let (a, b) = (svc(80), svc(81));
+            let (ipvs, log) = kernel(vec![
+                dump(&[&a, &b]),
+                Reply::Ok(vec![dest_reply(&rs(1), 3)]),
+                Reply::Ok(vec![]),
+            ]);
+            let mut read = ipvs.read_table(ReadOptions::new()).expect("read");
+            assert_eq!(sent(&log).len(), 1, "no real server read yet");
+            let first = read.next().expect("a").expect("read a");
+            assert_eq!(first.destinations.len(), 1);
+            assert_eq!(first.destinations[0].active_connections, 3);
+            assert!(first.destinations[0].stats.is_some(), "read in full");
+            assert_eq!(sent(&log).len(), 2);
+            let second = read.next().expect("b").expect("read b");
+            assert_eq!((second.service.key, second.destinations.len()), (b.key, 0));
+            assert!(read.next().is_none());
+        }
+
+        #[test]
+        fn services_are_reached_in_the_order_the_caller_gives() {
+            let (a, b) = (svc(80), svc(81));
+            let (ipvs, log) = kernel(vec![
+                dump(&[&a, &b]),
+                Reply::Ok(vec![dest_reply(&rs(2), 0)]),
+                Reply::Ok(vec![dest_reply(&rs(1), 0)]),
+            ]);
+            let mut read = ipvs.read_table(ReadOptions::new()).expect("read");
+            read.services_mut().reverse();
+            let listed: Vec<ServiceInfo> = read.collect::<Result<_>>().expect("listed");
+            assert_eq!(keys(listed.clone()), [b.key, a.key]);
+            assert_eq!(listed[0].destinations[0].destination, rs(2));
+            let log = sent(&log);
+            assert!(
+                log[1].contains("port=81") && log[2].contains("port=80"),
+                "{log:?}"
+            );
+        }
+
+        #[test]
+        fn a_brief_read_needs_the_proc_file() {
+            let (ipvs, log) = kernel(vec![dump(&[&svc(80)])]);
+            let err = ipvs
+                .read_table(ReadOptions::new().destinations(Destinations::Brief))
+                .unwrap_err();
+            assert_eq!(
+                (err.operation(), err.kind()),
+                (Operation::ListServices, ErrorKind::Io)
+            );
+            assert_eq!(sent(&log), ["dump GetService"]);
+        }
+
+        #[test]
+        fn a_failed_real_server_dump_is_the_item_s_error() {
+            let (ipvs, _) = kernel(vec![dump(&[&svc(80)]), Reply::Errno(libc::EPERM)]);
+            let mut read = ipvs.read_table(ReadOptions::new()).expect("read");
+            let err = read.next().expect("an item").unwrap_err();
+            assert_eq!(
+                (err.operation(), err.kind()),
+                (Operation::ListDestinations, ErrorKind::PermissionDenied)
+            );
+        }
+    }
 }

@@ -288,11 +288,9 @@ fn list(ctx: &mut Context<'_>, target: ListTarget, f: &Format) -> Flow {
                     ctx.complain("cannot open file /proc/net/ip_vs_conn");
                     return Flow::Exit(1);
                 }
-                Err(e) => {
-                    let detail = e.detail().unwrap_or_default();
-                    ctx.complain(&format!(
-                        "unexpected input from /proc/net/ip_vs_conn: {detail}"
-                    ));
+                // ipvsadm's words for a file it cannot read as it expects.
+                Err(_) => {
+                    ctx.complain("unexpected input from /proc/net/ip_vs_conn");
                     return Flow::Exit(1);
                 }
             };

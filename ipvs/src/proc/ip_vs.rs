@@ -45,16 +45,6 @@ fn parse_addr_port(text: &str) -> Option<(IpAddr, u16)> {
     Some((super::parse_addr(addr)?, super::parse_port(port)?))
 }
 
-fn forward(name: &str) -> Option<ForwardMethod> {
-    match name {
-        "Masq" => Some(ForwardMethod::Masq),
-        "Local" => Some(ForwardMethod::Local),
-        "Tunnel" => Some(ForwardMethod::Tunnel),
-        "Route" => Some(ForwardMethod::Route),
-        _ => None,
-    }
-}
-
 /// What one read of `/proc/net/ip_vs` says.
 #[derive(Debug, Default)]
 pub(crate) struct ProcTable {
@@ -95,7 +85,8 @@ pub(crate) fn parse_proc_ip_vs(mut input: impl BufRead) -> Result<ProcTable, Str
                 let (address, port) = parse_addr_port(f.first()?)?;
                 let count =
                     |i: usize| -> Option<u32> { f.get(i)?.parse::<i64>().ok()?.try_into().ok() };
-                let mut destination = Destination::new(address, port, forward(f.get(1)?)?);
+                let mut destination =
+                    Destination::new(address, port, ForwardMethod::from_kernel_name(f.get(1)?)?);
                 destination.weight = count(2)?;
                 Some(DestinationInfo {
                     destination,

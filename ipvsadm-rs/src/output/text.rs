@@ -7,7 +7,8 @@ use std::io;
 
 use ipvs::{
     AddressFamily, Connection, DaemonRole, DestinationInfo, ForwardMethod, KernelInfo, Protocol,
-    SchedFlags, ServiceInfo, ServiceKey, Stats, SyncDaemon, Timeouts, TunnelChecksum, TunnelKind,
+    SchedFlags, Scheduler, ServiceInfo, ServiceKey, Stats, SyncDaemon, Timeouts, TunnelChecksum,
+    TunnelKind,
 };
 
 use crate::parse::Format;
@@ -30,38 +31,18 @@ fn largenum(out: &mut String, i: u64, exact: bool) {
     };
 }
 
-/// `print_sched_flags`: the names for sh and mh (their third flag is not
-/// printed), flag-N for the others.
-fn sched_flags(sched: &str, flags: SchedFlags) -> String {
-    let named: &[(SchedFlags, &str)] = match sched {
-        "sh" | "mh" => &[
-            (SchedFlags::FALLBACK, "fallback"),
-            (SchedFlags::PORT, "port"),
-        ],
-        _ => &[
-            (SchedFlags::FLAG_1, "flag-1"),
-            (SchedFlags::FLAG_2, "flag-2"),
-            (SchedFlags::FLAG_3, "flag-3"),
-        ],
-    };
-    let names: Vec<String> = named
-        .iter()
-        .filter(|(flag, _)| flags.contains(*flag))
-        .map(|(_, name)| match sched {
-            "sh" | "mh" => format!("{sched}-{name}"),
-            _ => (*name).to_owned(),
-        })
-        .collect();
-    names.join(",")
-}
-
-fn fwd_name(m: ForwardMethod) -> &'static str {
-    match m {
-        ForwardMethod::Masq => "Masq",
-        ForwardMethod::Local => "Local",
-        ForwardMethod::Tunnel => "Tunnel",
-        ForwardMethod::Route => "Route",
+/// `print_sched_flags`: the library's names, except that ipvsadm does not
+/// print the third flag of sh and mh.
+fn sched_flags(scheduler: &Scheduler, flags: SchedFlags) -> String {
+    let hashing = matches!(
+        scheduler,
+        Scheduler::SourceHashing | Scheduler::MaglevHashing
+    );
+    let mut names = flags.names(scheduler);
+    if hashing {
+        names.retain(|name| name != "flag-3");
     }
+    names.join(",")
 }
 
 fn fwd_switch(m: ForwardMethod) -> &'static str {
@@ -198,7 +179,7 @@ fn service_entry(out: &mut String, info: &ServiceInfo, f: &Format, rule: bool) {
         }
     };
     let sched = service.scheduler.name();
-    let flags = sched_flags(sched, service.sched_flags);
+    let flags = sched_flags(&service.scheduler, service.sched_flags);
     let has_flags = !service.sched_flags.is_empty();
     let mask = service.persistence.and_then(|p| p.netmask);
     if rule {
@@ -303,7 +284,7 @@ fn service_entry(out: &mut String, info: &ServiceInfo, f: &Format, rule: bool) {
             let _ = writeln!(
                 out,
                 "  -> {dname:<28} {:<7} {ti:<13} {:<6} {:<10} {:<10}",
-                fwd_name(dest.forward),
+                ForwardMethod::kernel_name(dest.forward),
                 dest.weight as i32,
                 d.active_connections,
                 d.inactive_connections
@@ -312,7 +293,7 @@ fn service_entry(out: &mut String, info: &ServiceInfo, f: &Format, rule: bool) {
             let _ = writeln!(
                 out,
                 "  -> {dname:<28} {:<7} {:<6} {:<10} {:<10}",
-                fwd_name(dest.forward),
+                ForwardMethod::kernel_name(dest.forward),
                 dest.weight as i32,
                 d.active_connections,
                 d.inactive_connections
@@ -346,7 +327,15 @@ pub(crate) fn list_all(
     }
     title(&mut text, f, rule);
     for service in services {
-        service_entry(&mut text, &service?, f, rule);
+        let service = match service {
+            Ok(service) => service,
+            Err(e) => {
+                // ipvsadm has printed what came before when it fails.
+                let _ = out.write_all(text.as_bytes());
+                return Err(e);
+            }
+        };
+        service_entry(&mut text, &service, f, rule);
         // Written in pieces of about 64 KiB.
         if text.len() >= 1 << 16 {
             if out.write_all(text.as_bytes()).is_err() {
