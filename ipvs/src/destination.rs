@@ -156,8 +156,8 @@ impl Tunnel {
 /// A real server: its address and port identify it within its service.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(
-    try_from = "crate::json::DestinationJson",
-    into = "crate::json::DestinationJson"
+    try_from = "crate::desired::json::DestinationJson",
+    into = "crate::desired::json::DestinationJson"
 )]
 #[non_exhaustive]
 pub struct Destination {

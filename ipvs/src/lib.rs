@@ -38,7 +38,6 @@
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]
 
-mod apply;
 mod batch;
 mod daemon;
 mod desired;
@@ -48,10 +47,8 @@ mod error;
 pub mod fuzzing;
 mod handle;
 mod info;
-mod json;
 mod key;
 mod namespace;
-mod plan;
 mod proc;
 mod read;
 mod service;
@@ -59,17 +56,17 @@ mod stats;
 mod timeouts;
 mod wire;
 
-pub use apply::{APPLY_LOCK_NAME, ApplyOptions, ApplyReport, OnFailure, Rollback};
 pub use batch::Change;
 pub use daemon::{DaemonRole, MAX_SYNC_LEN, SyncDaemon};
+pub use desired::apply::{APPLY_LOCK_NAME, ApplyOptions, ApplyReport, OnFailure, Rollback};
+pub use desired::json::{SCHEMA_VERSION, json_document, table_json};
+pub use desired::plan::{DiffOptions, Plan, Removal, Step, diff};
 pub use desired::{DesiredState, ServiceSpec};
 pub use destination::{Destination, ForwardMethod, MAX_WEIGHT, Tunnel, TunnelChecksum, TunnelKind};
 pub use error::{Error, ErrorKind, Operation, Result};
 pub use handle::{DestinationUpdate, Ipvs, ServiceUpdate};
 pub use info::{KernelInfo, Version};
-pub use json::{SCHEMA_VERSION, json_document, table_json};
 pub use key::{AddressFamily, Protocol, ServiceKey};
-pub use plan::{DiffOptions, Plan, Removal, Step, diff};
 pub use proc::{Connection, parse_connections};
 pub use read::{Destinations, ReadOptions, TableRead};
 pub use service::{MAX_PERSISTENCE_TIMEOUT, Netmask, Persistence, SchedFlags, Scheduler, Service};

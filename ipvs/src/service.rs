@@ -291,8 +291,8 @@ impl Persistence {
 /// [`ServiceInfo`](crate::ServiceInfo).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(
-    try_from = "crate::json::ServiceJson",
-    into = "crate::json::ServiceJson"
+    try_from = "crate::desired::json::ServiceJson",
+    into = "crate::desired::json::ServiceJson"
 )]
 #[non_exhaustive]
 pub struct Service {

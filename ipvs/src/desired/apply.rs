@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use crate::batch::Change;
 use crate::desired::DesiredState;
+use crate::desired::plan::{DiffOptions, Removal, Step, diff};
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::handle::Ipvs;
 use crate::key::ServiceKey;
-use crate::plan::{DiffOptions, Removal, Step, diff};
 use crate::stats::ServiceInfo;
 
 /// What [`Ipvs::apply`] does when a step fails.

@@ -1,6 +1,11 @@
 //! Desired state: a whole table as configuration, read from the JSON table
 //! document with the line of every problem, and checked before anything
-//! reaches the kernel.
+//! reaches the kernel; the plan from a table to it ([`plan`]), its
+//! application ([`apply`]), and the JSON documents ([`json`]).
+
+pub(crate) mod apply;
+pub(crate) mod json;
+pub(crate) mod plan;
 
 use std::collections::HashSet;
 
@@ -9,9 +14,9 @@ use serde_json::value::RawValue;
 
 use crate::destination::Destination;
 use crate::error::{Error, Operation, Result};
-use crate::json::{SCHEMA_VERSION, ServiceJson, json_document, service_spec, service_spec_json};
 use crate::service::Service;
 use crate::stats::ServiceInfo;
+use json::{SCHEMA_VERSION, ServiceJson, json_document, service_spec, service_spec_json};
 
 /// A virtual service and the real servers it should have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +43,7 @@ pub struct DesiredState {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DocumentText<'a> {
-    #[serde(default = "crate::json::schema_version")]
+    #[serde(default = "crate::desired::json::schema_version")]
     schema_version: u32,
     #[serde(borrow)]
     services: Vec<&'a RawValue>,
