@@ -12,7 +12,7 @@ use ipvs::{
     SchedFlags, Scheduler, Service, ServiceKey, ServiceUpdate, SyncDaemon, Timeouts, Tunnel,
     TunnelChecksum, Version, diff, table_json,
 };
-use ipvs_rs::{http, netns, reference};
+use testbed::{http, netns, reference};
 
 fn setup() -> Ipvs {
     netns::enter_fresh();
