@@ -187,3 +187,65 @@ fn drain_server_waits_for_active_connections_then_deletes() {
         "-A -t 10.22.0.1:80 -s rr\n"
     );
 }
+
+#[test]
+fn health_check_takes_a_failed_server_out_and_brings_it_back() {
+    netns::enter_fresh();
+    let real: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8090);
+    let server = http::Server::start("rs", real).expect("server");
+    reference::ipvsadm_ok(&["-A", "-t", "10.23.0.1:80", "-s", "rr"]);
+    reference::ipvsadm_ok(&[
+        "-a",
+        "-t",
+        "10.23.0.1:80",
+        "-r",
+        "127.0.0.1:8090",
+        "-g",
+        "-w",
+        "3",
+    ]);
+    let mut checker = Command::new(example("health_check"))
+        .args([
+            "tcp",
+            "10.23.0.1:80",
+            "--interval",
+            "100",
+            "--timeout",
+            "300",
+            "--rise",
+            "1",
+            "--fall",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("health_check runs");
+    let weight_becomes = |weight: &str| {
+        let rule = format!("-r 127.0.0.1:8090 -g -w {weight}\n");
+        let start = Instant::now();
+        while !reference::ipvsadm_ok(&["-Sn"]).contains(&rule) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the weight never became {weight}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    drop(server);
+    weight_becomes("0");
+    let _server = http::Server::start("rs", real).expect("server again");
+    weight_becomes("3");
+    let _ = checker.kill();
+    let out = checker.wait_with_output().expect("health_check ends");
+    let out = text(&out.stdout);
+    assert!(out.starts_with("checking the real servers of "), "{out}");
+    assert!(
+        out.contains("127.0.0.1:8090 DOWN after 2 failed probes: weight 3 -> 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("127.0.0.1:8090 UP after 1 good probes: weight 0 -> 3"),
+        "{out}"
+    );
+}
