@@ -191,7 +191,8 @@ fn drain_server_waits_for_active_connections_then_deletes() {
 #[test]
 fn health_check_takes_a_failed_server_out_and_brings_it_back() {
     netns::enter_fresh();
-    let real: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8090);
+    // Direct routing keeps the service's port: the real server listens on 80.
+    let real: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 80);
     let server = http::Server::start("rs", real).expect("server");
     reference::ipvsadm_ok(&["-A", "-t", "10.23.0.1:80", "-s", "rr"]);
     reference::ipvsadm_ok(&[
@@ -199,7 +200,7 @@ fn health_check_takes_a_failed_server_out_and_brings_it_back() {
         "-t",
         "10.23.0.1:80",
         "-r",
-        "127.0.0.1:8090",
+        "127.0.0.1:80",
         "-g",
         "-w",
         "3",
@@ -221,12 +222,16 @@ fn health_check_takes_a_failed_server_out_and_brings_it_back() {
         .spawn()
         .expect("health_check runs");
     let weight_becomes = |weight: &str| {
-        let rule = format!("-r 127.0.0.1:8090 -g -w {weight}\n");
+        let rule = format!("-r 127.0.0.1:80 -g -w {weight}\n");
         let start = Instant::now();
-        while !reference::ipvsadm_ok(&["-Sn"]).contains(&rule) {
+        loop {
+            let saved = reference::ipvsadm_ok(&["-Sn"]);
+            if saved.contains(&rule) {
+                break;
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(10),
-                "the weight never became {weight}"
+                "the weight never became {weight}:\n{saved}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -241,11 +246,11 @@ fn health_check_takes_a_failed_server_out_and_brings_it_back() {
     let out = text(&out.stdout);
     assert!(out.starts_with("checking the real servers of "), "{out}");
     assert!(
-        out.contains("127.0.0.1:8090 DOWN after 2 failed probes: weight 3 -> 0"),
+        out.contains("127.0.0.1:80 DOWN after 2 failed probes: weight 3 -> 0"),
         "{out}"
     );
     assert!(
-        out.contains("127.0.0.1:8090 UP after 1 good probes: weight 0 -> 3"),
+        out.contains("127.0.0.1:80 UP after 1 good probes: weight 0 -> 3"),
         "{out}"
     );
 }
