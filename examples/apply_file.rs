@@ -9,7 +9,7 @@
 //! weight of real servers to remove to 0 first and deletes them on a later
 //! run, once they have no connections.
 
-use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, Removal, diff};
+use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, Removal};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -27,12 +27,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
     let desired = DesiredState::from_json(&text)?;
     let ipvs = Ipvs::new()?;
-    let options = ApplyOptions {
-        diff: DiffOptions { removal },
-        ..Default::default()
-    };
+    let options = ApplyOptions::default().with_diff(DiffOptions::default().with_removal(removal));
     if dry_run {
-        let plan = diff(&ipvs.settled_table()?, &desired, &options.diff);
+        let plan = ipvs.plan(&desired, &options.diff)?;
         print!("{plan}");
         println!("{} changes planned", plan.steps.len());
         return Ok(());

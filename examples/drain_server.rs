@@ -36,10 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &key,
         rs.ip(),
         rs.port(),
-        &DestinationUpdate {
-            weight: Some(0),
-            ..Default::default()
-        },
+        &DestinationUpdate::new().with_weight(0),
     )?;
     println!("{rs}: weight 0, no new connections");
     let deadline = Instant::now() + Duration::from_secs(timeout);

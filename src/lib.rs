@@ -1,17 +1,9 @@
-//! Support shared by the workspace's whole-system tests and examples: a fresh
-//! network namespace per test, Debian's ipvsadm 1.31 as the reference, a
-//! small HTTP server and client, and the LVS lab (the `lvs-lab` program).
+//! The workspace's umbrella package. It has no code of its own: it holds the
+//! runnable examples (`examples/`, for users of the `ipvs` library) and the
+//! whole-system tests (`tests/`): the examples and the LVS lab (the
+//! `lvs-lab` crate) on the real kernel, in the test VM (`tests/vm/`).
 //!
-//! The real-kernel tests (`tests/kernel*.rs`) run as root in the test VM (see
-//! `tests/vm/`), or directly on a host whose kernel has IPVS. Each test enters
-//! its own network namespace first, so it has an IPVS table of its own and
-//! never touches the host's.
-#![cfg(target_os = "linux")]
+//! Each crate owns its unit, API and kernel tests (`ipvs-sys/tests`,
+//! `ipvs/tests`, `ipvsadm-rs/tests`); the test bed they share (namespaces,
+//! the reference ipvsadm, HTTP helpers) is the `testbed` crate.
 #![warn(missing_docs)]
-
-pub mod http;
-pub mod lab;
-pub mod measure;
-pub mod netns;
-pub mod reference;
-pub mod tables;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ipvs_rs::{http, netns, reference};
+use testbed::{http, netns, reference};
 
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
@@ -185,5 +185,72 @@ fn drain_server_waits_for_active_connections_then_deletes() {
     assert_eq!(
         reference::ipvsadm_ok(&["-Sn"]),
         "-A -t 10.22.0.1:80 -s rr\n"
+    );
+}
+
+#[test]
+fn health_check_takes_a_failed_server_out_and_brings_it_back() {
+    netns::enter_fresh();
+    // Direct routing keeps the service's port: the real server listens on 80.
+    let real: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 80);
+    let server = http::Server::start("rs", real).expect("server");
+    reference::ipvsadm_ok(&["-A", "-t", "10.23.0.1:80", "-s", "rr"]);
+    reference::ipvsadm_ok(&[
+        "-a",
+        "-t",
+        "10.23.0.1:80",
+        "-r",
+        "127.0.0.1:80",
+        "-g",
+        "-w",
+        "3",
+    ]);
+    let mut checker = Command::new(example("health_check"))
+        .args([
+            "tcp",
+            "10.23.0.1:80",
+            "--interval",
+            "100",
+            "--timeout",
+            "300",
+            "--rise",
+            "1",
+            "--fall",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("health_check runs");
+    let weight_becomes = |weight: &str| {
+        let rule = format!("-r 127.0.0.1:80 -g -w {weight}\n");
+        let start = Instant::now();
+        loop {
+            let saved = reference::ipvsadm_ok(&["-Sn"]);
+            if saved.contains(&rule) {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the weight never became {weight}:\n{saved}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    drop(server);
+    weight_becomes("0");
+    let _server = http::Server::start("rs", real).expect("server again");
+    weight_becomes("3");
+    let _ = checker.kill();
+    let out = checker.wait_with_output().expect("health_check ends");
+    let out = text(&out.stdout);
+    assert!(out.starts_with("checking the real servers of "), "{out}");
+    assert!(
+        out.contains("127.0.0.1:80 DOWN after 2 failed probes: weight 3 -> 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("127.0.0.1:80 UP after 1 good probes: weight 0 -> 3"),
+        "{out}"
     );
 }

@@ -2,7 +2,7 @@
 //! drain, the health checker, direct routing, the sync daemon and the
 //! failover, on real traffic in the VM.
 
-use ipvs_rs::lab::{Lab, Report, Tools, run_all};
+use lvs_lab::{Lab, Report, Tools, run_all};
 
 fn observed<'a>(report: &'a Report, step: &str) -> &'a str {
     &report
@@ -16,7 +16,7 @@ fn observed<'a>(report: &'a Report, step: &str) -> &'a str {
 #[test]
 fn the_lab_balances_drains_heals_and_fails_over() {
     let exe = std::env::current_exe().expect("test binary path");
-    let tools = Tools::next_to(&exe).expect("ipvsadm-rs and health_check are built by cargo test");
+    let tools = Tools::next_to(&exe).expect("ipvsadm-rs is built by cargo test --workspace");
     let mut lab = Lab::build(tools, Box::new(|line| println!("{line}"))).expect("the lab network");
     let report = run_all(&mut lab).expect("every step runs");
     println!("{}", report.table());

@@ -70,7 +70,7 @@ fn count_rules(program: &str) -> usize {
 /// teardown does not run during a measurement.
 fn fresh(keep: &mut Vec<std::fs::File>) {
     keep.push(std::fs::File::open("/proc/thread-self/ns/net").expect("namespace file"));
-    ipvs_rs::netns::enter_fresh();
+    testbed::netns::enter_fresh();
 }
 
 fn median(v: &mut [Duration]) -> Duration {
@@ -84,7 +84,7 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let ours = env!("CARGO_BIN_EXE_ipvsadm-rs").to_owned();
-    let theirs = ipvs_rs::reference::path().to_string_lossy().into_owned();
+    let theirs = testbed::reference::path().to_string_lossy().into_owned();
     let rounds: usize = std::env::var("IPVS_RS_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use ipvs_rs::measure::{Measured, own_peak_kib, run};
+use testbed::measure::{Measured, own_peak_kib, run};
 
 const SERVERS: usize = 4;
 
@@ -38,11 +38,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let ours = Path::new(env!("CARGO_BIN_EXE_ipvsadm-rs")).to_owned();
-    let theirs = ipvs_rs::reference::path();
+    let theirs = testbed::reference::path();
     let services = env_or("IPVS_RS_LARGE_SERVICES", 100_000);
     let rounds = env_or("IPVS_RS_BENCH_ROUNDS", 2);
-    ipvs_rs::netns::enter_fresh();
-    let input = ipvs_rs::tables::restore_input("large-table-bench", services, SERVERS);
+    testbed::netns::enter_fresh();
+    let input = testbed::tables::restore_input("large-table-bench", services, SERVERS);
     let built = run(&ours, &["-R"], Some(&input));
     assert_eq!(built.code, 0, "-R: {}", built.stderr);
     let _ = std::fs::remove_file(&input);

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::stdout::Output;
 use clap::{Parser, Subcommand};
-use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, OnFailure, ReadOptions, Removal, diff};
+use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, OnFailure, Removal};
 
 /// Desired-state commands of ipvsadm-rs.
 #[derive(Debug, Parser)]
@@ -144,14 +144,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, String> {
             lock_timeout,
         } => (on_failure, lock_timeout),
         Mode::DryRun | Mode::Diff => {
-            let plan = diff(
-                &ipvs
-                    .read_table(ReadOptions::new().settled(true))
-                    .and_then(Iterator::collect::<ipvs::Result<Vec<_>>>)
-                    .map_err(|e| e.to_string())?,
-                &desired,
-                &diff_options,
-            );
+            let plan = ipvs
+                .plan(&desired, &diff_options)
+                .map_err(|e| e.to_string())?;
             let _ = write!(out, "{plan}");
             if mode == Mode::DryRun {
                 let _ = writeln!(

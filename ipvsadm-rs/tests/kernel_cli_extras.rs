@@ -6,7 +6,7 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::time::Duration;
 
-use ipvs_rs::{http, netns, reference};
+use testbed::{http, netns, reference};
 
 mod common;
 use common::{json, ours, ours_with, theirs_with};

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ipvs::{Destination, ForwardMethod, Ipvs, Scheduler, Service, ServiceKey};
-use ipvs_rs::netns;
+use testbed::netns;
 
 mod common;
 use common::{OURS, config, file, json, ours, ours_with, run, theirs_with};
@@ -389,7 +389,7 @@ fn listings_survive_the_table_changing_under_them() {
     // Once still, the listing is ipvsadm's.
     assert_eq!(
         ours(&["-Sn"]).stdout,
-        ipvs_rs::reference::ipvsadm_ok(&["-Sn"])
+        testbed::reference::ipvsadm_ok(&["-Sn"])
     );
 }
 
@@ -534,7 +534,7 @@ fn unprivileged_callers_are_told_why() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let reference = ipvs_rs::reference::path().to_string_lossy().into_owned();
+    let reference = testbed::reference::path().to_string_lossy().into_owned();
     for args in [&["-R"][..], &["-A", "-t", "10.45.0.1:80"], &["-Sn"]] {
         let theirs = as_nobody(&reference, args, "-A -t 10.45.0.1:80\n");
         let mine = as_nobody(OURS, args, "-A -t 10.45.0.1:80\n");

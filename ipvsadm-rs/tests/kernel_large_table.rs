@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use ipvs_rs::measure::{own_peak_kib, run};
+use testbed::measure::{own_peak_kib, run};
 
 const SERVICES: usize = 100_000;
 const SERVERS: usize = 4;
@@ -17,9 +17,9 @@ const PEAK_KIB: u64 = 96 * 1024;
 #[test]
 fn a_table_of_100000_services_is_restored_listed_and_saved_in_bounded_memory() {
     let ours = Path::new(env!("CARGO_BIN_EXE_ipvsadm-rs"));
-    let theirs = ipvs_rs::reference::path();
-    ipvs_rs::netns::enter_fresh();
-    let input = ipvs_rs::tables::restore_input("large-table", SERVICES, SERVERS);
+    let theirs = testbed::reference::path();
+    testbed::netns::enter_fresh();
+    let input = testbed::tables::restore_input("large-table", SERVICES, SERVERS);
     let restored = run(ours, &["-R"], Some(&input));
     assert_eq!((restored.code, restored.stderr.as_str()), (0, ""));
     println!(
@@ -30,7 +30,7 @@ fn a_table_of_100000_services_is_restored_listed_and_saved_in_bounded_memory() {
     );
     assert!(restored.max_rss_kib < PEAK_KIB, "-R: {restored:?}");
     let _ = std::fs::remove_file(&input);
-    // What the measurements below cannot go under (see ipvs_rs::measure).
+    // What the measurements below cannot go under (see testbed::measure).
     println!("the test's own peak: {} KiB", own_peak_kib());
     let rules = (SERVICES * (1 + SERVERS)) as u64;
     for (args, lines) in [(&["-Sn"][..], rules), (&["-Ln"], rules + 3)] {

@@ -20,7 +20,7 @@ fn run(program: &str, args: &[&str]) -> (String, String, Option<i32>) {
 
 #[test]
 fn cannot_initialize_exactly_as_ipvsadm() {
-    let reference = ipvs_rs::reference::path().to_string_lossy().into_owned();
+    let reference = testbed::reference::path().to_string_lossy().into_owned();
     for args in [&["-Ln"][..], &[], &["-A", "-t", "10.0.0.1:80"], &["-h"]] {
         let theirs = run(&reference, args);
         let mine = run(env!("CARGO_BIN_EXE_ipvsadm-rs"), args);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::batch::Change;
 use crate::desired::DesiredState;
-use crate::desired::plan::{DiffOptions, Removal, Step, diff};
+use crate::desired::plan::{DiffOptions, Plan, Removal, Step, diff};
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::handle::Ipvs;
 use crate::key::ServiceKey;
@@ -287,6 +287,17 @@ impl ApplyLock {
 }
 
 impl Ipvs {
+    /// What [`Ipvs::apply`] would do now: the plan ([`diff`]) from the
+    /// kernel's table, read settled (see
+    /// [`ReadOptions::settled`](crate::ReadOptions::settled)), to `desired`.
+    /// Nothing is changed.
+    ///
+    /// # Errors
+    /// A failure to read the table.
+    pub fn plan(&self, desired: &DesiredState, options: &DiffOptions) -> Result<Plan> {
+        Ok(diff(&self.settled_table()?, desired, options))
+    }
+
     /// Makes the kernel's table equal to `desired`: reads the table, makes
     /// the plan ([`diff`]), and sends its steps as one pipelined batch. A step
     /// refused because another program changed the table meanwhile (it

@@ -3,10 +3,10 @@
 //! configuration to compare it.
 #![allow(dead_code)] // each test binary uses its own part
 
-use ipvs_rs::reference;
+use testbed::reference;
 
 /// What a run printed and how it exited.
-pub use ipvs_rs::reference::Outcome as Out;
+pub use testbed::reference::Outcome as Out;
 
 /// Runs `program` as `ipvsadm` with `args`, feeding `stdin`.
 pub fn run(program: &str, args: &[&str], stdin: &str) -> Out {

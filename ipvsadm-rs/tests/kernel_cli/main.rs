@@ -36,7 +36,7 @@ fn enter(ns: &File) {
 
 impl Side {
     fn new(program: String) -> Self {
-        ipvs_rs::netns::enter_fresh();
+        testbed::netns::enter_fresh();
         let ns = File::open("/proc/thread-self/ns/net").expect("namespace file");
         let ipvs = Ipvs::new().expect("a handle");
         Self { ns, program, ipvs }
@@ -72,7 +72,7 @@ impl Side {
     fn setup(&self, line: &str) {
         enter(&self.ns);
         let words: Vec<&str> = line.split_whitespace().skip(1).collect();
-        ipvs_rs::netns::ip(&words).unwrap_or_else(|e| panic!("setup `{line}`: {e}"));
+        testbed::netns::ip(&words).unwrap_or_else(|e| panic!("setup `{line}`: {e}"));
     }
 
     /// The whole IPVS state, as something to compare.
@@ -116,7 +116,7 @@ fn split(line: &str) -> (Vec<String>, String) {
 #[test]
 fn ipvsadm_rs_behaves_as_ipvsadm_1_31() {
     let ours = env!("CARGO_BIN_EXE_ipvsadm-rs").to_owned();
-    let reference = ipvs_rs::reference::path().to_string_lossy().into_owned();
+    let reference = testbed::reference::path().to_string_lossy().into_owned();
     let mut lines = 0;
     let mut failures = Vec::new();
     for (name, scenario) in scenarios::ALL {

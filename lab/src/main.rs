@@ -12,7 +12,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use ipvs_rs::lab::{Lab, Tools, run_all};
+use lvs_lab::{Lab, Tools, run_all};
 
 fn main() -> ExitCode {
     let json = match std::env::args().nth(1).as_deref() {

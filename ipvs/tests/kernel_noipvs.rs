@@ -2,8 +2,8 @@
 //! unloadable (tests/vm/runner passes --no-ipvs), as on a host whose kernel
 //! lacks IPVS.
 
-use ipvs_rs::reference;
 use ipvs_sys::{Error, IpvsSocket};
+use testbed::reference;
 
 #[test]
 fn binding_reports_family_not_found() {

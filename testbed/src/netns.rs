@@ -3,7 +3,6 @@
 use std::cell::RefCell;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -50,8 +49,11 @@ struct Entered(Vec<File>);
 
 impl Drop for Entered {
     fn drop(&mut self) {
+        // The thread is ending: it may move between namespaces freely.
         for ns in &self.0 {
-            flush_ipvs(ns.as_fd());
+            if enter(ns).is_ok() {
+                flush_ipvs_here();
+            }
         }
     }
 }
@@ -60,10 +62,39 @@ thread_local! {
     static ENTERED: RefCell<Entered> = const { RefCell::new(Entered(Vec::new())) };
 }
 
-/// Deletes every IPVS service of the namespace `ns`, if it can.
-fn flush_ipvs(ns: BorrowedFd<'_>) {
-    if let Ok(ipvs) = ipvs::Ipvs::in_namespace_fd(ns) {
-        let _ = ipvs.flush();
+/// Deletes every IPVS service of the calling thread's namespace, if it has
+/// any, with the reference ipvsadm (`-C`); best effort.
+///
+/// `/proc/thread-self/net/ip_vs` says whether there is anything to delete:
+/// it is absent when the kernel has no IPVS (nothing to do, and ipvsadm
+/// would try to load the module), and lists a service after its three
+/// header lines. It is read in one `read(2)`: the kernel walks the table
+/// in one go then, whereas a read that resumes counts its position over
+/// every namespace's services and may skip some.
+fn flush_ipvs_here() {
+    use std::io::Read;
+    let mut head = [0u8; 4096];
+    let has_services = match File::open("/proc/thread-self/net/ip_vs") {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+        Err(_) => true,
+        Ok(mut file) => match file.read(&mut head) {
+            Ok(n) => {
+                head[..n]
+                    .split(|b| *b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .count()
+                    > 3
+            }
+            Err(_) => true,
+        },
+    };
+    if has_services {
+        let _ = Command::new(crate::reference::path())
+            .arg("-C")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }
 
@@ -154,7 +185,7 @@ impl Namespace {
         &self.name
     }
 
-    /// Its file, for `setns(2)` or `Ipvs::in_namespace`.
+    /// Its file, for `setns(2)` or `ipvs::Ipvs::in_namespace`.
     pub fn path(&self) -> String {
         format!("/run/netns/{}", self.name)
     }
@@ -197,9 +228,7 @@ impl Namespace {
 impl Drop for Namespace {
     fn drop(&mut self) {
         // Emptied first, for the reason `Entered` gives.
-        if let Ok(ns) = File::open(self.path()) {
-            flush_ipvs(ns.as_fd());
-        }
+        let _ = self.run(flush_ipvs_here);
         // Best effort: a namespace left behind only costs memory in the VM.
         let _ = ip(&["netns", "del", &self.name]);
     }

@@ -116,7 +116,7 @@ fn pipelined(ipvs: &Ipvs, changes: &[Change]) -> Duration {
 /// run, and take the kernel's IPVS mutex, during a later measurement.
 fn fresh_handle(keep: &mut Vec<std::fs::File>) -> Ipvs {
     keep.push(std::fs::File::open("/proc/thread-self/ns/net").expect("namespace file"));
-    ipvs_rs::netns::enter_fresh();
+    testbed::netns::enter_fresh();
     Ipvs::new().expect("a handle")
 }
 

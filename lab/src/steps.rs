@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::io;
 use std::time::{Duration, Instant};
 
+use testbed::http::HeldRequest;
+
 use super::report::{Report, StepResult};
 use super::topology::{
     Director, GATEWAY, Lab, REAL_SERVERS, SERVICE, rs_internal, rs_lan, show_counts,
@@ -149,7 +151,7 @@ fn rs3_weight_becomes(r: &mut Report, lab: &mut Lab, name: &str, weight: u32) ->
     Ok(())
 }
 
-/// Runs every step on `lab` (built in NAT with dir1 active).
+/// Runs every step on `lab` (built in NAT with dir1 active), in order.
 ///
 /// # Errors
 /// When the lab cannot do a step at all (a command fails); a step that
@@ -157,7 +159,20 @@ fn rs3_weight_becomes(r: &mut Report, lab: &mut Lab, name: &str, weight: u32) ->
 pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     let mut report = Report::default();
     let r = &mut report;
+    nat_round_robin(r, lab)?;
+    counters(r, lab)?;
+    weighted_round_robin(r, lab)?;
+    least_connections(r, lab)?;
+    drain(r, lab)?;
+    health_check(r, lab)?;
+    direct_routing(r, lab)?;
+    let held = sync_daemon(r, lab)?;
+    failover(r, lab, held)?;
+    Ok(report)
+}
 
+/// 1. NAT with round robin: dir1 rewrites the VIP to a real server's address, 30 requests go 10 to each.
+fn nat_round_robin(r: &mut Report, lab: &mut Lab) -> io::Result<()> {
     lab.log_line("\n== 1. NAT: dir1 rewrites the VIP to the real servers' internal addresses");
     nat_service(lab, Director::One)?;
     let body = lab.request_body()?;
@@ -181,7 +196,11 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
         30,
         &[("rs1", 10), ("rs2", 10), ("rs3", 10)],
     )?;
+    Ok(())
+}
 
+/// 2. The counters agree with the traffic (`--stats`, read after the 2 s estimator).
+fn counters(r: &mut Report, lab: &mut Lab) -> io::Result<()> {
     lab.log_line("\n== 2. the counters agree (--stats, read after the 2 s estimator)");
     std::thread::sleep(Duration::from_millis(3000));
     let stats = lab.ipvsadm(Director::One, &["-Ln", "--stats", "--exact", "-t", SERVICE])?;
@@ -202,7 +221,11 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
         shown(&got),
         got == want,
     );
+    Ok(())
+}
 
+/// 3. Weighted round robin, weights 3, 2, 1.
+fn weighted_round_robin(r: &mut Report, lab: &mut Lab) -> io::Result<()> {
     lab.log_line("\n== 3. weighted round robin: weights 3, 2, 1");
     lab.ipvsadm(Director::One, &["-E", "-t", SERVICE, "-s", "wrr"])?;
     for (i, w) in [3, 2, 1].iter().enumerate() {
@@ -215,7 +238,11 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
         30,
         &[("rs1", 15), ("rs2", 10), ("rs3", 5)],
     )?;
+    Ok(())
+}
 
+/// 4. Least connections: with two requests held open, ten more go to the idle server.
+fn least_connections(r: &mut Report, lab: &mut Lab) -> io::Result<()> {
     lab.log_line("\n== 4. least connections: two requests held open, then ten more");
     lab.ipvsadm(Director::One, &["-E", "-t", SERVICE, "-s", "lc"])?;
     for i in 0..3 {
@@ -243,7 +270,11 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     for h in held {
         let _ = h.finish();
     }
+    Ok(())
+}
 
+/// 5. Draining rs2 (weight 0): no new connections to it.
+fn drain(r: &mut Report, lab: &mut Lab) -> io::Result<()> {
     lab.log_line("\n== 5. drain rs2: weight 0, no new connections");
     lab.ipvsadm(Director::One, &["-E", "-t", SERVICE, "-s", "rr"])?;
     set_weight(lab, 1, 0)?;
@@ -255,7 +286,11 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
         &[("rs1", 15), ("rs3", 15)],
     )?;
     set_weight(lab, 1, 1)?;
+    Ok(())
+}
 
+/// 6. rs3 fails: the health checker takes it out, and back when it recovers.
+fn health_check(r: &mut Report, lab: &mut Lab) -> io::Result<()> {
     lab.log_line("\n== 6. rs3 fails; the health checker takes it out, and back when it recovers");
     let checker = lab.start_health_check(
         Director::One,
@@ -304,7 +339,11 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     for line in log.lines() {
         lab.log_line(&format!("  health_check: {line}"));
     }
+    Ok(())
+}
 
+/// 7. Direct routing: the real servers get the packets with the VIP unchanged.
+fn direct_routing(r: &mut Report, lab: &mut Lab) -> io::Result<()> {
     lab.log_line("\n== 7. direct routing: the real servers get the packets with the VIP unchanged");
     lab.ipvsadm(Director::One, &["-C"])?;
     lab.real_servers_direct_routing()?;
@@ -334,7 +373,11 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     )?;
     lab.ipvsadm(Director::One, &["-C"])?;
     lab.real_servers_nat()?;
+    Ok(())
+}
 
+/// 8. Two directors: the sync daemon copies dir1's connections to dir2. Returns the request it holds open through dir1, for the failover.
+fn sync_daemon(r: &mut Report, lab: &mut Lab) -> io::Result<HeldRequest> {
     lab.log_line("\n== 8. two directors: the sync daemon copies dir1's connections to dir2");
     for d in [Director::One, Director::Two] {
         nat_service(lab, d)?;
@@ -382,7 +425,11 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
         format!("{entries} entries, established: {synced}"),
         synced,
     );
+    Ok(held)
+}
 
+/// 9. dir1 goes down; dir2 notices (heartbeat), takes over the VIP, and the request held through dir1 completes through dir2.
+fn failover(r: &mut Report, lab: &mut Lab, held: HeldRequest) -> io::Result<()> {
     lab.log_line("\n== 9. dir1 goes down; dir2 notices (heartbeat) and takes over the VIP");
     lab.fail_director(Director::One)?;
     let noticed = wait_for(Duration::from_secs(5), || Ok(!lab.master_alive()?))?;
@@ -420,5 +467,5 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     lab.log_line(&format!(
         "the gateway {GATEWAY} and the VIP now live on dir2"
     ));
-    Ok(report)
+    Ok(())
 }

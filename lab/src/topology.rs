@@ -1,6 +1,7 @@
 //! Building the lab's network and acting on it: namespaces, links,
-//! addresses, the real servers' HTTP servers, and the directors' IPVS
-//! (through `ipvsadm-rs`).
+//! addresses, the real servers' HTTP servers, the directors' IPVS (through
+//! `ipvsadm-rs`) and their health checker (the [`health`] module, on a
+//! thread in the director's namespace).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -10,8 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::http::{self, HeldRequest, Server};
-use crate::netns::Namespace;
+use testbed::http::{self, HeldRequest, Server};
+use testbed::netns::{self, Namespace};
+
+use crate::health;
 
 /// The virtual IP the client uses.
 pub const VIP: &str = "10.0.0.100";
@@ -28,14 +31,11 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Tools {
     /// `ipvsadm-rs`, which configures the directors.
     pub ipvsadm: PathBuf,
-    /// The `health_check` example.
-    pub health_check: PathBuf,
 }
 
 impl Tools {
-    /// The programs built next to `exe` (`target/<profile>/`): `ipvsadm-rs`
-    /// and `examples/health_check`; `$IPVS_RS_IPVSADM` and
-    /// `$IPVS_RS_HEALTH_CHECK` override them.
+    /// The programs built next to `exe` (`target/<profile>/`): `ipvsadm-rs`;
+    /// `$IPVS_RS_IPVSADM` overrides it.
     ///
     /// # Errors
     /// When one is missing (with how to build it).
@@ -53,18 +53,12 @@ impl Tools {
         };
         let tools = Self {
             ipvsadm: pick("IPVS_RS_IPVSADM", dir.join("ipvsadm-rs")),
-            health_check: pick(
-                "IPVS_RS_HEALTH_CHECK",
-                dir.join("examples").join("health_check"),
-            ),
         };
-        for p in [&tools.ipvsadm, &tools.health_check] {
-            if !p.exists() {
-                return Err(io::Error::other(format!(
-                    "{} is missing: build it first (cargo build -p ipvsadm-rs; cargo build --example health_check)",
-                    p.display()
-                )));
-            }
+        if !tools.ipvsadm.exists() {
+            return Err(io::Error::other(format!(
+                "{} is missing: build it first (cargo build -p ipvsadm-rs)",
+                tools.ipvsadm.display()
+            )));
         }
         Ok(tools)
     }
@@ -271,18 +265,41 @@ impl Lab {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    /// Starts the health checker on a director (it runs until dropped).
+    /// Starts the health checker on a director, configured by `args` (the
+    /// command line of `examples/health_check`), on a thread in the
+    /// director's namespace; it runs until stopped or dropped.
     ///
     /// # Errors
-    /// When it cannot be started.
-    pub fn start_health_check(&mut self, d: Director, args: &[&str]) -> io::Result<ChildGuard> {
+    /// When `args` are not valid or the thread cannot start.
+    pub fn start_health_check(&mut self, d: Director, args: &[&str]) -> io::Result<CheckerGuard> {
         self.say(&format!("  {}# health_check {}", d.name(), args.join(" ")));
-        let child = self.directors[d.index()]
-            .command(&self.tools.health_check.to_string_lossy())
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .spawn()?;
-        Ok(ChildGuard(Some(child)))
+        let config = health::Config::from_args(args).map_err(io::Error::other)?;
+        let namespace = std::fs::File::open(self.directors[d.index()].path())?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("health_check@{}", d.name()))
+            .spawn(move || {
+                let mut lines = String::new();
+                let checked = netns::enter(&namespace)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| ipvs::Ipvs::new().map_err(|e| e.to_string()))
+                    .and_then(|ipvs| {
+                        let out = |line: &str| {
+                            lines.push_str(line);
+                            lines.push('\n');
+                        };
+                        health::run(&ipvs, &config, &flag, out, || {}).map_err(|e| e.to_string())
+                    });
+                if let Err(e) = checked {
+                    eprintln!("health_check: {e}");
+                }
+                lines
+            })?;
+        Ok(CheckerGuard {
+            stop,
+            thread: Some(thread),
+        })
     }
 
     /// `n` HTTP requests from the client to the VIP: how many each real
@@ -447,30 +464,32 @@ impl Drop for Lab {
     }
 }
 
-/// A child process killed when dropped.
-pub struct ChildGuard(Option<std::process::Child>);
+/// A running health checker, stopped when dropped.
+#[derive(Debug)]
+pub struct CheckerGuard {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<String>>,
+}
 
-impl ChildGuard {
-    /// Stops the process and returns what it printed.
+impl CheckerGuard {
+    /// Stops the checker (after its current round) and returns what it
+    /// reported, a line per event.
     pub fn stop(mut self) -> String {
-        self.kill_and_read()
+        self.stop_and_read()
     }
 
-    fn kill_and_read(&mut self) -> String {
-        let Some(mut child) = self.0.take() else {
-            return String::new();
-        };
-        let _ = child.kill();
-        child
-            .wait_with_output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    fn stop_and_read(&mut self) -> String {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .take()
+            .and_then(|thread| thread.join().ok())
             .unwrap_or_default()
     }
 }
 
-impl Drop for ChildGuard {
+impl Drop for CheckerGuard {
     fn drop(&mut self) {
-        self.kill_and_read();
+        self.stop_and_read();
     }
 }
 

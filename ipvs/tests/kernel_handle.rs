@@ -1,39 +1,23 @@
-//! The `ipvs` library against the real kernel, each result read back through
-//! the library and through Debian's ipvsadm 1.31. Runs in the test VM; each
-//! test has a network namespace of its own.
+//! The `ipvs` handle's calls one at a time against the real kernel: info,
+//! services and real servers of every kind (added, edited, deleted, read
+//! back), the kernel's refusals as typed errors, validation before the
+//! kernel, permissions, timeouts, sync daemons, handles in other namespaces
+//! and shared by threads. Each result is read back through the library and
+//! through Debian's ipvsadm 1.31. Runs in the test VM; each test has a
+//! network namespace of its own.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use ipvs::{
-    AddressFamily, ApplyOptions, Change, DaemonRole, DesiredState, Destination, DestinationUpdate,
-    DiffOptions, ErrorKind, ForwardMethod, Ipvs, MAX_WEIGHT, Netmask, Persistence, Removal,
-    SchedFlags, Scheduler, Service, ServiceKey, ServiceUpdate, SyncDaemon, Timeouts, Tunnel,
-    TunnelChecksum, Version, diff, table_json,
+    AddressFamily, DaemonRole, Destination, DestinationUpdate, ErrorKind, ForwardMethod, Ipvs,
+    MAX_WEIGHT, Netmask, Persistence, SchedFlags, Scheduler, Service, ServiceKey, ServiceUpdate,
+    SyncDaemon, Timeouts, Tunnel, TunnelChecksum, Version,
 };
-use ipvs_rs::{http, netns, reference};
+use testbed::{netns, reference};
 
-fn setup() -> Ipvs {
-    netns::enter_fresh();
-    Ipvs::new().expect("a handle")
-}
-
-fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(a, b, c, d))
-}
-
-fn v6(s: &str) -> IpAddr {
-    s.parse::<Ipv6Addr>().expect("an IPv6 address").into()
-}
-
-fn save() -> String {
-    reference::ipvsadm_ok(&["-Sn"])
-}
-
-fn kind<T: std::fmt::Debug>(result: ipvs::Result<T>) -> ErrorKind {
-    result.expect_err("an error").kind()
-}
+mod common;
+use common::{kind, save, settled_table, setup, v4, v6};
 
 #[test]
 fn info_reports_the_version_and_table_size() {
@@ -137,8 +121,30 @@ fn persistence_engine_scheduler_flags_and_one_packet_read_back() {
         listed.contains("UDP  10.2.0.2:5060 wlc persistent 900 pe sip ops\n"),
         "{listed}"
     );
-    // The kernel's own HASHED bit is in the raw flags only.
-    assert_eq!(ipvs.service(&sh.key).expect("read").raw_flags & 0x2, 0x2);
+    // The kernel's own HASHED bit is on the wire only: the configuration
+    // read back above has no trace of it.
+    use ipvs_sys::{
+        IpvsAddressFamily, IpvsCmd, IpvsCmdAttr, IpvsMessage, IpvsServiceAttr, IpvsServiceFlags,
+    };
+    let mut socket = ipvs_sys::IpvsSocket::connect().expect("socket");
+    let mut addr = [0; 16];
+    addr[..4].copy_from_slice(&[10, 2, 0, 1]);
+    let replies = socket
+        .request(IpvsMessage::new(
+            IpvsCmd::GetService,
+            vec![IpvsCmdAttr::Service(vec![
+                IpvsServiceAttr::Af(IpvsAddressFamily::Inet),
+                IpvsServiceAttr::Protocol(6),
+                IpvsServiceAttr::Addr(addr),
+                IpvsServiceAttr::Port(80),
+            ])],
+        ))
+        .expect("read");
+    let hashed = replies.iter().flat_map(IpvsMessage::cmd_attrs).any(|a| {
+        matches!(a, IpvsCmdAttr::Service(nest) if nest.iter().any(|n| matches!(n,
+            IpvsServiceAttr::Flags(f) if f.flags.contains(IpvsServiceFlags::HASHED))))
+    });
+    assert!(hashed, "{replies:?}");
 }
 
 #[test]
@@ -506,153 +512,6 @@ fn permission_denied_without_cap_net_admin() {
 }
 
 #[test]
-fn table_lists_every_service_with_its_real_servers() {
-    let ipvs = setup();
-    reference::run(
-        &reference::path(),
-        &["-R"],
-        "-A -t 10.8.0.1:80 -s rr\n-a -t 10.8.0.1:80 -r 192.0.2.1:80 -m\n-a -t 10.8.0.1:80 -r 192.0.2.2:80 -m -w 2\n-A -f 9 -s wlc\n-a -f 9 -r 192.0.2.3:0 -g\n-A -u 10.8.0.2:53 -s lc\n",
-    );
-    let table = ipvs.table().expect("table");
-    assert_eq!(table.len(), 3);
-    let find = |key: ServiceKey| table.iter().find(|s| s.service.key == key).expect("listed");
-    assert_eq!(
-        find(ServiceKey::tcp(v4(10, 8, 0, 1), 80))
-            .destinations
-            .len(),
-        2
-    );
-    assert_eq!(
-        find(ServiceKey::fwmark(AddressFamily::Ipv4, 9)).destinations[0]
-            .destination
-            .address,
-        v4(192, 0, 2, 3)
-    );
-    assert!(
-        find(ServiceKey::udp(v4(10, 8, 0, 2), 53))
-            .destinations
-            .is_empty()
-    );
-}
-
-/// A client namespace linked to this one: the director holds 10.9.0.1, the
-/// client 10.9.0.2, and a local HTTP server answers on the VIP.
-fn traffic_setup(ipvs: &Ipvs) -> (netns::Namespace, http::Server, ServiceKey) {
-    let client = netns::Namespace::new("client").expect("namespace");
-    netns::link_to(&client, "dir0", "10.9.0.1/24", "cli0", "10.9.0.2/24").expect("link");
-    let server =
-        http::Server::start("director", SocketAddr::new(v4(10, 9, 0, 1), 80)).expect("server");
-    let key = ServiceKey::tcp(v4(10, 9, 0, 1), 80);
-    ipvs.add_service(&Service::new(key).with_scheduler(Scheduler::RoundRobin))
-        .expect("service");
-    ipvs.add_destination(
-        &key,
-        &Destination::new(v4(10, 9, 0, 1), 80, ForwardMethod::Route),
-    )
-    .expect("local real server");
-    (client, server, key)
-}
-
-fn requests(client: &netns::Namespace, n: usize) {
-    client
-        .run(|| {
-            for _ in 0..n {
-                let body = http::get(SocketAddr::new(v4(10, 9, 0, 1), 80), Duration::from_secs(5))
-                    .expect("HTTP GET");
-                assert_eq!(body, "director");
-            }
-        })
-        .expect("client thread");
-}
-
-/// The counters are folded every 2 s: wait them out.
-fn settle() {
-    std::thread::sleep(Duration::from_millis(3500));
-}
-
-#[test]
-fn counters_follow_real_traffic_and_zero_resets_them() {
-    let ipvs = setup();
-    let (client, _server, key) = traffic_setup(&ipvs);
-    requests(&client, 5);
-    settle();
-    let svc = ipvs.service(&key).expect("service");
-    assert_eq!(svc.stats.connections, 5);
-    assert!(
-        svc.stats.in_packets >= 15 && svc.stats.in_bytes > 0,
-        "{:?}",
-        svc.stats
-    );
-    let dest = &ipvs.destinations(&key).expect("dests")[0];
-    assert_eq!(dest.stats.connections, 5);
-    // The reference reads the same counters.
-    let exact = reference::ipvsadm_ok(&["-Ln", "--stats", "--exact", "-t", "10.9.0.1:80"]);
-    let line = exact
-        .lines()
-        .find(|l| l.starts_with("TCP  10.9.0.1:80"))
-        .expect("service line");
-    let numbers: Vec<u64> = line
-        .split_whitespace()
-        .skip(2)
-        .map(|n| n.parse().expect("number"))
-        .collect();
-    assert_eq!(
-        numbers,
-        [
-            svc.stats.connections,
-            svc.stats.in_packets,
-            svc.stats.out_packets,
-            svc.stats.in_bytes,
-            svc.stats.out_bytes
-        ]
-    );
-    ipvs.zero_service(&key).expect("zero one");
-    assert_eq!(ipvs.service(&key).expect("service").stats.connections, 0);
-    requests(&client, 2);
-    settle();
-    assert_eq!(ipvs.service(&key).expect("service").stats.connections, 2);
-    ipvs.zero_all().expect("zero all");
-    assert_eq!(ipvs.service(&key).expect("service").stats.connections, 0);
-    assert_eq!(
-        ipvs.destinations(&key).expect("dests")[0].stats.connections,
-        0
-    );
-}
-
-#[test]
-fn connection_table_matches_the_reference() {
-    let ipvs = setup();
-    let (client, _server, _key) = traffic_setup(&ipvs);
-    requests(&client, 3);
-    let conns = ipvs.connections().expect("connections");
-    assert_eq!(conns.len(), 3, "{conns:?}");
-    for c in &conns {
-        assert_eq!(c.protocol, "TCP");
-        assert_eq!(c.client.ip(), v4(10, 9, 0, 2));
-        assert_eq!(c.virtual_address, SocketAddr::new(v4(10, 9, 0, 1), 80));
-        assert_eq!(c.destination, SocketAddr::new(v4(10, 9, 0, 1), 80));
-    }
-    let listed = reference::ipvsadm_ok(&["-Lnc"]);
-    for c in &conns {
-        let row = format!(
-            "TCP {:02}:{:02}  {:<11} {:<18} {:<18} {}",
-            c.expires / 60,
-            c.expires % 60,
-            c.state,
-            c.client.to_string(),
-            c.virtual_address.to_string(),
-            c.destination
-        );
-        // The two reads are a moment apart: compare all but the expiry.
-        let tail = &row[10..];
-        assert!(
-            listed.lines().any(|l| l.ends_with(tail)),
-            "{tail:?} not in\n{listed}"
-        );
-    }
-}
-
-#[test]
 fn timeouts_set_and_read_back() {
     let ipvs = setup();
     assert_eq!(ipvs.timeouts().expect("read"), Timeouts::new(900, 120, 300));
@@ -781,402 +640,5 @@ fn one_handle_shared_by_threads() {
     for (t, i) in (0..4).flat_map(|t| (0..50).map(move |i| (t, i))) {
         ipvs.service(&key(t, i)).expect("each service is there");
     }
-    assert_eq!(ipvs.settled_table().expect("list").len(), 200);
-}
-
-#[test]
-fn batch_applies_many_changes_with_one_outcome_each() {
-    let ipvs = setup();
-    let key = ServiceKey::tcp(v4(10, 13, 0, 1), 80);
-    let mut changes = vec![Change::AddService(Service::new(key))];
-    for i in 0..500u16 {
-        changes.push(Change::AddDestination(
-            key,
-            Destination::new(
-                v4(10, 100 + (i / 250) as u8, (i % 250) as u8, 1),
-                80,
-                ForwardMethod::Route,
-            ),
-        ));
-    }
-    changes.push(Change::AddService(Service::new(key))); // exists: refused
-    changes.push(Change::DeleteDestination {
-        service: key,
-        address: v4(10, 100, 0, 1),
-        port: 80,
-    });
-    changes.push(Change::DeleteService(ServiceKey::tcp(v4(10, 13, 0, 2), 80))); // absent: refused
-    let outcomes = ipvs.apply_changes(&changes).expect("exchange");
-    assert_eq!(outcomes.len(), changes.len());
-    assert!(outcomes[..501].iter().all(Result::is_ok));
-    assert_eq!(
-        outcomes[501].as_ref().expect_err("exists").kind(),
-        ErrorKind::ServiceExists
-    );
-    assert!(outcomes[502].is_ok());
-    assert_eq!(
-        outcomes[503].as_ref().expect_err("absent").kind(),
-        ErrorKind::NoSuchService
-    );
-    assert_eq!(ipvs.destinations(&key).expect("list").len(), 499);
-    assert_eq!(save().lines().count(), 500);
-}
-
-#[test]
-fn batch_with_an_invalid_change_sends_nothing() {
-    let ipvs = setup();
-    let key = ServiceKey::tcp(v4(10, 14, 0, 1), 80);
-    let changes = vec![
-        Change::AddService(Service::new(key)),
-        Change::AddDestination(
-            key,
-            Destination::new(v6("2001:db8::1"), 80, ForwardMethod::Masq),
-        ),
-    ];
-    let err = ipvs.apply_changes(&changes).expect_err("invalid");
-    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-    assert!(err.to_string().contains("must be tunnelled"), "{err}");
-    assert_eq!(save(), "");
-}
-
-const RICH_TABLE: &str = "\
--A -t 10.15.0.1:80 -s wlc
--a -t 10.15.0.1:80 -r 192.0.2.1:80 -m -w 1
--a -t 10.15.0.1:80 -r 192.0.2.2:8080 -m -w 2
--A -u 10.15.0.1:53 -s rr -p 360 -M 255.255.255.0 -o
--a -u 10.15.0.1:53 -r 192.0.2.3:53 -g -w 1
--A -u 10.15.0.2:5060 -s lc -p 900 --pe sip
--A --sctp-service 10.15.0.3:3868 -s rr -b flag-3
--A -t [2001:db8::1]:443 -s mh -p 300 -M 64 -b mh-port
--a -t [2001:db8::1]:443 -r 192.0.2.7:443 -i -w 1 --tun-type ipip
--a -t [2001:db8::1]:443 -r [2001:db8::10]:443 -m -w 1
--A -f 1 -s sh -b sh-fallback,sh-port
--a -f 1 -r 192.0.2.4:0 -i -w 3 --tun-type gue --tun-port 6080 --tun-csum
--a -f 1 -r 192.0.2.5:0 -i -w 1 --tun-type gre --tun-nocsum
--A -f 2 -6 -s wrr
--a -f 2 -6 -r [2001:db8::20]:0 -g -w 0
-";
-
-#[test]
-fn table_dumped_flushed_and_applied_again_is_the_same() {
-    let ipvs = setup();
-    let restored = reference::run(&reference::path(), &["-R"], RICH_TABLE);
-    assert_eq!(restored.code, 0, "{}", restored.stderr);
-    let before = save();
-    assert_eq!(before.lines().count(), RICH_TABLE.lines().count());
-    // The listing document, with its counters, is the desired state unchanged.
-    let listing = table_json(&ipvs.table().expect("table"));
-    assert!(listing.contains("\"stats\""));
-    let desired = DesiredState::from_json(&listing).expect("the listing reads as desired state");
-    ipvs.flush().expect("flush");
-    assert_eq!(save(), "");
-    let report = ipvs
-        .apply(&desired, &ApplyOptions::default())
-        .expect("apply");
-    assert!(report.is_success(), "{:?}", report.failed);
-    assert_eq!(report.applied.len(), 7 + 8);
-    assert_eq!(save(), before);
-    let again = ipvs
-        .apply(&desired, &ApplyOptions::default())
-        .expect("apply again");
-    assert!(again.applied.is_empty() && again.is_success());
-    assert_eq!(again.rounds, 1);
-}
-
-#[test]
-fn apply_changes_only_what_differs() {
-    let ipvs = setup();
-    reference::run(&reference::path(), &["-R"], RICH_TABLE);
-    let mut desired = DesiredState::from_table(&ipvs.table().expect("table"));
-    // One weight, one scheduler, one removed real server, one new service.
-    let web = desired
-        .services
-        .iter_mut()
-        .find(|s| s.service.key == ServiceKey::tcp(v4(10, 15, 0, 1), 80))
-        .expect("web");
-    web.destinations.retain(|d| d.port != 8080);
-    web.destinations[0].weight = 9;
-    web.service.scheduler = Scheduler::RoundRobin;
-    desired.services.push(ipvs::ServiceSpec::new(
-        Service::new(ServiceKey::tcp(v4(10, 15, 0, 9), 22)),
-        vec![],
-    ));
-    let plan = diff(
-        &ipvs.table().expect("table"),
-        &desired,
-        &DiffOptions::default(),
-    );
-    assert_eq!(plan.steps.len(), 4, "{plan}");
-    let report = ipvs
-        .apply(&desired, &ApplyOptions::default())
-        .expect("apply");
-    assert_eq!(report.applied.len(), 4);
-    let saved = save();
-    assert!(
-        saved.contains("-A -t 10.15.0.1:80 -s rr\n-a -t 10.15.0.1:80 -r 192.0.2.1:80 -m -w 9\n-A"),
-        "{saved}"
-    );
-    assert!(saved.contains("-A -t 10.15.0.9:22 -s wlc\n"), "{saved}");
-    assert!(!saved.contains("8080"), "{saved}");
-}
-
-#[test]
-fn apply_converges_while_another_program_changes_the_table() {
-    let ipvs = Arc::new(setup());
-    let desired = DesiredState::from_json(
-        r#"{"services": [
-            {"protocol": "tcp", "address": "10.16.0.1", "port": 80, "scheduler": "rr",
-             "destinations": [{"address": "192.0.2.1", "port": 80}, {"address": "192.0.2.2", "port": 80}]},
-            {"protocol": "tcp", "address": "10.16.0.2", "port": 80}
-        ]}"#,
-    )
-    .expect("desired");
-    // Another program keeps deleting and re-adding one of the services.
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let other = {
-        let (ipvs, stop) = (ipvs.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let key = ServiceKey::tcp(v4(10, 16, 0, 1), 80);
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let _ = ipvs.delete_service(&key);
-                let _ =
-                    ipvs.add_service(&Service::new(key).with_scheduler(Scheduler::LeastConnection));
-            }
-        })
-    };
-    let mut raced = 0;
-    for _ in 0..20 {
-        let report = ipvs
-            .apply(&desired, &ApplyOptions::default().with_retries(10))
-            .expect("apply");
-        raced += report.rounds - 1;
-    }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    other.join().expect("other program");
-    let report = ipvs
-        .apply(&desired, &ApplyOptions::default())
-        .expect("final apply");
-    assert!(report.is_success());
-    assert_eq!(
-        save(),
-        "-A -t 10.16.0.1:80 -s rr\n-a -t 10.16.0.1:80 -r 192.0.2.1:80 -g -w 1\n-a -t 10.16.0.1:80 -r 192.0.2.2:80 -g -w 1\n-A -t 10.16.0.2:80 -s wlc\n"
-    );
-    println!("{raced} extra rounds re-read the table after a concurrent change");
-}
-
-#[test]
-fn drain_sets_weight_zero_then_removes_idle_servers() {
-    let ipvs = setup();
-    reference::run(
-        &reference::path(),
-        &["-R"],
-        "-A -t 10.17.0.1:80 -s rr\n-a -t 10.17.0.1:80 -r 192.0.2.1:80 -m\n-a -t 10.17.0.1:80 -r 192.0.2.2:80 -m\n",
-    );
-    let desired = DesiredState::from_json(r#"{"services":[{"protocol":"tcp","address":"10.17.0.1","port":80,"scheduler":"rr","destinations":[{"address":"192.0.2.1","port":80,"forward":"masq"}]}]}"#).expect("desired");
-    let drain =
-        ApplyOptions::default().with_diff(DiffOptions::default().with_removal(Removal::Drain));
-    let first = ipvs.apply(&desired, &drain).expect("drain");
-    assert_eq!(first.applied.len(), 1);
-    assert!(save().contains("-r 192.0.2.2:80 -m -w 0\n"));
-    // No connections: the next apply deletes it.
-    let second = ipvs.apply(&desired, &drain).expect("delete");
-    assert_eq!(second.applied.len(), 1);
-    assert_eq!(
-        save(),
-        "-A -t 10.17.0.1:80 -s rr\n-a -t 10.17.0.1:80 -r 192.0.2.1:80 -m -w 1\n"
-    );
-}
-
-#[test]
-fn brief_table_agrees_with_the_full_table() {
-    let ipvs = setup();
-    let restored = reference::run(&reference::path(), &["-R"], RICH_TABLE);
-    assert_eq!(restored.code, 0, "{}", restored.stderr);
-    // Marks 1 (IPv4) and 1 (IPv6) are ambiguous in /proc/net/ip_vs: read by netlink.
-    reference::ipvsadm_ok(&["-A", "-f", "1", "-6", "-s", "rr"]);
-    reference::ipvsadm_ok(&[
-        "-a",
-        "-f",
-        "1",
-        "-6",
-        "-r",
-        "[2001:db8::30]:0",
-        "-g",
-        "-w",
-        "4",
-    ]);
-    let full = ipvs.table().expect("table");
-    let brief = ipvs.brief_table().expect("brief");
-    assert_eq!(brief.len(), full.len());
-    for (b, f) in brief.iter().zip(&full) {
-        assert_eq!(b.service.service, f.service);
-        let mut from_brief: Vec<_> = b
-            .destinations
-            .iter()
-            .map(|d| (d.address, d.port, d.forward, d.weight))
-            .collect();
-        let mut from_full: Vec<_> = f
-            .destinations
-            .iter()
-            .map(|d| {
-                (
-                    d.destination.address,
-                    d.destination.port,
-                    d.destination.forward,
-                    d.destination.weight,
-                )
-            })
-            .collect();
-        from_brief.sort();
-        from_full.sort();
-        assert_eq!(from_brief, from_full, "{}", f.service);
-    }
-}
-
-/// Stops a churning thread when dropped, also when the test fails.
-struct StopOnDrop(Arc<std::sync::atomic::AtomicBool>);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// Adds `count` TCP services on 10.`net`.x.y:80 in one batch.
-fn add_services(ipvs: &Ipvs, net: u8, count: u16) -> std::collections::BTreeSet<ServiceKey> {
-    let keys: Vec<ServiceKey> = (0..count)
-        .map(|i| ServiceKey::tcp(v4(10, net, (i / 200) as u8, (i % 200) as u8 + 1), 80))
-        .collect();
-    let adds: Vec<Change> = keys
-        .iter()
-        .map(|k| Change::AddService(Service::new(*k)))
-        .collect();
-    assert!(
-        ipvs.apply_changes(&adds)
-            .expect("batch")
-            .iter()
-            .all(Result::is_ok)
-    );
-    keys.into_iter().collect()
-}
-
-fn keys_of<'a>(
-    services: impl IntoIterator<Item = &'a ipvs::ServiceInfo>,
-) -> std::collections::BTreeSet<ServiceKey> {
-    services.into_iter().map(|s| s.service.key).collect()
-}
-
-#[test]
-fn listings_are_whole_when_other_namespaces_have_services() {
-    let ipvs = setup();
-    let want = add_services(&ipvs, 50, 400);
-    for key in &want {
-        let rs = Destination::new(v4(192, 0, 2, 1), 80, ForwardMethod::Masq);
-        ipvs.add_destination(key, &rs).expect("real server");
-    }
-    let other = netns::Namespace::new("neighbour").expect("namespace");
-    let theirs = Ipvs::in_namespace(other.path()).expect("handle there");
-    add_services(&theirs, 51, 300);
-    // The kernel's /proc/net/ip_vs miscounts its position across reads when
-    // other namespaces have services: it leaves some of ours out.
-    let text = std::fs::read_to_string("/proc/thread-self/net/ip_vs").expect("read");
-    let listed = text.lines().filter(|l| l.starts_with("TCP ")).count();
-    assert!(
-        listed < 400,
-        "the file listed all {listed}: nothing to show"
-    );
-    // The listings built on it are whole nonetheless.
-    let full = ipvs.table().expect("table");
-    assert_eq!(keys_of(&full), want);
-    let brief = ipvs.brief_table().expect("brief table");
-    assert_eq!(brief.len(), 400);
-    for b in &brief {
-        let f = full
-            .iter()
-            .find(|f| f.service.key == b.service.service.key)
-            .expect("the same service");
-        let from_full: Vec<ipvs::DestinationBrief> = f
-            .destinations
-            .iter()
-            .map(ipvs::DestinationBrief::from)
-            .collect();
-        assert_eq!(b.destinations, from_full, "{}", f.service);
-    }
-    let settled = ipvs.settled_table().expect("settled table");
-    assert_eq!((settled.len(), keys_of(&settled)), (400, want));
-    println!("/proc/net/ip_vs listed {listed} of 400");
-}
-
-#[test]
-fn settled_table_misses_less_than_a_dump_while_another_namespace_changes() {
-    let ipvs = setup();
-    let want = add_services(&ipvs, 52, 400);
-    let other = netns::Namespace::new("churn").expect("namespace");
-    // Another program adds and deletes services in its own namespace.
-    let stop = StopOnDrop(Arc::new(std::sync::atomic::AtomicBool::new(false)));
-    let churner = {
-        let theirs = Ipvs::in_namespace(other.path()).expect("handle there");
-        let stop = stop.0.clone();
-        std::thread::spawn(move || {
-            let mut changes = 0usize;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                for i in 0..50u8 {
-                    let key = ServiceKey::tcp(v4(10, 53, 0, i + 1), 80);
-                    changes += usize::from(theirs.add_service(&Service::new(key)).is_ok());
-                }
-                for i in 0..50u8 {
-                    let key = ServiceKey::tcp(v4(10, 53, 0, i + 1), 80);
-                    changes += usize::from(theirs.delete_service(&key).is_ok());
-                }
-            }
-            changes
-        })
-    };
-    let rounds = 40;
-    // Services missed in all, by a dump, settled_table and brief_table.
-    let mut missed = [0usize; 3];
-    for _ in 0..rounds {
-        let dumped: Vec<ServiceKey> = ipvs
-            .services()
-            .expect("dump")
-            .iter()
-            .map(|s| s.service.key)
-            .collect();
-        let settled: Vec<ServiceKey> = ipvs
-            .settled_table()
-            .expect("settled table")
-            .iter()
-            .map(|s| s.service.key)
-            .collect();
-        let brief: Vec<ServiceKey> = ipvs
-            .brief_table()
-            .expect("brief table")
-            .iter()
-            .map(|b| b.service.service.key)
-            .collect();
-        for (n, (what, list)) in [("dump", dumped), ("settled", settled), ("brief", brief)]
-            .into_iter()
-            .enumerate()
-        {
-            let unique: std::collections::BTreeSet<ServiceKey> = list.iter().copied().collect();
-            assert_eq!(unique.len(), list.len(), "{what}: a service listed twice");
-            assert!(
-                unique.is_subset(&want),
-                "{what}: a service that is not there"
-            );
-            missed[n] += want.len() - unique.len();
-        }
-    }
-    drop(stop);
-    let changes = churner.join().expect("churner");
-    assert!(
-        changes > 1000,
-        "the other namespace changed ({changes} changes)"
-    );
-    // How many services each missed in all (it varies with timing).
-    println!(
-        "{rounds} rounds, {changes} changes elsewhere: services missed by a dump {}, \
-         by settled_table {}, by brief_table {}",
-        missed[0], missed[1], missed[2]
-    );
+    assert_eq!(settled_table(&ipvs).expect("list").len(), 200);
 }

@@ -18,11 +18,28 @@
 //!
 //! Every piece is in its own namespace: nothing of the host (or the VM's own
 //! namespace) is touched but the namespaces themselves.
+//!
+//! The `lvs-lab` program builds it and runs every step ([`run_all`]);
+//! `tests/vm/lab` runs that program in the test VM, and the workspace's
+//! `tests/kernel_lab.rs` checks each step's result:
+//!
+//! ```no_run
+//! # fn main() -> std::io::Result<()> {
+//! let tools = lvs_lab::Tools::next_to(&std::env::current_exe()?)?;
+//! let mut lab = lvs_lab::Lab::build(tools, Box::new(|line| println!("{line}")))?;
+//! let report = lvs_lab::run_all(&mut lab)?;
+//! println!("{}", report.table());
+//! # Ok(())
+//! # }
+//! ```
+#![cfg(target_os = "linux")]
+#![warn(missing_docs)]
 
+pub mod health;
 mod report;
 mod steps;
 mod topology;
 
 pub use report::{Report, StepResult};
 pub use steps::run_all;
-pub use topology::{Lab, Tools};
+pub use topology::{CheckerGuard, Director, Lab, Tools};

@@ -4,13 +4,13 @@
 
 use std::net::Ipv4Addr;
 
-use ipvs_rs::{netns, reference};
 use ipvs_sys::netlink_packet_core::DefaultNla;
 use ipvs_sys::{
     Error, IpvsCmd, IpvsCmdAttr, IpvsDaemonAttr, IpvsDestAttr, IpvsFlags, IpvsInfoAttr,
     IpvsMessage, IpvsNetmask, IpvsServiceAttr, IpvsSocket, IpvsStats64Attr, NetlinkTransport,
     Transport,
 };
+use testbed::{netns, reference};
 
 /// A fresh namespace and a socket in it.
 fn setup() -> IpvsSocket {

@@ -1,0 +1,201 @@
+//! Many changes at once with the `ipvs` library against the real kernel:
+//! batches, desired state (dump, flush, apply again; diff and apply of only
+//! what differs, also while another program changes the table) and
+//! draining. Each result is read back through Debian's ipvsadm 1.31. Runs in
+//! the test VM; each test has a network namespace of its own.
+
+use std::sync::Arc;
+
+use ipvs::{
+    ApplyOptions, Change, DesiredState, Destination, DiffOptions, ErrorKind, ForwardMethod,
+    Removal, Scheduler, Service, ServiceKey, diff, table_json,
+};
+use testbed::reference;
+
+mod common;
+use common::{RICH_TABLE, save, setup, v4, v6};
+
+#[test]
+fn batch_applies_many_changes_with_one_outcome_each() {
+    let ipvs = setup();
+    let key = ServiceKey::tcp(v4(10, 13, 0, 1), 80);
+    let mut changes = vec![Change::AddService(Service::new(key))];
+    for i in 0..500u16 {
+        changes.push(Change::AddDestination(
+            key,
+            Destination::new(
+                v4(10, 100 + (i / 250) as u8, (i % 250) as u8, 1),
+                80,
+                ForwardMethod::Route,
+            ),
+        ));
+    }
+    changes.push(Change::AddService(Service::new(key))); // exists: refused
+    changes.push(Change::DeleteDestination {
+        service: key,
+        address: v4(10, 100, 0, 1),
+        port: 80,
+    });
+    changes.push(Change::DeleteService(ServiceKey::tcp(v4(10, 13, 0, 2), 80))); // absent: refused
+    let outcomes = ipvs.apply_changes(&changes).expect("exchange");
+    assert_eq!(outcomes.len(), changes.len());
+    assert!(outcomes[..501].iter().all(Result::is_ok));
+    assert_eq!(
+        outcomes[501].as_ref().expect_err("exists").kind(),
+        ErrorKind::ServiceExists
+    );
+    assert!(outcomes[502].is_ok());
+    assert_eq!(
+        outcomes[503].as_ref().expect_err("absent").kind(),
+        ErrorKind::NoSuchService
+    );
+    assert_eq!(ipvs.destinations(&key).expect("list").len(), 499);
+    assert_eq!(save().lines().count(), 500);
+}
+
+#[test]
+fn batch_with_an_invalid_change_sends_nothing() {
+    let ipvs = setup();
+    let key = ServiceKey::tcp(v4(10, 14, 0, 1), 80);
+    let changes = vec![
+        Change::AddService(Service::new(key)),
+        Change::AddDestination(
+            key,
+            Destination::new(v6("2001:db8::1"), 80, ForwardMethod::Masq),
+        ),
+    ];
+    let err = ipvs.apply_changes(&changes).expect_err("invalid");
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.to_string().contains("must be tunnelled"), "{err}");
+    assert_eq!(save(), "");
+}
+
+#[test]
+fn table_dumped_flushed_and_applied_again_is_the_same() {
+    let ipvs = setup();
+    let restored = reference::run(&reference::path(), &["-R"], RICH_TABLE);
+    assert_eq!(restored.code, 0, "{}", restored.stderr);
+    let before = save();
+    assert_eq!(before.lines().count(), RICH_TABLE.lines().count());
+    // The listing document, with its counters, is the desired state unchanged.
+    let listing = table_json(&ipvs.table().expect("table"));
+    assert!(listing.contains("\"stats\""));
+    let desired = DesiredState::from_json(&listing).expect("the listing reads as desired state");
+    ipvs.flush().expect("flush");
+    assert_eq!(save(), "");
+    let report = ipvs
+        .apply(&desired, &ApplyOptions::default())
+        .expect("apply");
+    assert!(report.is_success(), "{:?}", report.failed);
+    assert_eq!(report.applied.len(), 7 + 8);
+    assert_eq!(save(), before);
+    let again = ipvs
+        .apply(&desired, &ApplyOptions::default())
+        .expect("apply again");
+    assert!(again.applied.is_empty() && again.is_success());
+    assert_eq!(again.rounds, 1);
+}
+
+#[test]
+fn apply_changes_only_what_differs() {
+    let ipvs = setup();
+    reference::run(&reference::path(), &["-R"], RICH_TABLE);
+    let mut desired = DesiredState::from_table(&ipvs.table().expect("table"));
+    // One weight, one scheduler, one removed real server, one new service.
+    let web = desired
+        .services
+        .iter_mut()
+        .find(|s| s.service.key == ServiceKey::tcp(v4(10, 15, 0, 1), 80))
+        .expect("web");
+    web.destinations.retain(|d| d.port != 8080);
+    web.destinations[0].weight = 9;
+    web.service.scheduler = Scheduler::RoundRobin;
+    desired.services.push(ipvs::ServiceSpec::new(
+        Service::new(ServiceKey::tcp(v4(10, 15, 0, 9), 22)),
+        vec![],
+    ));
+    let plan = diff(
+        &ipvs.table().expect("table"),
+        &desired,
+        &DiffOptions::default(),
+    );
+    assert_eq!(plan.steps.len(), 4, "{plan}");
+    let report = ipvs
+        .apply(&desired, &ApplyOptions::default())
+        .expect("apply");
+    assert_eq!(report.applied.len(), 4);
+    let saved = save();
+    assert!(
+        saved.contains("-A -t 10.15.0.1:80 -s rr\n-a -t 10.15.0.1:80 -r 192.0.2.1:80 -m -w 9\n-A"),
+        "{saved}"
+    );
+    assert!(saved.contains("-A -t 10.15.0.9:22 -s wlc\n"), "{saved}");
+    assert!(!saved.contains("8080"), "{saved}");
+}
+
+#[test]
+fn apply_converges_while_another_program_changes_the_table() {
+    let ipvs = Arc::new(setup());
+    let desired = DesiredState::from_json(
+        r#"{"services": [
+            {"protocol": "tcp", "address": "10.16.0.1", "port": 80, "scheduler": "rr",
+             "destinations": [{"address": "192.0.2.1", "port": 80}, {"address": "192.0.2.2", "port": 80}]},
+            {"protocol": "tcp", "address": "10.16.0.2", "port": 80}
+        ]}"#,
+    )
+    .expect("desired");
+    // Another program keeps deleting and re-adding one of the services.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let other = {
+        let (ipvs, stop) = (ipvs.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let key = ServiceKey::tcp(v4(10, 16, 0, 1), 80);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = ipvs.delete_service(&key);
+                let _ =
+                    ipvs.add_service(&Service::new(key).with_scheduler(Scheduler::LeastConnection));
+            }
+        })
+    };
+    let mut raced = 0;
+    for _ in 0..20 {
+        let report = ipvs
+            .apply(&desired, &ApplyOptions::default().with_retries(10))
+            .expect("apply");
+        raced += report.rounds - 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    other.join().expect("other program");
+    let report = ipvs
+        .apply(&desired, &ApplyOptions::default())
+        .expect("final apply");
+    assert!(report.is_success());
+    assert_eq!(
+        save(),
+        "-A -t 10.16.0.1:80 -s rr\n-a -t 10.16.0.1:80 -r 192.0.2.1:80 -g -w 1\n-a -t 10.16.0.1:80 -r 192.0.2.2:80 -g -w 1\n-A -t 10.16.0.2:80 -s wlc\n"
+    );
+    println!("{raced} extra rounds re-read the table after a concurrent change");
+}
+
+#[test]
+fn drain_sets_weight_zero_then_removes_idle_servers() {
+    let ipvs = setup();
+    reference::run(
+        &reference::path(),
+        &["-R"],
+        "-A -t 10.17.0.1:80 -s rr\n-a -t 10.17.0.1:80 -r 192.0.2.1:80 -m\n-a -t 10.17.0.1:80 -r 192.0.2.2:80 -m\n",
+    );
+    let desired = DesiredState::from_json(r#"{"services":[{"protocol":"tcp","address":"10.17.0.1","port":80,"scheduler":"rr","destinations":[{"address":"192.0.2.1","port":80,"forward":"masq"}]}]}"#).expect("desired");
+    let drain =
+        ApplyOptions::default().with_diff(DiffOptions::default().with_removal(Removal::Drain));
+    let first = ipvs.apply(&desired, &drain).expect("drain");
+    assert_eq!(first.applied.len(), 1);
+    assert!(save().contains("-r 192.0.2.2:80 -m -w 0\n"));
+    // No connections: the next apply deletes it.
+    let second = ipvs.apply(&desired, &drain).expect("delete");
+    assert_eq!(second.applied.len(), 1);
+    assert_eq!(
+        save(),
+        "-A -t 10.17.0.1:80 -s rr\n-a -t 10.17.0.1:80 -r 192.0.2.1:80 -m -w 1\n"
+    );
+}
