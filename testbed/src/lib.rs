@@ -1,6 +1,6 @@
 //! The workspace's test bed, shared by the kernel tests and benchmarks of
 //! every crate and by the LVS lab: a fresh network namespace per test
-//! ([`netns`]), Debian's ipvsadm 1.31 as the reference ([`reference`]), a
+//! ([`netns`]), Debian's ipvsadm 1.31 as the reference ([`reference`](mod@reference)), a
 //! small HTTP server and client ([`http`]), measuring a program's time and
 //! memory ([`measure`]) and large generated tables ([`tables`]).
 //!
