@@ -6,7 +6,6 @@
 //! read is checked, never assumed, and a reply it cannot read is a
 //! [`WireError`].
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipvs_sys::{
@@ -31,54 +30,39 @@ pub(crate) use messages::*;
 
 /// A kernel reply this crate cannot read. Its text is the detail of an
 /// [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) error.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum WireError {
     /// A nest lacks a required attribute: what the nest is, and the attribute.
+    #[error("{0} without {1}")]
     Missing(&'static str, &'static str),
     /// A service or destination of an address family IPVS does not have.
+    #[error("{0} of unknown address family {1}")]
     UnknownFamily(&'static str, u16),
     /// A service with neither a firewall mark nor protocol, address and port.
+    #[error("service without a firewall mark or protocol, address and port")]
     NoServiceIdentity,
     /// A destination forwarded by a method this crate does not know.
+    #[error("destination with unknown forwarding method {0}")]
     UnknownForwardMethod(u32),
     /// A tunnel type this crate does not know.
+    #[error("destination with unknown tunnel type {0}")]
     UnknownTunnelType(u8),
     /// Tunnel flags this crate does not know.
+    #[error("destination with unknown tunnel flags {0:#x}")]
     UnknownTunnelFlags(u16),
     /// A sync daemon in a state that is neither master nor backup (or none).
+    #[error("sync daemon in unknown state {0:?}")]
     UnknownDaemonState(Option<u32>),
     /// A sync id above 255.
+    #[error("sync id {0} above 255")]
     SyncIdTooLarge(u32),
     /// A reply that lacks the nest it answers with (the name of the nest).
+    #[error("the {0} reply has no {0}")]
     NoReply(&'static str),
     /// A `GET_INFO` reply without the version or the table size.
+    #[error("the info reply lacks the version or size")]
     IncompleteInfo,
 }
-
-impl fmt::Display for WireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Missing(what, attr) => write!(f, "{what} without {attr}"),
-            Self::UnknownFamily(what, af) => write!(f, "{what} of unknown address family {af}"),
-            Self::NoServiceIdentity => {
-                f.write_str("service without a firewall mark or protocol, address and port")
-            }
-            Self::UnknownForwardMethod(raw) => {
-                write!(f, "destination with unknown forwarding method {raw}")
-            }
-            Self::UnknownTunnelType(raw) => write!(f, "destination with unknown tunnel type {raw}"),
-            Self::UnknownTunnelFlags(raw) => {
-                write!(f, "destination with unknown tunnel flags {raw:#x}")
-            }
-            Self::UnknownDaemonState(state) => write!(f, "sync daemon in unknown state {state:?}"),
-            Self::SyncIdTooLarge(id) => write!(f, "sync id {id} above 255"),
-            Self::NoReply(what) => write!(f, "the {what} reply has no {what}"),
-            Self::IncompleteInfo => f.write_str("the info reply lacks the version or size"),
-        }
-    }
-}
-
-impl std::error::Error for WireError {}
 
 /// The text of the error, as the detail of a library [`Error`](crate::Error).
 impl From<WireError> for String {
