@@ -281,18 +281,22 @@ pub(crate) const OPTIONS: &[Spec<Def>] = &[
     row("format", None, R, Tag::Format, None, None),
 ];
 
-/// Every matrix column once, in ipvsadm's bit order.
-pub(crate) fn columns() -> Vec<Column> {
-    let mut cols: Vec<Column> = Vec::new();
-    for spec in OPTIONS {
-        if let Some(c) = spec.tag.column
-            && !cols.iter().any(|k| k.bit == c.bit)
-        {
-            cols.push(c);
+/// Every matrix column once, in ipvsadm's bit order (derived from the rows
+/// once: every command line is checked against it, and `-R` reads many).
+pub(crate) fn columns() -> &'static [Column] {
+    static COLUMNS: std::sync::LazyLock<Vec<Column>> = std::sync::LazyLock::new(|| {
+        let mut cols: Vec<Column> = Vec::new();
+        for spec in OPTIONS {
+            if let Some(c) = spec.tag.column
+                && !cols.iter().any(|k| k.bit == c.bit)
+            {
+                cols.push(c);
+            }
         }
-    }
-    cols.sort_by_key(|c| c.bit);
-    cols
+        cols.sort_by_key(|c| c.bit);
+        cols
+    });
+    &COLUMNS
 }
 
 #[cfg(test)]

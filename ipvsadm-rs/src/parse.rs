@@ -683,7 +683,13 @@ pub fn parse(args: &[String]) -> Result<Command, Stop> {
 
 /// ipvsadm's `generic_opt_check` over the columns `rule` picks a rule of
 /// (a command's, or a tunnel type's); `of` names the command or type.
-fn check_rules(e: &Draft, cols: impl Iterator<Item = (Column, u8)>, of: &str) -> Result<(), Stop> {
+/// Checks the options given against `cols`' rules; `of` names what the rules
+/// belong to in messages (formatted only when one is broken).
+fn check_rules(
+    e: &Draft,
+    cols: impl Iterator<Item = (Column, u8)>,
+    of: &dyn std::fmt::Display,
+) -> Result<(), Stop> {
     let mut first: Option<Column> = None;
     for (c, rule) in cols {
         match (e.has(c), rule) {
@@ -719,8 +725,8 @@ fn check_matrix(e: &Draft) -> Result<(), Stop> {
     let cmd = e.cmd as usize;
     check_rules(
         e,
-        columns().into_iter().map(|c| (c, c.rules[cmd])),
-        &format!("'{}' command", e.cmd.name()),
+        columns().iter().map(|c| (*c, c.rules[cmd])),
+        &format_args!("'{}' command", e.cmd.name()),
     )
 }
 
@@ -773,11 +779,8 @@ fn post_checks(e: &mut Draft) -> Result<(), Stop> {
                 "Different address family is allowed only for tunneling servers",
             );
         }
-        let tunnel_columns: Vec<(Column, &[u8; 3])> = columns()
-            .into_iter()
-            .filter_map(|c| c.tunnel.map(|t| (c, t)))
-            .collect();
-        if tunnel_columns.iter().any(|(c, _)| e.has(*c)) && !tunnel {
+        let tunnel_columns = || columns().iter().filter_map(|c| c.tunnel.map(|t| (*c, t)));
+        if tunnel_columns().any(|(c, _)| e.has(c)) && !tunnel {
             return fail(2, "Tunnel options conflict with forward method");
         }
         let (kind, name) = match e.tunnel_kind {
@@ -787,8 +790,8 @@ fn post_checks(e: &mut Draft) -> Result<(), Stop> {
         };
         check_rules(
             e,
-            tunnel_columns.iter().map(|(c, rules)| (*c, rules[kind])),
-            &format!("'{name}' tunnel type"),
+            tunnel_columns().map(|(c, rules)| (c, rules[kind])),
+            &format_args!("'{name}' tunnel type"),
         )?;
     }
     if e.cmd == Cmd::List {
