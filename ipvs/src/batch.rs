@@ -8,6 +8,7 @@ use crate::destination::Destination;
 use crate::error::{Error, Operation, Result};
 use crate::handle::Ipvs;
 use crate::key::{ServiceKey, fmt_socket};
+use crate::rules::Violation;
 use crate::service::Service;
 use crate::wire;
 
@@ -57,17 +58,28 @@ impl Change {
         }
     }
 
-    /// Checks the change as the single operations do.
+    /// The rule the change breaks, if any: [`Service::validate`] or
+    /// [`Destination::validate`]. (Whether a locally forwarded real server's
+    /// address is the director's is checked when the batch is applied.)
     ///
     /// # Errors
-    /// [`crate::ErrorKind::InvalidArgument`], saying what is wrong.
-    pub fn validate(&self) -> Result<()> {
-        let checked = match self {
+    /// The first rule broken.
+    pub fn check(&self) -> std::result::Result<(), Violation> {
+        match self {
             Self::AddService(s) | Self::EditService(s) => s.validate(),
-            Self::AddDestination(k, d) | Self::EditDestination(k, d) => d.validate(k.family()),
+            Self::AddDestination(k, d) | Self::EditDestination(k, d) => d.validate(k),
             _ => Ok(()),
-        };
-        checked.map_err(|e| Error::invalid(self.operation(), format!("{self}: {e}")))
+        }
+    }
+
+    /// Checks the change as the single operations do ([`Change::check`]).
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidArgument`], saying what is wrong; its
+    /// [`Error::violation`] is the rule.
+    pub fn validate(&self) -> Result<()> {
+        self.check()
+            .map_err(|v| Error::refused(self.operation(), Some(self.to_string()), v))
     }
 }
 
@@ -101,7 +113,9 @@ impl Ipvs {
     /// The kernel goes on after a failed change, so the result holds one
     /// outcome per change, in order.
     ///
-    /// Every change is validated first; if one is invalid, nothing is sent.
+    /// Every change is validated first ([`Change::validate`], and the
+    /// addresses of locally forwarded real servers); if one is invalid,
+    /// nothing is sent.
     ///
     /// # Errors
     /// The outer error: a change was invalid (nothing was sent), or the
@@ -109,9 +123,25 @@ impl Ipvs {
     /// batch were applied (read the table again).
     pub fn apply_changes(&self, changes: &[Change]) -> Result<Vec<Result<()>>> {
         for change in changes {
-            change.validate()?;
+            self.validate_change(change)?;
         }
         self.send_changes(changes)
+    }
+
+    /// Checks a change as [`Ipvs::apply_changes`] does before sending:
+    /// [`Change::validate`], and whether the address of a locally forwarded
+    /// (or IPv6 link-local) real server is one of the director's.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidArgument`] with the rule
+    /// ([`Error::violation`]); [`crate::ErrorKind::Io`] if the routing table
+    /// cannot be asked.
+    pub fn validate_change(&self, change: &Change) -> Result<()> {
+        change.validate()?;
+        if let Change::AddDestination(k, d) | Change::EditDestination(k, d) = change {
+            self.check_own_addresses(change.operation(), [(k, d)])?;
+        }
+        Ok(())
     }
 
     /// [`Ipvs::apply_changes`] without the validation: for changes that put

@@ -7,6 +7,9 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::key::AddressFamily;
+use crate::rules::{self, Violation};
+
 /// The role of a sync daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -25,9 +28,6 @@ impl fmt::Display for DaemonRole {
         })
     }
 }
-
-/// The largest sync message, in bytes: a UDP payload (65535 - 8 - 20).
-pub const MAX_SYNC_LEN: u16 = 65507;
 
 /// A sync daemon's configuration. Fields left `None` take the kernel's
 /// defaults (group 224.0.0.81, port 8848, TTL 1, length from the MTU), which
@@ -99,97 +99,27 @@ impl SyncDaemon {
         self
     }
 
-    /// Checks what the kernel would refuse or bend, and says what is wrong:
-    /// an interface name of 1 to 15 characters, a multicast group, a TTL
-    /// and a port above 0, a message length that fits a UDP datagram.
+    /// The message length the kernel uses for [`max_len`](Self::max_len):
+    /// it clamps it into [`sync_len_range`](crate::sync_len_range) for the
+    /// role and the group's family (IPv4 without a group).
+    pub fn kernel_max_len(&self) -> Option<u16> {
+        let family = self
+            .group
+            .map_or(AddressFamily::Ipv4, |g| AddressFamily::of(&g));
+        let (min, max) = crate::sync_len_range(self.role, family);
+        self.max_len.map(|len| len.clamp(min, max))
+    }
+
+    /// Checks every field against what ipvsadm's command line could make and
+    /// what the kernel stores as given (see [`Violation`] and the rules in
+    /// `ipvs/src/rules/daemon.rs`): an interface name of 1 to 15
+    /// characters, a multicast group, a TTL and a port above 0 (leave them
+    /// out for the kernel's defaults), a message length the kernel keeps
+    /// ([`sync_len_range`](crate::sync_len_range)).
     ///
     /// # Errors
-    /// A message naming the bad field.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.interface.is_empty() || self.interface.len() > 15 || self.interface.contains('\0') {
-            return Err(format!(
-                "interface name `{}` must be 1 to 15 characters",
-                self.interface
-            ));
-        }
-        if let Some(group) = self.group.filter(|g| !g.is_multicast()) {
-            return Err(format!("{group} is not a multicast group"));
-        }
-        if self.ttl == Some(0) {
-            return Err("the multicast TTL must be 1 to 255".into());
-        }
-        if self.port == Some(0) {
-            return Err("the multicast port must be 1 to 65535".into());
-        }
-        if let Some(len) = self.max_len.filter(|l| !(1..=MAX_SYNC_LEN).contains(l)) {
-            return Err(format!(
-                "sync message length {len} must be 1 to {MAX_SYNC_LEN} (a UDP payload)"
-            ));
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn validation_names_the_field() {
-        let base = SyncDaemon::new(DaemonRole::Master, "eth0", 1);
-        assert!(base.validate().is_ok());
-        let cases: [(SyncDaemon, &str); 6] = [
-            (
-                SyncDaemon {
-                    interface: String::new(),
-                    ..base.clone()
-                },
-                "1 to 15 characters",
-            ),
-            (
-                SyncDaemon {
-                    interface: "sixteen-chars-if".into(),
-                    ..base.clone()
-                },
-                "1 to 15 characters",
-            ),
-            (
-                SyncDaemon {
-                    group: Some("10.0.0.1".parse().unwrap()),
-                    ..base.clone()
-                },
-                "is not a multicast group",
-            ),
-            (
-                SyncDaemon {
-                    ttl: Some(0),
-                    ..base.clone()
-                },
-                "TTL",
-            ),
-            (
-                SyncDaemon {
-                    port: Some(0),
-                    ..base.clone()
-                },
-                "multicast port",
-            ),
-            (
-                SyncDaemon {
-                    max_len: Some(65508),
-                    ..base.clone()
-                },
-                "must be 1 to 65507",
-            ),
-        ];
-        for (daemon, why) in cases {
-            let err = daemon.validate().unwrap_err();
-            assert!(err.contains(why), "{daemon:?}: {err}");
-        }
-        let v6 = SyncDaemon {
-            group: Some("ff02::81".parse().unwrap()),
-            ..base
-        };
-        assert!(v6.validate().is_ok());
+    /// The first rule broken.
+    pub fn validate(&self) -> Result<(), Violation> {
+        rules::check_daemon(self)
     }
 }

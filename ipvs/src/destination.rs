@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::key::{AddressFamily, fmt_socket};
+use crate::key::{AddressFamily, ServiceKey, fmt_socket};
+use crate::rules::{self, Violation};
 
 /// How packets reach a real server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -164,23 +165,23 @@ pub struct Destination {
     /// The real server's address; its family may differ from the service's
     /// only with tunnelling (kernel 3.18+).
     pub address: IpAddr,
-    /// The real server's port (with direct routing and tunnelling, the
-    /// service's port: packets are not rewritten).
+    /// The real server's port. With direct routing, tunnelling and local
+    /// forwarding it is the service's port (packets are not rewritten), but
+    /// for a firewall-mark service, where it only tells real servers apart.
     pub port: u16,
     /// How packets get there.
     pub forward: ForwardMethod,
     /// Tunnel parameters, present exactly when `forward` is `Tunnel`.
     pub tunnel: Option<Tunnel>,
-    /// The weight, 0..=2147483647; 0 takes no new connections (drained).
+    /// The weight, 0..=[`MAX_WEIGHT`](crate::MAX_WEIGHT); 0 takes no new
+    /// connections (drained).
     pub weight: u32,
     /// Stop sending new connections above this many (0: no limit).
     pub upper_threshold: u32,
-    /// Resume below this many, after the upper threshold was hit.
+    /// Resume below this many, after the upper threshold was hit (at most
+    /// the upper threshold; 0 without one).
     pub lower_threshold: u32,
 }
-
-/// The largest weight or threshold the kernel takes (it reads them as `int`).
-pub const MAX_WEIGHT: u32 = i32::MAX as u32;
 
 impl Destination {
     /// A real server with weight 1 and no thresholds.
@@ -236,55 +237,18 @@ impl Destination {
         out
     }
 
-    /// Checks what the kernel would refuse or misread, and says what is wrong.
-    /// `service_family` is the family of the service it belongs to.
+    /// Checks every field, as a real server of `service`, against what
+    /// ipvsadm's command line could make and what the kernel stores as given
+    /// (see [`Violation`] and the rules in `ipvs/src/rules/destination.rs`):
+    /// weight and thresholds, family, a unicast address, the service's port
+    /// with direct routing, tunnelling and local forwarding, tunnel
+    /// parameters. Whether the address of local forwarding is the director's
+    /// own is checked by the handle, which knows the director.
     ///
     /// # Errors
-    /// A message naming the bad field.
-    pub fn validate(&self, service_family: AddressFamily) -> Result<(), String> {
-        if self.weight > MAX_WEIGHT {
-            return Err(format!("weight {} is above {MAX_WEIGHT}", self.weight));
-        }
-        for (name, value) in [
-            ("upper threshold", self.upper_threshold),
-            ("lower threshold", self.lower_threshold),
-        ] {
-            if value > MAX_WEIGHT {
-                return Err(format!("{name} {value} is above {MAX_WEIGHT}"));
-            }
-        }
-        if self.family() != service_family && self.forward != ForwardMethod::Tunnel {
-            return Err(format!(
-                "an {} real server behind an {service_family} service must be tunnelled",
-                self.family()
-            ));
-        }
-        match (self.forward, self.tunnel) {
-            (ForwardMethod::Tunnel, Some(t)) => match (t.kind, t.port, t.checksum) {
-                (TunnelKind::Gue, 0, _) => return Err("a GUE tunnel needs a port".into()),
-                (TunnelKind::Ipip, p, _) if p != 0 => {
-                    return Err("only GUE tunnels have a port".into());
-                }
-                (TunnelKind::Gre, p, _) if p != 0 => {
-                    return Err("only GUE tunnels have a port".into());
-                }
-                (TunnelKind::Ipip, _, c) if c != TunnelChecksum::None => {
-                    return Err("IPIP tunnels have no checksum option".into());
-                }
-                (TunnelKind::Gre, _, TunnelChecksum::Remote) => {
-                    return Err("remote checksum offload is for GUE tunnels only".into());
-                }
-                _ => {}
-            },
-            (ForwardMethod::Tunnel, None) => {}
-            (method, Some(_)) => {
-                return Err(format!(
-                    "tunnel parameters need tunnel forwarding, not {method}"
-                ));
-            }
-            (_, None) => {}
-        }
-        Ok(())
+    /// The first rule broken.
+    pub fn validate(&self, service: &ServiceKey) -> Result<(), Violation> {
+        rules::check_destination(service, self)
     }
 }
 
@@ -302,56 +266,6 @@ mod tests {
 
     fn rs() -> Destination {
         Destination::new(Ipv4Addr::new(192, 0, 2, 1), 80, ForwardMethod::Masq)
-    }
-
-    #[test]
-    fn validation_names_the_field() {
-        let v4 = AddressFamily::Ipv4;
-        assert!(rs().validate(v4).is_ok());
-        assert!(
-            rs().with_weight(MAX_WEIGHT + 1)
-                .validate(v4)
-                .unwrap_err()
-                .contains("weight 2147483648")
-        );
-        // Inverted thresholds are the kernel's to refuse (ERANGE).
-        let mut high = rs();
-        high.lower_threshold = MAX_WEIGHT + 1;
-        assert!(
-            high.validate(v4)
-                .unwrap_err()
-                .contains("lower threshold 2147483648")
-        );
-        assert!(
-            rs().validate(AddressFamily::Ipv6)
-                .unwrap_err()
-                .contains("must be tunnelled")
-        );
-        assert!(
-            rs().with_tunnel(Tunnel::gue(0, TunnelChecksum::None))
-                .validate(v4)
-                .unwrap_err()
-                .contains("needs a port")
-        );
-        assert!(
-            rs().with_tunnel(Tunnel::gre(TunnelChecksum::Remote))
-                .validate(v4)
-                .unwrap_err()
-                .contains("GUE tunnels only")
-        );
-        let mut stray = rs();
-        stray.tunnel = Some(Tunnel::IPIP);
-        assert!(
-            stray
-                .validate(v4)
-                .unwrap_err()
-                .contains("need tunnel forwarding")
-        );
-        assert!(
-            rs().with_tunnel(Tunnel::gue(6080, TunnelChecksum::Remote))
-                .validate(AddressFamily::Ipv6)
-                .is_ok()
-        );
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::io;
 
+use crate::rules::Violation;
+
 /// The operation that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -142,6 +144,23 @@ impl Error {
     /// An argument refused before anything was sent.
     pub fn invalid(op: Operation, detail: impl Into<String>) -> Self {
         Self::new(op, ErrorKind::InvalidArgument, detail)
+    }
+
+    /// An argument refused by the library's rules before anything was sent;
+    /// `context` says which (a service, a real server, a line).
+    pub fn refused(op: Operation, context: Option<String>, violation: Violation) -> Self {
+        Self {
+            op,
+            kind: ErrorKind::InvalidArgument,
+            errno: None,
+            detail: context,
+            source: Some(Box::new(violation)),
+        }
+    }
+
+    /// The rule broken, when the library refused an argument itself.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.source.as_deref()?.downcast_ref::<Violation>()
     }
 
     /// The kernel refused `op` with `errno`: the kind follows from both.

@@ -16,8 +16,10 @@ use crate::destination::Destination;
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::info::KernelInfo;
 use crate::key::ServiceKey;
+use crate::local::Routes;
 use crate::namespace;
 use crate::proc;
+use crate::rules;
 use crate::service::{Persistence, SchedFlags, Scheduler, Service};
 use crate::stats::{DestinationInfo, ServiceInfo};
 use crate::timeouts::Timeouts;
@@ -351,7 +353,9 @@ impl Ipvs {
     /// refuses it, [`ErrorKind::ServiceExists`], [`ErrorKind::SchedulerNotFound`].
     pub fn add_service(&self, service: &Service) -> Result<()> {
         let op = Operation::AddService;
-        service.validate().map_err(|e| Error::invalid(op, e))?;
+        service
+            .validate()
+            .map_err(|v| Error::refused(op, None, v))?;
         self.send_change(op, wire::new_service(service))
     }
 
@@ -362,7 +366,9 @@ impl Ipvs {
     /// As [`Ipvs::add_service`], with [`ErrorKind::NoSuchService`].
     pub fn update_service(&self, service: &Service) -> Result<()> {
         let op = Operation::EditService;
-        service.validate().map_err(|e| Error::invalid(op, e))?;
+        service
+            .validate()
+            .map_err(|v| Error::refused(op, None, v))?;
         self.send_change(op, wire::set_service(service))
     }
 
@@ -375,7 +381,8 @@ impl Ipvs {
     /// As [`Ipvs::update_service`].
     pub fn update_service_with(&self, key: &ServiceKey, update: &ServiceUpdate) -> Result<Service> {
         let op = Operation::EditService;
-        let mut service = self.service(key).map_err(|e| relabel(e, op))?.service;
+        let found = self.service(key).map_err(|e| relabel(e, op))?.service;
+        let mut service = found.clone();
         let mut fields = FlagFields::default();
         if let Some(s) = &update.scheduler {
             service.scheduler = s.clone();
@@ -395,7 +402,13 @@ impl Ipvs {
             service.one_packet = o;
             fields.one_packet = true;
         }
-        service.validate().map_err(|e| Error::invalid(op, e))?;
+        // A rule the kernel's own record already broke (set by another
+        // tool) is not the caller's doing: only a new one refuses the edit.
+        if let Err(v) = service.validate()
+            && found.validate() != Err(v.clone())
+        {
+            return Err(Error::refused(op, None, v));
+        }
         self.send_change(op, wire::set_service_fields(&service, fields))?;
         Ok(service)
     }
@@ -412,14 +425,17 @@ impl Ipvs {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidArgument`] (nothing sent) if
-    /// [`Destination::validate`] refuses it, [`ErrorKind::NoSuchService`],
-    /// [`ErrorKind::DestinationExists`], and the kernel's `InvalidArgument`
-    /// (a multicast or broadcast address, say).
+    /// [`Destination::validate`] refuses it, or if it forwards locally to an
+    /// address that is not one of the handle's namespace;
+    /// [`ErrorKind::NoSuchService`], [`ErrorKind::DestinationExists`], and
+    /// the kernel's `InvalidArgument` (a broadcast address of a local
+    /// subnet, say).
     pub fn add_destination(&self, service: &ServiceKey, destination: &Destination) -> Result<()> {
         let op = Operation::AddDestination;
         destination
-            .validate(service.family())
-            .map_err(|e| Error::invalid(op, e))?;
+            .validate(service)
+            .map_err(|v| Error::refused(op, None, v))?;
+        self.check_own_addresses(op, [(service, destination)])?;
         self.send_change(op, wire::new_destination(service, destination))
     }
 
@@ -434,8 +450,9 @@ impl Ipvs {
     ) -> Result<()> {
         let op = Operation::EditDestination;
         destination
-            .validate(service.family())
-            .map_err(|e| Error::invalid(op, e))?;
+            .validate(service)
+            .map_err(|v| Error::refused(op, None, v))?;
+        self.check_own_addresses(op, [(service, destination)])?;
         self.send_change(op, wire::set_destination(service, destination))
     }
 
@@ -452,17 +469,26 @@ impl Ipvs {
         update: &DestinationUpdate,
     ) -> Result<Destination> {
         let op = Operation::EditDestination;
-        let mut dest = self
+        let found = self
             .destinations(service)
             .map_err(|e| relabel(e, op))?
             .into_iter()
             .map(|d| d.destination)
             .find(|d| d.address == address && d.port == port)
             .ok_or_else(|| Error::from_errno(op, libc::ENOENT))?;
+        let mut dest = found.clone();
         dest.weight = update.weight.unwrap_or(dest.weight);
         dest.upper_threshold = update.upper_threshold.unwrap_or(dest.upper_threshold);
         dest.lower_threshold = update.lower_threshold.unwrap_or(dest.lower_threshold);
-        self.update_destination(service, &dest)?;
+        // As in `update_service_with`: only a rule the update breaks refuses
+        // it (a routed real server at another port than its service's, made
+        // by another tool, can still be drained).
+        if let Err(v) = dest.validate(service)
+            && found.validate(service) != Err(v.clone())
+        {
+            return Err(Error::refused(op, None, v));
+        }
+        self.send_change(op, wire::set_destination(service, &dest))?;
         Ok(dest)
     }
 
@@ -518,10 +544,14 @@ impl Ipvs {
     /// Sets the connection timeouts; a 0 leaves that one unchanged.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] for a value the kernel refuses (above
-    /// `INT_MAX / HZ`).
+    /// [`ErrorKind::InvalidArgument`] (nothing sent) if
+    /// [`Timeouts::validate`] refuses them.
     pub fn set_timeouts(&self, timeouts: &Timeouts) -> Result<()> {
-        self.send_change(Operation::SetTimeouts, wire::set_config(timeouts))
+        let op = Operation::SetTimeouts;
+        timeouts
+            .validate()
+            .map_err(|v| Error::refused(op, None, v))?;
+        self.send_change(op, wire::set_config(timeouts))
     }
 
     /// Starts a connection sync daemon.
@@ -532,7 +562,7 @@ impl Ipvs {
     /// interface: `InvalidArgument` with errno `ENODEV`), [`ErrorKind::DaemonExists`].
     pub fn start_daemon(&self, daemon: &SyncDaemon) -> Result<()> {
         let op = Operation::StartDaemon;
-        daemon.validate().map_err(|e| Error::invalid(op, e))?;
+        daemon.validate().map_err(|v| Error::refused(op, None, v))?;
         self.send_change(op, wire::new_daemon(daemon))
     }
 
@@ -553,6 +583,40 @@ impl Ipvs {
         let op = Operation::ListDaemons;
         let replies = self.dump(op, wire::get_daemons())?;
         wire::read_daemons(&replies).map_err(|e| protocol(op, e))
+    }
+
+    /// Checks the real servers that are valid only at one of the director's
+    /// own addresses (local forwarding, an IPv6 link-local address) against
+    /// the addresses of the handle's network namespace; a handle over
+    /// another transport asks the caller's namespace. A routing socket is
+    /// opened only if one needs it.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] naming the first real server whose
+    /// address is not the director's; [`ErrorKind::Io`] if the routing table
+    /// cannot be asked.
+    pub(crate) fn check_own_addresses<'a>(
+        &self,
+        op: Operation,
+        destinations: impl IntoIterator<Item = (&'a ServiceKey, &'a Destination)>,
+    ) -> Result<()> {
+        let mut routes: Option<Routes> = None;
+        for (service, d) in destinations {
+            let Some(violation) = rules::needs_local_address(d) else {
+                continue;
+            };
+            let routes = match &mut routes {
+                Some(r) => r,
+                None => routes.insert(
+                    self.in_own_namespace(|| Routes::open().map_err(|e| Error::io(op, e)))?,
+                ),
+            };
+            if !routes.is_local(d.address).map_err(|e| Error::io(op, e))? {
+                let context = format!("service {service}: real server {d}");
+                return Err(Error::refused(op, Some(context), violation));
+            }
+        }
+        Ok(())
     }
 
     /// Sends many requests pipelined on the handle's socket (see [`crate::batch`]).

@@ -5,7 +5,8 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::key::{AddressFamily, Protocol, ServiceKey};
+use crate::key::{AddressFamily, ServiceKey};
+use crate::rules::{self, Violation};
 
 /// A scheduling algorithm (the kernel module `ip_vs_<name>`).
 ///
@@ -185,6 +186,11 @@ impl std::ops::BitOr for SchedFlags {
 
 /// The persistence granularity: clients within the same masked network stick
 /// to the same real server. IPv4 uses a mask, IPv6 a prefix length.
+///
+/// In JSON, an IPv4 mask is a string (`"255.255.255.0"`) and a prefix length
+/// a number. Read alone, a number is an IPv6 prefix length; in a service
+/// object of an IPv4 service it is an IPv4 prefix length, 0..=32, read as
+/// its mask (24 is 255.255.255.0), and the mask is what listings print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Netmask {
     /// An IPv4 mask such as 255.255.255.0 (the default is 255.255.255.255).
@@ -199,6 +205,22 @@ impl Netmask {
         match family {
             AddressFamily::Ipv4 => Self::Ipv4(Ipv4Addr::BROADCAST),
             AddressFamily::Ipv6 => Self::Ipv6(128),
+        }
+    }
+
+    /// The netmask of a prefix length: for IPv4 the mask with `length`
+    /// leading ones (24 is 255.255.255.0), for IPv6 the length itself.
+    ///
+    /// # Errors
+    /// [`Violation::PrefixLength`] above 32 for IPv4, outside 1..=128 for
+    /// IPv6 (the kernel's range).
+    pub fn from_prefix(family: AddressFamily, length: u8) -> Result<Self, Violation> {
+        match family {
+            AddressFamily::Ipv4 if length <= 32 => Ok(Self::Ipv4(Ipv4Addr::from(
+                u32::MAX.checked_shl(32 - u32::from(length)).unwrap_or(0),
+            ))),
+            AddressFamily::Ipv6 if (1..=128).contains(&length) => Ok(Self::Ipv6(length)),
+            _ => Err(Violation::PrefixLength { length, family }),
         }
     }
 
@@ -234,29 +256,28 @@ impl<'de> Deserialize<'de> for Netmask {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Repr {
-            Prefix(u8),
+            Prefix(u64),
             Mask(String),
         }
         match Repr::deserialize(deserializer)? {
-            Repr::Prefix(p) => Ok(Self::Ipv6(p)),
+            Repr::Prefix(p) => u8::try_from(p).map(Self::Ipv6).map_err(|_| {
+                serde::de::Error::custom(format!("prefix length {p} is not in 0..=128"))
+            }),
             Repr::Mask(m) => m.parse().map(Self::Ipv4).map_err(|_| {
                 serde::de::Error::custom(format!(
-                    "invalid netmask `{m}` (an IPv4 mask such as 255.255.255.0, or an IPv6 prefix length)"
+                    "invalid netmask `{m}` (an IPv4 mask such as 255.255.255.0, or a prefix length)"
                 ))
             }),
         }
     }
 }
 
-/// The longest persistence timeout, in seconds, that the kernel's 32-bit
-/// count of ticks holds at any tick rate up to 1000 Hz (about 49 days).
-pub const MAX_PERSISTENCE_TIMEOUT: u32 = u32::MAX / 1000;
-
 /// Persistence: a client keeps going to the same real server for `timeout`
 /// seconds after its last connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Persistence {
-    /// Seconds a client's affinity outlives its last connection (ipvsadm's default is 360).
+    /// Seconds a client's affinity outlives its last connection, 1 to
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (ipvsadm's default is 360).
     pub timeout: u32,
     /// Which clients share an affinity; absent in JSON means one address (/32 or /128).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -369,69 +390,18 @@ impl Service {
         out
     }
 
-    /// Checks what the kernel would refuse, misread or accept but never
-    /// serve, and says what is wrong: names of 1 to 15 characters, a firewall
-    /// mark above 0, port 0 (every port) only with persistence, one-packet
-    /// scheduling only for UDP and firewall marks, a persistence timeout the
-    /// kernel can count, a netmask of the service's family.
+    /// Checks every field against what ipvsadm's command line could make and
+    /// what the kernel stores as given (see [`Violation`] and the rules in
+    /// `ipvs/src/rules/service.rs`): names of 1 to 15 characters, TCP, UDP
+    /// or SCTP, a firewall mark above 0, port 0 (every port) only with
+    /// persistence, one-packet scheduling only for UDP and firewall marks, a
+    /// persistence timeout of 1 to 2678400 s, a netmask of the service's
+    /// family.
     ///
     /// # Errors
-    /// A message naming the bad field.
-    pub fn validate(&self) -> Result<(), String> {
-        let name = self.scheduler.name();
-        if name.is_empty() || name.len() > 15 || name.contains('\0') {
-            return Err(format!(
-                "scheduler name `{name}` must be 1 to 15 characters"
-            ));
-        }
-        if let Some(pe) = self
-            .persistence_engine
-            .as_ref()
-            .filter(|pe| pe.is_empty() || pe.len() > 15 || pe.contains('\0'))
-        {
-            return Err(format!(
-                "persistence engine name `{pe}` must be 1 to 15 characters"
-            ));
-        }
-        if let ServiceKey::Fwmark { mark: 0, .. } = self.key {
-            return Err("a firewall mark must be greater than zero".into());
-        }
-        // The kernel takes these, then drops every packet they match.
-        if let ServiceKey::Inet { port: 0, .. } = self.key
-            && self.persistence.is_none()
-        {
-            return Err("port 0 (every port) needs persistence".into());
-        }
-        if self.one_packet
-            && matches!(
-                self.key,
-                ServiceKey::Inet { protocol, .. } if protocol != Protocol::Udp
-            )
-        {
-            return Err("one-packet scheduling is for UDP and firewall-mark services only".into());
-        }
-        if let Some(p) = &self.persistence {
-            if p.timeout == 0 || p.timeout > MAX_PERSISTENCE_TIMEOUT {
-                return Err(format!(
-                    "persistence timeout {} s is not in 1..={MAX_PERSISTENCE_TIMEOUT} (the kernel counts it in 32-bit ticks)",
-                    p.timeout
-                ));
-            }
-            match p.netmask {
-                Some(mask) if mask.family() != self.key.family() => {
-                    return Err(format!(
-                        "netmask {mask} is for {}, the service is {}",
-                        mask.family(),
-                        self.key.family()
-                    ));
-                }
-                Some(Netmask::Ipv6(prefix)) if !(1..=128).contains(&prefix) => {
-                    return Err(format!("IPv6 prefix length {prefix} is not in 1..=128"));
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+    /// The first rule broken.
+    pub fn validate(&self) -> Result<(), Violation> {
+        rules::check_service(self)
     }
 }
 
@@ -535,72 +505,5 @@ mod tests {
             err(r#"{"protocol":"tcp","address":"10.0.0.1","port":1,"scheduler_flags":["fast"]}"#)
                 .contains("unknown scheduler flag")
         );
-    }
-
-    #[test]
-    fn validation_names_the_field() {
-        let base = Service::new(ServiceKey::tcp(Ipv4Addr::new(10, 0, 0, 1), 80));
-        assert!(base.validate().is_ok());
-        let mut long = base.clone();
-        long.scheduler = Scheduler::Other("a-very-long-scheduler".into());
-        assert!(long.validate().unwrap_err().contains("1 to 15 characters"));
-        let mut mark0 = base.clone();
-        mark0.key = ServiceKey::fwmark(AddressFamily::Ipv4, 0);
-        assert!(mark0.validate().unwrap_err().contains("greater than zero"));
-        let mut v6mask = base.clone();
-        v6mask.persistence = Some(Persistence {
-            timeout: 1,
-            netmask: Some(Netmask::Ipv6(64)),
-        });
-        assert!(v6mask.validate().unwrap_err().contains("is for ipv6"));
-        let mut long_pe = base.clone();
-        long_pe.persistence_engine = Some("sixteen-chars-pe".into());
-        assert!(
-            long_pe
-                .validate()
-                .unwrap_err()
-                .contains("1 to 15 characters")
-        );
-        let every_port = Service::new(ServiceKey::tcp(Ipv4Addr::new(10, 0, 0, 1), 0));
-        assert_eq!(
-            every_port.validate().unwrap_err(),
-            "port 0 (every port) needs persistence"
-        );
-        assert!(
-            every_port
-                .with_persistence(Persistence::new(60))
-                .validate()
-                .is_ok()
-        );
-        let mut ops_tcp = base.clone();
-        ops_tcp.one_packet = true;
-        assert!(
-            ops_tcp
-                .validate()
-                .unwrap_err()
-                .contains("one-packet scheduling")
-        );
-        let mut ops_udp = Service::new(ServiceKey::udp(Ipv4Addr::new(10, 0, 0, 1), 53));
-        ops_udp.one_packet = true;
-        assert!(ops_udp.validate().is_ok());
-        for timeout in [0, MAX_PERSISTENCE_TIMEOUT + 1] {
-            let forever = base.clone().with_persistence(Persistence::new(timeout));
-            assert!(
-                forever
-                    .validate()
-                    .unwrap_err()
-                    .contains("persistence timeout"),
-                "{timeout}"
-            );
-        }
-        let mut v6prefix = Service::new(ServiceKey::tcp(
-            "2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap(),
-            80,
-        ));
-        v6prefix.persistence = Some(Persistence {
-            timeout: 60,
-            netmask: Some(Netmask::Ipv6(129)),
-        });
-        assert!(v6prefix.validate().unwrap_err().contains("not in 1..=128"));
     }
 }

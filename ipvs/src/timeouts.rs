@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::rules::{self, Violation};
+
 /// The idle timeouts, in seconds, after which the kernel forgets a connection.
 /// When setting, 0 leaves a value unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -22,5 +24,14 @@ impl Timeouts {
     #[must_use]
     pub fn new(tcp: u32, tcp_fin: u32, udp: u32) -> Self {
         Self { tcp, tcp_fin, udp }
+    }
+
+    /// Checks each timeout: at most [`MAX_TIMEOUT`](crate::MAX_TIMEOUT)
+    /// seconds, as ipvsadm's `--set` takes them (see `ipvs/src/rules/timeouts.rs`).
+    ///
+    /// # Errors
+    /// [`Violation::Timeout`] naming the first one above.
+    pub fn validate(&self) -> Result<(), Violation> {
+        rules::check_timeouts(self)
     }
 }

@@ -293,8 +293,10 @@ impl Ipvs {
     /// Nothing is changed.
     ///
     /// # Errors
-    /// A failure to read the table.
+    /// [`ErrorKind::InvalidArgument`] if `desired` is invalid (as for
+    /// [`Ipvs::apply`]); a failure to read the table.
     pub fn plan(&self, desired: &DesiredState, options: &DiffOptions) -> Result<Plan> {
+        self.check_desired(desired)?;
         Ok(diff(&self.settled_table()?, desired, options))
     }
 
@@ -317,11 +319,12 @@ impl Ipvs {
     ///
     /// # Errors
     /// Only before anything was sent: [`ErrorKind::InvalidArgument`] if
-    /// `desired` is invalid; [`ErrorKind::Busy`] if another apply held the
+    /// `desired` is invalid ([`DesiredState::validate`], or a real server
+    /// forwarded locally to an address that is not the director's); [`ErrorKind::Busy`] if another apply held the
     /// lock too long; a failure to read the table. What happens after is in
     /// the report.
     pub fn apply(&self, desired: &DesiredState, options: &ApplyOptions) -> Result<ApplyReport> {
-        desired.validate()?;
+        self.check_desired(desired)?;
         let _lock = match options.lock_timeout {
             Some(timeout) => Some(ApplyLock::take(self, timeout)?),
             None => None,
@@ -382,6 +385,20 @@ impl Ipvs {
                 }
             }
         }
+    }
+
+    /// [`DesiredState::validate`], and the addresses of locally forwarded
+    /// real servers.
+    fn check_desired(&self, desired: &DesiredState) -> Result<()> {
+        desired.validate()?;
+        self.check_own_addresses(
+            Operation::ReadDesiredState,
+            desired.services.iter().flat_map(|spec| {
+                spec.destinations
+                    .iter()
+                    .map(move |d| (&spec.service.key, d))
+            }),
+        )
     }
 
     /// Sends steps as one pipelined batch, unvalidated: they are the plan

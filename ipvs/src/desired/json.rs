@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::destination::{Destination, ForwardMethod, Tunnel};
 use crate::key::{AddressFamily, Protocol, ServiceKey};
-use crate::service::{Persistence, SchedFlags, Scheduler, Service};
+use crate::service::{Netmask, Persistence, SchedFlags, Scheduler, Service};
 use crate::stats::{DestinationInfo, ServiceInfo, Stats};
 
 /// The schema version written in, and accepted from, every JSON document.
@@ -113,6 +113,14 @@ impl TryFrom<ServiceJson> for Service {
                 return Err("a service with a `protocol` needs an `address`".into());
             }
         };
+        // A number is a prefix length: on an IPv4 service, that of a mask.
+        let mut persistence = r.persistence;
+        if let (AddressFamily::Ipv4, Some(p)) = (key.family(), persistence.as_mut())
+            && let Some(Netmask::Ipv6(length)) = p.netmask
+        {
+            p.netmask =
+                Some(Netmask::from_prefix(AddressFamily::Ipv4, length).map_err(|e| e.to_string())?);
+        }
         let mut sched_flags = SchedFlags::NONE;
         for name in &r.scheduler_flags {
             sched_flags = sched_flags
@@ -123,7 +131,7 @@ impl TryFrom<ServiceJson> for Service {
             key,
             scheduler: r.scheduler,
             sched_flags,
-            persistence: r.persistence,
+            persistence,
             persistence_engine: r.persistence_engine,
             one_packet: r.one_packet,
         })
@@ -143,7 +151,10 @@ fn default_weight() -> u32 {
 #[serde(deny_unknown_fields)]
 pub(crate) struct DestinationJson {
     address: IpAddr,
-    port: u16,
+    /// In a service object, absent means the service's port (as ipvsadm's
+    /// `-r` without a port; 0 for a firewall-mark service).
+    #[serde(default)]
+    port: Option<u16>,
     #[serde(default = "default_forward")]
     forward: ForwardMethod,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,7 +180,7 @@ impl From<Destination> for DestinationJson {
     fn from(d: Destination) -> Self {
         Self {
             address: d.address,
-            port: d.port,
+            port: Some(d.port),
             forward: d.forward,
             tunnel: d.tunnel,
             weight: d.weight,
@@ -197,9 +208,12 @@ impl TryFrom<DestinationJson> for Destination {
                 ));
             }
         };
+        let port = r
+            .port
+            .ok_or_else(|| format!("real server {} needs a `port`", r.address))?;
         Ok(Destination {
             address: r.address,
-            port: r.port,
+            port,
             forward: r.forward,
             tunnel,
             weight: r.weight,
@@ -254,7 +268,10 @@ pub(crate) fn service_spec(json: ServiceJson) -> Result<(Service, Vec<Destinatio
     let service = Service::try_from(json)?;
     let destinations = destinations
         .into_iter()
-        .map(Destination::try_from)
+        .map(|mut d| {
+            d.port.get_or_insert(service.key.port());
+            Destination::try_from(d)
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("service {}: {e}", service.key))?;
     Ok((service, destinations))

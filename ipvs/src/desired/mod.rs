@@ -145,7 +145,9 @@ impl DesiredState {
         Self { services }
     }
 
-    /// Reads a table document.
+    /// Reads a table document. A real server without a `port` gets its
+    /// service's, and a number as an IPv4 service's netmask is a prefix
+    /// length (see [`Netmask`](crate::Netmask)).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) with
@@ -232,7 +234,10 @@ impl DesiredState {
         }
     }
 
-    /// Checks every service and real server, and that none is listed twice.
+    /// Checks every service and real server ([`Service::validate`],
+    /// [`Destination::validate`]), and that none is listed twice. Whether a
+    /// locally forwarded real server's address is the director's is checked
+    /// by [`Ipvs::apply`](crate::Ipvs::apply) and [`Ipvs::plan`](crate::Ipvs::plan).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument)
@@ -269,7 +274,7 @@ impl DesiredState {
                         format!("service {key}: real server {d} is listed twice"),
                     );
                 }
-                if let Err(e) = d.validate(key.family()) {
+                if let Err(e) = d.validate(&key) {
                     return problem(Some(j), format!("service {key}: real server {d}: {e}"));
                 }
             }

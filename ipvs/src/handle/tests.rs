@@ -172,6 +172,71 @@ fn invalid_changes_are_refused_before_anything_is_sent() {
 }
 
 #[test]
+fn local_forwarding_needs_an_address_of_the_director() {
+    let (ipvs, log) = kernel(vec![ok(vec![])]);
+    let elsewhere = Destination::new(Ipv4Addr::new(192, 0, 2, 21), 80, ForwardMethod::Local);
+    let err = ipvs
+        .apply_changes(&[
+            Change::AddService(Service::new(web())),
+            Change::AddDestination(web(), elsewhere),
+        ])
+        .unwrap_err();
+    assert_eq!(
+        err.violation(),
+        Some(&Violation::LocalNotOwnAddress(
+            Ipv4Addr::new(192, 0, 2, 21).into()
+        ))
+    );
+    assert_eq!(
+        err.to_string(),
+        "add destination: invalid argument: service tcp 10.0.0.1:80: real server 192.0.2.21:80 local weight 1: local forwarding hands packets to this host's own stack, but 192.0.2.21 is not an address of this director (for another host use route, masq or tunnel)"
+    );
+    assert_eq!(sent(&log), Vec::<String>::new());
+    // The loopback address is the director's own (the scripted handle asks
+    // the routing table of the test's own namespace).
+    let own = Destination::new(Ipv4Addr::LOCALHOST, 80, ForwardMethod::Local);
+    ipvs.add_destination(&web(), &own).expect("added");
+    assert_eq!(
+        sent(&log),
+        [format!(
+            "NewDest svc[{KEY80}] dest[af=2 addr=127.0.0.1 port=80 fwd=1 weight=1 tun_type=0 tun_port=0 tun_flags=0x0 u_thresh=0 l_thresh=0]"
+        )]
+    );
+}
+
+#[test]
+fn an_update_is_refused_only_for_a_rule_it_breaks() {
+    // A routed real server at another port than the service's (made by
+    // another tool) can be drained, but not given inverted thresholds.
+    let routed = Destination::new(Ipv4Addr::new(192, 0, 2, 2), 8080, ForwardMethod::Route);
+    let (ipvs, log) = kernel(vec![ok(vec![dest_reply(&routed, 0)]), done()]);
+    let drained = ipvs
+        .update_destination_with(
+            &web(),
+            routed.address,
+            8080,
+            &DestinationUpdate::new().with_weight(0),
+        )
+        .expect("drained");
+    assert_eq!(drained.weight, 0);
+    let (ipvs, log2) = kernel(vec![ok(vec![dest_reply(&routed, 0)])]);
+    let err = ipvs
+        .update_destination_with(
+            &web(),
+            routed.address,
+            8080,
+            &DestinationUpdate::new().with_lower_threshold(5),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.violation(),
+        Some(&Violation::ThresholdsInverted { upper: 0, lower: 5 })
+    );
+    assert_eq!(sent(&log).len(), 2);
+    assert_eq!(sent(&log2), [format!("dump GetDest svc[{KEY80}]")]);
+}
+
+#[test]
 fn update_service_with_sends_only_the_masked_flag_bits() {
     let current = Service::new(web())
         .with_scheduler(Scheduler::SourceHashing)

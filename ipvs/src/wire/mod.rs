@@ -502,7 +502,7 @@ mod tests {
         }
     }
 
-    const MAX: u32 = crate::destination::MAX_WEIGHT;
+    const MAX: u32 = crate::rules::MAX_WEIGHT;
 
     #[test]
     fn stats64_wins_over_32_bit_counters() {
