@@ -13,6 +13,7 @@ use crate::restore::{Lines, Origin};
 use crate::sort::{ipvsadm_destination_order, valid_order};
 use crate::strerror::{ipvs_strerror, message};
 use crate::usage::{VERSION, usage};
+use crate::warnings::warnings;
 
 /// How a command line ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +48,9 @@ impl Context<'_> {
         let _ = self.out.write_all(text.as_bytes());
     }
 
-    /// Prints ipvsadm's message for a failure and, in `-R`, which input
-    /// line caused it (a deliberate addition to ipvsadm's output).
+    /// Prints ipvsadm's message for a failure (or one of our warnings) and,
+    /// in `-R`, which input line caused it (a deliberate addition to
+    /// ipvsadm's output).
     fn complain(&mut self, text: &str) {
         let _ = self.err.flush();
         let _ = writeln!(self.err, "{text}");
@@ -113,7 +115,9 @@ impl Pending {
         let (valid, invalid): (Vec<_>, Vec<_>) = changes
             .iter()
             .enumerate()
-            .partition(|(_, c)| c.validate().is_ok());
+            .map(|(i, c)| (i, c, ctx.ipvs.validate_change(c).err()))
+            .partition(|(_, _, refused)| refused.is_none());
+        let valid: Vec<(usize, &Change)> = valid.into_iter().map(|(i, c, _)| (i, c)).collect();
         let sendable: Vec<Change> = valid.iter().map(|(_, c)| (*c).clone()).collect();
         let outcomes = match ctx.ipvs.apply_changes(&sendable) {
             Ok(outcomes) => outcomes,
@@ -137,18 +141,15 @@ impl Pending {
         for ((i, change), outcome) in valid.iter().zip(outcomes) {
             results[*i] = Some(outcome.map_err(|e| message(Change::operation(change), &e)));
         }
-        for (i, change) in invalid {
-            // Only an over-long persistence engine name gets here; the
-            // kernel would not find such an engine.
-            let msg = match change {
-                Change::AddService(_) | Change::EditService(_) => {
-                    ipvs_strerror(Operation::AddService, libc::ENOENT)
-                }
-                other => other
-                    .validate()
-                    .err()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default(),
+        for (i, change, refused) in invalid {
+            // What the library refuses here, ipvsadm would have sent (its own
+            // checks came first, in parsing): print what the kernel answers.
+            let msg = match refused {
+                Some(e) => match e.violation().and_then(|v| v.kernel_errno()) {
+                    Some(errno) => ipvs_strerror(change.operation(), errno),
+                    None => e.to_string(),
+                },
+                None => String::new(),
             };
             results[i] = Some(Err(msg));
         }
@@ -214,7 +215,7 @@ fn run_parsed(
     reading_stdin: bool,
     pending: &mut Pending,
 ) -> Flow {
-    let command = match parse(args) {
+    let mut command = match parse(args) {
         Ok(command) => command,
         Err(s) => {
             // Changes queued before this line happen first, as in ipvsadm.
@@ -224,6 +225,10 @@ fn run_parsed(
             return stop(ctx, s);
         }
     };
+    for warning in warnings(&mut command) {
+        let text = format!("{}: warning: {warning}", ctx.prog);
+        ctx.complain(&text);
+    }
     if let Some(change) = change_of(&command) {
         pending.changes.push(change);
         pending.origins.push(ctx.line.clone());

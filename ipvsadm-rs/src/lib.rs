@@ -37,6 +37,7 @@ mod sort;
 mod stdout;
 mod strerror;
 mod usage;
+mod warnings;
 
 use std::io::Write;
 
