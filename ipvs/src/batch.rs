@@ -144,6 +144,19 @@ impl Ipvs {
         Ok(())
     }
 
+    /// [`Ipvs::apply_changes`] without the library's checks: the kernel alone
+    /// decides, and answers in its own order (a missing service before a bad
+    /// address). For tools whose answers must be the kernel's, such as an
+    /// ipvsadm-compatible command line, which send only what passed
+    /// [`Ipvs::validate_change`] or broke a rule the kernel enforces itself
+    /// ([`Violation::kernel_errno`]); other callers want `apply_changes`.
+    ///
+    /// # Errors
+    /// As [`Ipvs::apply_changes`], but never for an invalid change.
+    pub fn apply_changes_unchecked(&self, changes: &[Change]) -> Result<Vec<Result<()>>> {
+        self.send_changes(changes)
+    }
+
     /// [`Ipvs::apply_changes`] without the validation: for changes that put
     /// back what the kernel held (which it took, whatever this library
     /// would refuse from a caller).

@@ -101,13 +101,16 @@ impl SyncDaemon {
 
     /// The message length the kernel uses for [`max_len`](Self::max_len):
     /// it clamps it into [`sync_len_range`](crate::sync_len_range) for the
-    /// role and the group's family (IPv4 without a group).
+    /// role and the group's family (IPv4 without a group). `None` when it
+    /// picks its default from the MTU: no length given, or 0.
     pub fn kernel_max_len(&self) -> Option<u16> {
         let family = self
             .group
             .map_or(AddressFamily::Ipv4, |g| AddressFamily::of(&g));
         let (min, max) = crate::sync_len_range(self.role, family);
-        self.max_len.map(|len| len.clamp(min, max))
+        self.max_len
+            .filter(|len| *len != 0)
+            .map(|len| len.clamp(min, max))
     }
 
     /// Checks every field against what ipvsadm's command line could make and

@@ -545,7 +545,8 @@ impl Ipvs {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidArgument`] (nothing sent) if
-    /// [`Timeouts::validate`] refuses them.
+    /// [`Timeouts::validate`] refuses them, or from the kernel above
+    /// `INT_MAX / HZ` seconds (2147483 at HZ=1000).
     pub fn set_timeouts(&self, timeouts: &Timeouts) -> Result<()> {
         let op = Operation::SetTimeouts;
         timeouts

@@ -74,12 +74,12 @@ impl Routes {
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewRoute(r)) => {
                     Ok(r.header.kind == RouteType::Local)
                 }
-                NetlinkPayload::Error(e) => match e.code.map(|c| -c.get()) {
-                    // No route at all: certainly not local.
-                    Some(libc::ENETUNREACH | libc::EHOSTUNREACH) => Ok(false),
-                    Some(errno) => Err(io::Error::from_raw_os_error(errno)),
-                    None => Err(io::Error::other("RTM_GETROUTE answered with a bare ACK")),
-                },
+                // No usable route (unreachable, prohibited, a blackhole, the
+                // family disabled): certainly not a local address.
+                NetlinkPayload::Error(e) if e.code.is_some() => Ok(false),
+                NetlinkPayload::Error(_) => {
+                    Err(io::Error::other("RTM_GETROUTE answered with a bare ACK"))
+                }
                 _ => Err(io::Error::other(
                     "RTM_GETROUTE answered with another message",
                 )),

@@ -473,7 +473,7 @@ fn invalid_requests_are_refused_before_the_kernel_sees_them() {
         ),
         (
             daemon.clone().with_max_len(0),
-            "sync message length 0 is not in 1..=65507 for a master with an ipv4 group (the kernel would use 1)",
+            "sync message length 0 means the kernel's default (from the MTU): leave it out",
         ),
         (
             SyncDaemon::new(DaemonRole::Backup, "lo", 1).with_max_len(500),

@@ -11,7 +11,7 @@ use crate::parse::{Command, Format, ListTarget, Stop, parse};
 use crate::read::{Needs, read_service, read_table};
 use crate::restore::{Lines, Origin};
 use crate::sort::{ipvsadm_destination_order, valid_order};
-use crate::strerror::{ipvs_strerror, message};
+use crate::strerror::message;
 use crate::usage::{VERSION, usage};
 use crate::warnings::warnings;
 
@@ -111,15 +111,22 @@ impl Pending {
         let changes = std::mem::take(&mut self.changes);
         let origins = std::mem::take(&mut self.origins);
         // A change the library refuses before sending is refused alone, the
-        // others still go out (ipvsadm sends each line on its own).
+        // others still go out (ipvsadm sends each line on its own). One that
+        // breaks only a rule the kernel enforces itself goes out too, so the
+        // kernel answers in its own order, as ipvsadm shows (a missing
+        // service before a bad address).
         let (valid, invalid): (Vec<_>, Vec<_>) = changes
             .iter()
             .enumerate()
             .map(|(i, c)| (i, c, ctx.ipvs.validate_change(c).err()))
-            .partition(|(_, _, refused)| refused.is_none());
+            .partition(|(_, _, refused)| {
+                refused
+                    .as_ref()
+                    .is_none_or(|e| e.violation().is_some_and(|v| v.kernel_errno().is_some()))
+            });
         let valid: Vec<(usize, &Change)> = valid.into_iter().map(|(i, c, _)| (i, c)).collect();
         let sendable: Vec<Change> = valid.iter().map(|(_, c)| (*c).clone()).collect();
-        let outcomes = match ctx.ipvs.apply_changes(&sendable) {
+        let outcomes = match ctx.ipvs.apply_changes_unchecked(&sendable) {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 // The whole batch's fate is unknown, not one line's.
@@ -141,17 +148,10 @@ impl Pending {
         for ((i, change), outcome) in valid.iter().zip(outcomes) {
             results[*i] = Some(outcome.map_err(|e| message(Change::operation(change), &e)));
         }
-        for (i, change, refused) in invalid {
-            // What the library refuses here, ipvsadm would have sent (its own
-            // checks came first, in parsing): print what the kernel answers.
-            let msg = match refused {
-                Some(e) => match e.violation().and_then(|v| v.kernel_errno()) {
-                    Some(errno) => ipvs_strerror(change.operation(), errno),
-                    None => e.to_string(),
-                },
-                None => String::new(),
-            };
-            results[i] = Some(Err(msg));
+        for (i, _, refused) in invalid {
+            // ipvsadm's own checks came first, in parsing, so only a rule it
+            // cannot express gets here (local forwarding, say).
+            results[i] = Some(Err(refused.map(|e| e.to_string()).unwrap_or_default()));
         }
         let mut last = 0;
         let current = ctx.line.take();
@@ -225,7 +225,14 @@ fn run_parsed(
             return stop(ctx, s);
         }
     };
-    for warning in warnings(&mut command) {
+    let warnings = warnings(&mut command);
+    if !warnings.is_empty() {
+        // After the messages of the lines before it.
+        if let Flow::Exit(code) = pending.flush(ctx) {
+            return Flow::Exit(code);
+        }
+    }
+    for warning in warnings {
         let text = format!("{}: warning: {warning}", ctx.prog);
         ctx.complain(&text);
     }

@@ -120,6 +120,12 @@ fn what_the_kernel_refuses_reads_as_ipvsadm_says_it() {
         "-a -t [2001:db8::1]:80 -r [::]:80 -g",
         "-a -t [2001:db8::1]:80 -r [::ffff:192.0.2.1]:80 -g",
         "-a -t [2001:db8::1]:80 -r [fe80::1]:80 -g",
+        // The kernel looks for the service, and for the real server of an
+        // edit, first: those answers come before the address's.
+        "-a -t 10.99.0.1:80 -r 224.0.0.1:80 -g",
+        "-a -t 10.99.0.1:80 -r 192.0.2.1:80 -y 5",
+        "-e -t 10.40.0.1:80 -r 224.0.0.5:80 -g",
+        "-e -t [2001:db8::1]:80 -r [fe80::9]:80 -g",
     ];
     let before = config();
     for line in lines {

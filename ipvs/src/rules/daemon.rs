@@ -48,6 +48,9 @@ pub(crate) fn check_daemon(d: &SyncDaemon) -> Result<(), Violation> {
     // Message length. ipvsadm: --sync-maxlen 1..=65507 for either role.
     // Kernel: clamps it (see `sync_len_range`), so a backup asked for 500
     // lists 1024. The library refuses what would be clamped.
+    if d.max_len == Some(0) {
+        return Err(Violation::SyncMaxLenZero);
+    }
     if let (Some(len), Some(stored)) = (d.max_len, d.kernel_max_len()) {
         let family = group_family(d.group);
         let (min, max) = sync_len_range(d.role, family);
@@ -98,17 +101,7 @@ mod tests {
             ),
             (master().with_ttl(0), Violation::MulticastTtlZero),
             (master().with_port(0), Violation::MulticastPortZero),
-            (
-                master().with_max_len(0),
-                Violation::SyncMaxLen {
-                    len: 0,
-                    min: 1,
-                    max: 65507,
-                    stored: 1,
-                    role: DaemonRole::Master,
-                    family: AddressFamily::Ipv4,
-                },
-            ),
+            (master().with_max_len(0), Violation::SyncMaxLenZero),
             (
                 master().with_max_len(65508),
                 Violation::SyncMaxLen {

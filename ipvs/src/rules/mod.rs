@@ -177,6 +177,9 @@ pub enum Violation {
     /// Multicast port 0.
     #[error("the multicast port must be 1 to 65535 (leave it out for the kernel's 8848)")]
     MulticastPortZero,
+    /// Sync message length 0, which the kernel reads as "the default".
+    #[error("sync message length 0 means the kernel's default (from the MTU): leave it out")]
+    SyncMaxLenZero,
     /// A sync message length the kernel would store differently.
     #[error(
         "sync message length {len} is not in {min}..={max} for a {role} with an {family} group (the kernel would use {stored})"
