@@ -62,7 +62,7 @@ pub use batch::Change;
 pub use daemon::{DaemonRole, SyncDaemon};
 pub use desired::apply::{APPLY_LOCK_NAME, ApplyOptions, ApplyReport, OnFailure, Rollback};
 pub use desired::json::{SCHEMA_VERSION, json_document, table_json};
-pub use desired::plan::{DiffOptions, Plan, Removal, Step, diff};
+pub use desired::plan::{DiffOptions, Draining, Plan, Removal, Scope, Step, diff};
 pub use desired::{DesiredState, ServiceSpec};
 pub use destination::{Destination, ForwardMethod, Tunnel, TunnelChecksum, TunnelKind};
 pub use error::{Error, ErrorKind, Operation, Result};

@@ -1,16 +1,20 @@
-//! `ipvsadm-rs apply` and `ipvsadm-rs diff`: make the kernel's table equal
-//! to a desired-state file (the JSON that `ipvsadm-rs -L --json` prints), or
-//! show what that would change. An apply is all or nothing: on failure it
-//! undoes what it applied. Exit status: 0 done, 1 failed with the table as
-//! found (or `diff` found differences), 2 bad input or no IPVS, 3 failed
-//! with the table changed.
+//! `ipvsadm-rs apply`, `diff` and `check`: make the services a desired-state
+//! file lists (the JSON that `ipvsadm-rs -L --json` prints) be as it says,
+//! show what that would change, or check the file without a kernel. An apply
+//! touches only the services its file lists unless told otherwise
+//! (`--prune`), and is all or nothing: on failure it undoes what it applied.
+//! Exit status: 0 done, 1 failed with the table as found (or `diff` found
+//! differences), 2 bad input or no IPVS, 3 failed with the table changed.
 
 use std::io::{Read, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::stdout::Output;
-use clap::{Parser, Subcommand};
-use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, OnFailure, Removal};
+use clap::{Args, Parser, Subcommand};
+use ipvs::{
+    ApplyOptions, ApplyReport, DesiredState, DiffOptions, Ipvs, OnFailure, Plan, Removal, Scope,
+    json_document,
+};
 
 /// Desired-state commands of ipvsadm-rs.
 #[derive(Debug, Parser)]
@@ -20,20 +24,59 @@ pub struct Cli {
     command: Command,
 }
 
+/// What a plan may touch and how it removes.
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// The desired state (JSON, as `-L --json` prints it); `-` reads standard input.
+    #[arg(short = 'f', long = "file")]
+    file: String,
+    /// Also remove every service the file does not list (by default they are
+    /// left alone: another tool's, or made by hand).
+    #[arg(long)]
+    prune: bool,
+    /// Leave the weights of existing real servers as they are (a health
+    /// checker's); weights are set only on real servers the apply adds.
+    #[arg(long)]
+    keep_weights: bool,
+    /// Drain what is to go instead of deleting it at once: weights to 0,
+    /// deleted on a later apply once it has no connections.
+    #[arg(long)]
+    drain: bool,
+}
+
+impl PlanArgs {
+    fn options(&self) -> DiffOptions {
+        DiffOptions::default()
+            .with_scope(if self.prune {
+                Scope::Whole
+            } else {
+                Scope::Listed
+            })
+            .with_keep_weights(self.keep_weights)
+            .with_removal(if self.drain {
+                Removal::Drain
+            } else {
+                Removal::Delete
+            })
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Make the table equal to FILE, changing only what differs.
+    /// Make the services FILE lists as it says, changing only what differs.
     Apply {
-        /// The desired state (JSON, as `-L --json` prints it); `-` reads standard input.
-        #[arg(short = 'f', long = "file")]
-        file: String,
+        #[command(flatten)]
+        plan: PlanArgs,
         /// Print the plan; change nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Set real servers to remove to weight 0; delete them on a later
-        /// apply, once they have no connections.
-        #[arg(long)]
-        drain: bool,
+        /// With --dry-run: print the plan as a JSON document.
+        #[arg(long, requires = "dry_run")]
+        json: bool,
+        /// With --drain: wait up to SECONDS for what drains to be idle,
+        /// deleting it as it gets there, and delete what is left at the end.
+        #[arg(long, value_name = "SECONDS", requires = "drain")]
+        drain_timeout: Option<u64>,
         /// On failure keep the changes applied so far, instead of undoing
         /// them all.
         #[arg(long)]
@@ -42,14 +85,20 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         lock_timeout: u64,
     },
-    /// Print what `apply` would change.
+    /// Print what `apply` would change; exit 1 if anything.
     Diff {
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Print the plan as a JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check FILE as apply would before sending anything, without a kernel
+    /// or privileges; exit 0 if it is valid, 2 if not.
+    Check {
         /// The desired state; `-` reads standard input.
         #[arg(short = 'f', long = "file")]
         file: String,
-        /// Plan draining instead of deleting real servers to remove.
-        #[arg(long)]
-        drain: bool,
     },
 }
 
@@ -65,9 +114,12 @@ fn read(file: &str) -> Result<String, String> {
     }
 }
 
-/// Runs `apply` or `diff` if `args[1]` names one; `None` otherwise.
+/// Runs `apply`, `diff` or `check` if `args[1]` names one; `None` otherwise.
 pub(crate) fn run_if_subcommand(args: &[String]) -> Option<i32> {
-    if !matches!(args.get(1).map(String::as_str), Some("apply" | "diff")) {
+    if !matches!(
+        args.get(1).map(String::as_str),
+        Some("apply" | "diff" | "check")
+    ) {
         return None;
     }
     let cli = match Cli::try_parse_from(args) {
@@ -106,73 +158,150 @@ const FAILED_UNCHANGED: i32 = 1;
 const FAILED_CHANGED: i32 = 3;
 
 fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, String> {
-    let (file, removal, mode) = match cli.command {
+    match cli.command {
+        Command::Check { file } => check(&file, out),
+        Command::Diff { plan, json } => {
+            let (desired, ipvs) = open(&plan.file)?;
+            let planned = ipvs
+                .plan(&desired, &plan.options())
+                .map_err(|e| e.to_string())?;
+            print_plan(out, &planned, json);
+            // diff exits 1 when there are differences, as diff(1) does.
+            Ok(if planned.is_empty() { 0 } else { 1 })
+        }
         Command::Apply {
-            file,
-            dry_run,
-            drain,
+            plan,
+            dry_run: true,
+            json,
+            ..
+        } => {
+            let (desired, ipvs) = open(&plan.file)?;
+            let planned = ipvs
+                .plan(&desired, &plan.options())
+                .map_err(|e| e.to_string())?;
+            print_plan(out, &planned, json);
+            if !json {
+                let n = planned.steps.len();
+                let _ = writeln!(out, "{} planned (dry run: nothing changed)", changes(n));
+            }
+            Ok(0)
+        }
+        Command::Apply {
+            plan,
+            drain_timeout,
             no_rollback,
             lock_timeout,
+            ..
         } => {
-            let mode = if dry_run {
-                Mode::DryRun
-            } else {
-                Mode::Apply {
-                    on_failure: if no_rollback {
-                        OnFailure::Keep
-                    } else {
-                        OnFailure::RollBack
-                    },
-                    lock_timeout: Duration::from_secs(lock_timeout),
-                }
-            };
-            (file, drain, mode)
+            let (desired, ipvs) = open(&plan.file)?;
+            let options = ApplyOptions::default()
+                .with_diff(plan.options())
+                .with_on_failure(if no_rollback {
+                    OnFailure::Keep
+                } else {
+                    OnFailure::RollBack
+                })
+                .with_lock_timeout(Some(Duration::from_secs(lock_timeout)));
+            apply(&ipvs, &desired, options, drain_timeout, out)
         }
-        Command::Diff { file, drain } => (file, drain, Mode::Diff),
-    };
-    let removal = if removal {
-        Removal::Drain
-    } else {
-        Removal::Delete
-    };
-    let desired = DesiredState::from_json(&read(&file)?).map_err(|e| e.to_string())?;
+    }
+}
+
+/// `changes` with its number, singular or plural.
+fn changes(n: usize) -> String {
+    format!("{n} change{}", if n == 1 { "" } else { "s" })
+}
+
+fn were(n: usize) -> &'static str {
+    if n == 1 { "was" } else { "were" }
+}
+
+/// Reads the file and opens the handle.
+fn open(file: &str) -> Result<(DesiredState, Ipvs), String> {
+    let desired = DesiredState::from_json(&read(file)?).map_err(|e| e.to_string())?;
     let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
-    let diff_options = DiffOptions::default().with_removal(removal);
-    let (on_failure, lock_timeout) = match mode {
-        Mode::Apply {
-            on_failure,
-            lock_timeout,
-        } => (on_failure, lock_timeout),
-        Mode::DryRun | Mode::Diff => {
-            let plan = ipvs
-                .plan(&desired, &diff_options)
-                .map_err(|e| e.to_string())?;
-            let _ = write!(out, "{plan}");
-            if mode == Mode::DryRun {
-                let _ = writeln!(
-                    out,
-                    "{} changes planned (dry run: nothing changed)",
-                    plan.steps.len()
-                );
-                return Ok(0);
-            }
-            // diff exits 1 when there are differences, as diff(1) does.
-            return Ok(if plan.is_empty() { 0 } else { 1 });
+    Ok((desired, ipvs))
+}
+
+/// `check`: everything the library checks before sending, without a kernel.
+/// Whether a locally forwarded real server's address is the director's is
+/// a question for the director itself, so apply asks it there.
+fn check(file: &str, out: &mut dyn Write) -> Result<i32, String> {
+    let desired = DesiredState::from_json(&read(file)?).map_err(|e| e.to_string())?;
+    let servers: usize = desired.services.iter().map(|s| s.destinations.len()).sum();
+    let services = desired.services.len();
+    let _ = writeln!(
+        out,
+        "{file}: valid ({services} service{}, {servers} real server{})",
+        if services == 1 { "" } else { "s" },
+        if servers == 1 { "" } else { "s" },
+    );
+    Ok(0)
+}
+
+fn print_plan(out: &mut dyn Write, plan: &Plan, json: bool) {
+    if json {
+        let _ = writeln!(out, "{}", json_document(plan));
+    } else {
+        let _ = write!(out, "{plan}");
+    }
+}
+
+/// Applies, and with a drain timeout goes on applying (deleting what became
+/// idle) until nothing drains or the time is up, then deletes what is left.
+fn apply(
+    ipvs: &Ipvs,
+    desired: &DesiredState,
+    options: ApplyOptions,
+    drain_timeout: Option<u64>,
+    out: &mut dyn Write,
+) -> Result<i32, String> {
+    let started = Instant::now();
+    let mut applied = 0;
+    let mut options = options;
+    loop {
+        let report = ipvs.apply(desired, &options).map_err(|e| e.to_string())?;
+        for step in &report.applied {
+            let _ = writeln!(out, "{step}");
         }
-    };
-    let options = ApplyOptions::default()
-        .with_diff(diff_options)
-        .with_on_failure(on_failure)
-        .with_lock_timeout(Some(lock_timeout));
-    let report = ipvs.apply(&desired, &options).map_err(|e| e.to_string())?;
-    for step in &report.applied {
-        let _ = writeln!(out, "{step}");
+        let _ = out.flush();
+        applied += report.applied.len();
+        if !report.is_success() {
+            return Ok(failed(&report));
+        }
+        let Some(bound) = drain_timeout.map(Duration::from_secs) else {
+            break;
+        };
+        let waiting = ipvs
+            .plan(desired, &options.diff)
+            .map_err(|e| e.to_string())?
+            .draining;
+        if waiting.is_empty() || options.diff.removal == Removal::Delete {
+            break;
+        }
+        if started.elapsed() >= bound {
+            // The bound: what still has connections goes now.
+            for d in &waiting {
+                let _ = writeln!(out, "{d}: deleting it (--drain-timeout)");
+            }
+            options.diff = options.diff.clone().with_removal(Removal::Delete);
+            continue;
+        }
+        std::thread::sleep(Duration::from_secs(1));
     }
-    let _ = out.flush();
-    if report.is_success() {
-        let _ = writeln!(out, "{} changes applied", report.applied.len());
-        return Ok(0);
+    let _ = writeln!(out, "{} applied", changes(applied));
+    if drain_timeout.is_none()
+        && let Ok(plan) = ipvs.plan(desired, &options.diff)
+    {
+        for d in &plan.draining {
+            let _ = writeln!(out, "{d} (apply again to delete it once idle)");
+        }
     }
+    Ok(0)
+}
+
+/// Reports a failed apply on stderr; its exit status.
+fn failed(report: &ApplyReport) -> i32 {
     let mut err = std::io::stderr().lock();
     for (step, e) in &report.failed {
         let _ = writeln!(err, "failed: {step}: {e}");
@@ -184,11 +313,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, String> {
     if report.is_unchanged() {
         let what = match (&report.rollback, applied) {
             (Some(_), 0) => "what may have been applied was undone".to_owned(),
-            (Some(_), n) => format!("{n} changes were applied and then undone"),
+            (Some(_), n) => format!("{} {} applied and then undone", changes(n), were(n)),
             (None, _) => "nothing was changed".to_owned(),
         };
         let _ = writeln!(err, "apply failed: {what}; the table is as it was found");
-        return Ok(FAILED_UNCHANGED);
+        return FAILED_UNCHANGED;
     }
     match &report.rollback {
         Some(rollback) => {
@@ -202,7 +331,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, String> {
         None => {
             let _ = writeln!(
                 err,
-                "apply failed: {applied} changes were applied and kept (--no-rollback)"
+                "apply failed: {} {} applied and kept (--no-rollback)",
+                changes(applied),
+                were(applied)
             );
         }
     }
@@ -210,16 +341,5 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, String> {
         err,
         "the table is neither as it was found nor as desired: read it with -Ln"
     );
-    Ok(FAILED_CHANGED)
-}
-
-/// What the command does with the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Apply {
-        on_failure: OnFailure,
-        lock_timeout: Duration,
-    },
-    DryRun,
-    Diff,
+    FAILED_CHANGED
 }

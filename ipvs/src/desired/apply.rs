@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::batch::Change;
 use crate::desired::DesiredState;
-use crate::desired::plan::{DiffOptions, Plan, Removal, Step, diff};
+use crate::desired::plan::{DiffOptions, Plan, Scope, Step, diff};
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::handle::Ipvs;
 use crate::key::ServiceKey;
@@ -30,7 +30,7 @@ pub enum OnFailure {
 ///
 /// Start from [`ApplyOptions::default`] and change it with the `with_*`
 /// methods (it may gain fields).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ApplyOptions {
     /// How the plan is made.
@@ -431,9 +431,8 @@ impl Ipvs {
     /// to `found`, carried out as an undoing.
     fn restore(&self, found: &[ServiceInfo]) -> Rollback {
         let as_found = DesiredState::from_table(found);
-        let delete = DiffOptions {
-            removal: Removal::Delete,
-        };
+        // Everything as found: what was deleted comes back, what was added goes.
+        let delete = DiffOptions::default().with_scope(Scope::Whole);
         match self.settled_table() {
             Ok(now) => self.undo(diff(&now, &as_found, &delete).steps),
             Err(e) => Rollback {
@@ -448,6 +447,7 @@ impl Ipvs {
 mod tests {
     use super::*;
     use crate::desired::ServiceSpec;
+    use crate::desired::plan::Removal;
     use crate::destination::{Destination, ForwardMethod};
     use crate::service::{Scheduler, Service};
     use crate::stats::DestinationInfo;
@@ -557,7 +557,10 @@ mod tests {
         let found = table.clone();
         for removal in [Removal::Delete, Removal::Drain] {
             let mut now = found.clone();
-            let plan = diff(&now, &desired, &DiffOptions { removal });
+            let options = DiffOptions::default()
+                .with_removal(removal)
+                .with_scope(Scope::Whole);
+            let plan = diff(&now, &desired, &options);
             assert!(plan.steps.len() >= 8, "{plan}");
             let before: HashMap<ServiceKey, &ServiceInfo> =
                 found.iter().map(|s| (s.service.key, s)).collect();

@@ -2,44 +2,96 @@
 //! state: which services and real servers to add, change, drain or delete,
 //! and in which order.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
+
+use serde::Serialize;
 
 use crate::batch::Change;
 use crate::desired::DesiredState;
 use crate::destination::Destination;
-use crate::key::{ServiceKey, fmt_socket};
+use crate::key::{AddressFamily, Protocol, ServiceKey, fmt_socket};
 use crate::service::Service;
-use crate::stats::ServiceInfo;
+use crate::stats::{DestinationInfo, ServiceInfo};
 
-/// What to do with a real server that the desired state no longer has.
+/// What to do with a real server (or a whole service) that is to go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Removal {
     /// Delete it at once (its connections are cut over to nothing).
     #[default]
     Delete,
-    /// Drain it: set its weight to 0 so it takes no new connections, and
-    /// delete it on a later apply once it has no connections left.
+    /// Drain it: set its weight (a service: the weights of all its real
+    /// servers) to 0 so it takes no new connections, and delete it on a
+    /// later apply once it has no connections left.
     Drain,
+}
+
+/// Which services of the kernel's table a plan may touch. Whatever the
+/// scope, the services the desired state lists are made as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Scope {
+    /// Only the listed services: every other one is left alone (made by a
+    /// person, by keepalived, by another program). The default: a file
+    /// never deletes what it does not name.
+    #[default]
+    Listed,
+    /// The listed services and these others, which are removed when the
+    /// desired state no longer lists them: the services the caller manages,
+    /// such as those of a daemon's previous configuration.
+    Managed(BTreeSet<ServiceKey>),
+    /// The whole table: every service not listed is removed (`--prune`).
+    Whole,
+}
+
+impl Scope {
+    /// Whether a service the desired state does not list is to be removed.
+    fn removes(&self, key: &ServiceKey) -> bool {
+        match self {
+            Self::Listed => false,
+            Self::Managed(keys) => keys.contains(key),
+            Self::Whole => true,
+        }
+    }
 }
 
 /// Options of [`diff`].
 ///
-/// Build it with [`DiffOptions::default`] and [`DiffOptions::with_removal`]
-/// (it may gain fields).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Build it with [`DiffOptions::default`] and its `with_*` methods (it may
+/// gain fields).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct DiffOptions {
-    /// What to do with real servers to remove.
+    /// What to do with real servers and services to remove.
     pub removal: Removal,
+    /// Which services may be touched.
+    pub scope: Scope,
+    /// Leave the weight of a real server that exists already as the kernel
+    /// has it (a health checker's, say): weights are set only when a real
+    /// server is added (and to 0 when it is drained).
+    pub keep_weights: bool,
 }
 
 impl DiffOptions {
-    /// Sets what to do with real servers to remove.
+    /// Sets what to do with real servers and services to remove.
     #[must_use]
     pub fn with_removal(mut self, removal: Removal) -> Self {
         self.removal = removal;
+        self
+    }
+
+    /// Sets which services may be touched.
+    #[must_use]
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// Keeps the weights of existing real servers as the kernel has them.
+    #[must_use]
+    pub fn with_keep_weights(mut self, keep_weights: bool) -> Self {
+        self.keep_weights = keep_weights;
         self
     }
 }
@@ -127,9 +179,15 @@ impl Step {
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::EditService { from, to } => write!(f, "edit service {}: {from} -> {to}", to.key),
+            Self::EditService { from, to } => {
+                write!(f, "edit service {}: ", to.key)?;
+                f.write_str(&service_changes(from, to).join(", "))
+            }
             Self::EditDestination { service, from, to } => {
-                write!(f, "edit real server of {service}: {from} -> {to}")
+                f.write_str("edit real server ")?;
+                fmt_socket(f, &to.address, to.port)?;
+                write!(f, " of {service}: ")?;
+                f.write_str(&destination_changes(from, to).join(", "))
             }
             Self::DrainDestination {
                 service,
@@ -148,6 +206,273 @@ impl fmt::Display for Step {
     }
 }
 
+/// `name old -> new` for each field of a service that differs.
+fn service_changes(from: &Service, to: &Service) -> Vec<String> {
+    let (from, to) = (from.normalized(), to.normalized());
+    let mut changes = Vec::new();
+    let mut field = |name: &str, a: String, b: String| {
+        if a != b {
+            changes.push(format!("{name} {a} -> {b}"));
+        }
+    };
+    field(
+        "scheduler",
+        from.scheduler.to_string(),
+        to.scheduler.to_string(),
+    );
+    let flags = |s: &Service| match s.sched_flags.names(&s.scheduler) {
+        names if names.is_empty() => "none".to_owned(),
+        names => names.join(","),
+    };
+    field("scheduler flags", flags(&from), flags(&to));
+    let timeout = |s: &Service| {
+        s.persistence
+            .map_or("none".to_owned(), |p| format!("{} s", p.timeout))
+    };
+    field("persistence", timeout(&from), timeout(&to));
+    let mask = |s: &Service| {
+        s.persistence
+            .and_then(|p| p.netmask)
+            .map_or("none".to_owned(), |m| m.to_string())
+    };
+    field("netmask", mask(&from), mask(&to));
+    let pe = |s: &Service| {
+        s.persistence_engine
+            .clone()
+            .unwrap_or_else(|| "none".to_owned())
+    };
+    field("persistence engine", pe(&from), pe(&to));
+    field(
+        "one-packet",
+        from.one_packet.to_string(),
+        to.one_packet.to_string(),
+    );
+    changes
+}
+
+/// `name old -> new` for each field of a real server that differs.
+fn destination_changes(from: &Destination, to: &Destination) -> Vec<String> {
+    let (from, to) = (from.normalized(), to.normalized());
+    let mut changes = Vec::new();
+    let mut field = |name: &str, a: String, b: String| {
+        if a != b {
+            changes.push(format!("{name} {a} -> {b}"));
+        }
+    };
+    field("forward", from.forward.to_string(), to.forward.to_string());
+    let tunnel = |d: &Destination| match d.tunnel {
+        None => "none".to_owned(),
+        Some(t) => format!("{:?}/{}/{:?}", t.kind, t.port, t.checksum).to_lowercase(),
+    };
+    field("tunnel", tunnel(&from), tunnel(&to));
+    field("weight", from.weight.to_string(), to.weight.to_string());
+    field(
+        "upper threshold",
+        from.upper_threshold.to_string(),
+        to.upper_threshold.to_string(),
+    );
+    field(
+        "lower threshold",
+        from.lower_threshold.to_string(),
+        to.lower_threshold.to_string(),
+    );
+    changes
+}
+
+/// Something drained that still has connections: it is deleted by a later
+/// plan, once they end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Draining {
+    /// The service.
+    pub service: ServiceKey,
+    /// The real server (address, port), or `None` for the whole service.
+    pub real_server: Option<(IpAddr, u16)>,
+    /// Its connections (active, inactive and persistence templates) when
+    /// the table was read.
+    pub connections: u64,
+}
+
+impl fmt::Display for Draining {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.real_server {
+            Some((address, port)) => {
+                f.write_str("real server ")?;
+                fmt_socket(f, &address, port)?;
+                write!(f, " of {}", self.service)?;
+            }
+            None => write!(f, "service {}", self.service)?,
+        }
+        let n = self.connections;
+        write!(
+            f,
+            " is draining: {n} connection{} left",
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// A service's identity in the plan document: `family` with `protocol`,
+/// `address`, `port`, or with `fwmark` (the fields of a service object).
+#[derive(Serialize)]
+struct KeyJson {
+    family: AddressFamily,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    protocol: Option<Protocol>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fwmark: Option<u32>,
+}
+
+impl From<ServiceKey> for KeyJson {
+    fn from(key: ServiceKey) -> Self {
+        let mut json = Self {
+            family: key.family(),
+            protocol: None,
+            address: None,
+            port: None,
+            fwmark: None,
+        };
+        match key {
+            ServiceKey::Inet {
+                protocol,
+                address,
+                port,
+            } => {
+                json.protocol = Some(protocol);
+                json.address = Some(address);
+                json.port = Some(port);
+            }
+            ServiceKey::Fwmark { mark, .. } => json.fwmark = Some(mark),
+        }
+        json
+    }
+}
+
+/// A step in the plan document: `action` and what it acts on.
+#[derive(Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+enum StepJson<'a> {
+    AddService {
+        service: &'a Service,
+    },
+    EditService {
+        from: &'a Service,
+        to: &'a Service,
+        changes: Vec<String>,
+    },
+    AddRealServer {
+        service: KeyJson,
+        real_server: &'a Destination,
+    },
+    EditRealServer {
+        service: KeyJson,
+        from: &'a Destination,
+        to: &'a Destination,
+        changes: Vec<String>,
+    },
+    DrainRealServer {
+        service: KeyJson,
+        real_server: &'a Destination,
+    },
+    DeleteRealServer {
+        service: KeyJson,
+        address: IpAddr,
+        port: u16,
+    },
+    DeleteService {
+        service: KeyJson,
+    },
+}
+
+impl<'a> From<&'a Step> for StepJson<'a> {
+    fn from(step: &'a Step) -> Self {
+        match step {
+            Step::AddService(service) => Self::AddService { service },
+            Step::EditService { from, to } => Self::EditService {
+                from,
+                to,
+                changes: service_changes(from, to),
+            },
+            Step::AddDestination {
+                service,
+                destination,
+            } => Self::AddRealServer {
+                service: (*service).into(),
+                real_server: destination,
+            },
+            Step::EditDestination { service, from, to } => Self::EditRealServer {
+                service: (*service).into(),
+                from,
+                to,
+                changes: destination_changes(from, to),
+            },
+            Step::DrainDestination {
+                service,
+                destination,
+            } => Self::DrainRealServer {
+                service: (*service).into(),
+                real_server: destination,
+            },
+            Step::DeleteDestination {
+                service,
+                address,
+                port,
+            } => Self::DeleteRealServer {
+                service: (*service).into(),
+                address: *address,
+                port: *port,
+            },
+            Step::DeleteService(key) => Self::DeleteService {
+                service: (*key).into(),
+            },
+        }
+    }
+}
+
+/// Something draining in the plan document.
+#[derive(Serialize)]
+struct DrainingJson {
+    service: KeyJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    connections: u64,
+}
+
+/// The plan document: `{"steps": [STEP...], "draining": [...]}`, each step
+/// with its `action` (`add_service`, `edit_service`, `add_real_server`,
+/// `edit_real_server`, `drain_real_server`, `delete_real_server`,
+/// `delete_service`); edits carry `from`, `to` and their `changes` as text.
+/// Wrap it with [`json_document`](crate::json_document) for the schema version.
+impl Serialize for Plan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct PlanJson<'a> {
+            steps: Vec<StepJson<'a>>,
+            draining: Vec<DrainingJson>,
+        }
+        PlanJson {
+            steps: self.steps.iter().map(StepJson::from).collect(),
+            draining: self
+                .draining
+                .iter()
+                .map(|d| DrainingJson {
+                    service: d.service.into(),
+                    address: d.real_server.map(|(a, _)| a),
+                    port: d.real_server.map(|(_, p)| p),
+                    connections: d.connections,
+                })
+                .collect(),
+        }
+        .serialize(serializer)
+    }
+}
+
 /// The ordered steps that turn one table into another: add services (and
 /// edit changed ones), add and edit real servers, drain or delete real
 /// servers, delete services.
@@ -156,16 +481,22 @@ impl fmt::Display for Step {
 pub struct Plan {
     /// The steps, in the order to carry them out.
     pub steps: Vec<Step>,
+    /// What was drained and still has connections ([`Removal::Drain`]):
+    /// no step now, a delete once they end.
+    pub draining: Vec<Draining>,
 }
 
 impl Plan {
     /// A plan of these steps, in order.
     #[must_use]
     pub fn new(steps: Vec<Step>) -> Self {
-        Self { steps }
+        Self {
+            steps,
+            draining: Vec::new(),
+        }
     }
 
-    /// Whether nothing needs to change.
+    /// Whether nothing needs to change now (something may be draining).
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
@@ -176,20 +507,28 @@ impl fmt::Display for Plan {
         for step in &self.steps {
             writeln!(f, "{step}")?;
         }
+        for d in &self.draining {
+            writeln!(f, "{d}")?;
+        }
         Ok(())
     }
 }
 
 /// The plan from `current` (as read from the kernel) to `desired`.
 ///
-/// Only what differs is changed. The kernel's own bits (such as `HASHED`)
-/// and the family defaults (the persistence netmask) do not count as
-/// differences, and the order of services and real servers does not matter.
+/// Only what differs is changed, and only within `options.scope`: services
+/// the desired state does not list are removed only if the scope says so.
+/// The kernel's own bits (such as `HASHED`) and the family defaults (the
+/// persistence netmask) do not count as differences, and the order of
+/// services and real servers does not matter. It does not validate
+/// `desired` ([`DesiredState::validate`] does; [`Ipvs::plan`](crate::Ipvs::plan)
+/// calls it).
 pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptions) -> Plan {
     let mut adds = Vec::new();
     let mut dest_changes = Vec::new();
     let mut removals = Vec::new();
     let mut deletes = Vec::new();
+    let mut draining = Vec::new();
     let now: HashMap<ServiceKey, &ServiceInfo> =
         current.iter().map(|s| (s.service.key, s)).collect();
     let wanted: HashSet<ServiceKey> = desired.services.iter().map(|s| s.service.key).collect();
@@ -208,7 +547,7 @@ pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptio
             }
             Some(_) => {}
         }
-        let have: BTreeMap<(IpAddr, u16), &crate::stats::DestinationInfo> = existing
+        let have: BTreeMap<(IpAddr, u16), &DestinationInfo> = existing
             .map(|info| {
                 info.destinations
                     .iter()
@@ -224,52 +563,112 @@ pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptio
                     service: key,
                     destination: dest.clone(),
                 }),
-                Some(d) if d.destination.normalized() != dest.normalized() => {
-                    dest_changes.push(Step::EditDestination {
-                        service: key,
-                        from: d.destination.clone(),
-                        to: dest.clone(),
-                    })
+                Some(d) => {
+                    let mut to = dest.clone();
+                    if options.keep_weights {
+                        to.weight = d.destination.weight;
+                    }
+                    if d.destination.normalized() != to.normalized() {
+                        dest_changes.push(Step::EditDestination {
+                            service: key,
+                            from: d.destination.clone(),
+                            to,
+                        });
+                    }
                 }
-                Some(_) => {}
             }
         }
         for (addr_port, d) in &have {
-            if keep.contains(addr_port) {
-                continue;
-            }
-            let (address, port) = *addr_port;
-            let idle = d.active_connections == 0
-                && d.inactive_connections == 0
-                && d.persistent_connections == Some(0);
-            match options.removal {
-                Removal::Drain if d.destination.weight != 0 => {
-                    let mut drained = d.destination.clone();
-                    drained.weight = 0;
-                    removals.push(Step::DrainDestination {
-                        service: key,
-                        destination: drained,
-                    });
-                }
-                Removal::Drain if !idle => {} // still draining: leave it for a later apply
-                _ => removals.push(Step::DeleteDestination {
-                    service: key,
-                    address,
-                    port,
-                }),
+            if !keep.contains(addr_port) {
+                remove_destination(key, d, options.removal, &mut removals, &mut draining);
             }
         }
     }
     for info in current {
-        if !wanted.contains(&info.service.key) {
-            deletes.push(Step::DeleteService(info.service.key));
+        let key = info.service.key;
+        if wanted.contains(&key) || !options.scope.removes(&key) {
+            continue;
+        }
+        match options.removal {
+            Removal::Delete => deletes.push(Step::DeleteService(key)),
+            Removal::Drain => {
+                // Its real servers drain first; the service goes once the
+                // last of them is idle.
+                let mut busy = 0;
+                for d in &info.destinations {
+                    if d.destination.weight != 0 {
+                        let mut drained = d.destination.clone();
+                        drained.weight = 0;
+                        removals.push(Step::DrainDestination {
+                            service: key,
+                            destination: drained,
+                        });
+                    }
+                    busy += connections(d);
+                }
+                let drained_now = info.destinations.iter().any(|d| d.destination.weight != 0);
+                if busy == 0 && !drained_now {
+                    deletes.push(Step::DeleteService(key));
+                } else {
+                    draining.push(Draining {
+                        service: key,
+                        real_server: None,
+                        connections: busy,
+                    });
+                }
+            }
         }
     }
     let mut steps = adds;
     steps.extend(dest_changes);
     steps.extend(removals);
     steps.extend(deletes);
-    Plan { steps }
+    Plan { steps, draining }
+}
+
+/// A real server's connections as the kernel counts them, persistence
+/// templates included (unknown after a brief read: counted as one).
+fn connections(d: &DestinationInfo) -> u64 {
+    u64::from(d.active_connections)
+        + u64::from(d.inactive_connections)
+        + u64::from(d.persistent_connections.unwrap_or(1))
+}
+
+/// The step (or the wait) that removes one real server.
+fn remove_destination(
+    service: ServiceKey,
+    d: &DestinationInfo,
+    removal: Removal,
+    removals: &mut Vec<Step>,
+    draining: &mut Vec<Draining>,
+) {
+    let (address, port) = (d.destination.address, d.destination.port);
+    match removal {
+        Removal::Drain if d.destination.weight != 0 => {
+            let mut drained = d.destination.clone();
+            drained.weight = 0;
+            removals.push(Step::DrainDestination {
+                service,
+                destination: drained,
+            });
+            draining.push(Draining {
+                service,
+                real_server: Some((address, port)),
+                connections: connections(d),
+            });
+        }
+        // Still draining: leave it for a later plan.
+        Removal::Drain if connections(d) != 0 => draining.push(Draining {
+            service,
+            real_server: Some((address, port)),
+            connections: connections(d),
+        }),
+        _ => removals.push(Step::DeleteDestination {
+            service,
+            address,
+            port,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -342,14 +741,15 @@ mod tests {
             ),
             (svc(82), vec![rs(4)]),
         ]);
-        let plan = diff(&current, &desired, &DiffOptions::default());
+        let whole = DiffOptions::default().with_scope(Scope::Whole);
+        let plan = diff(&current, &desired, &whole);
         let kinds: Vec<String> = plan.steps.iter().map(|s| s.to_string()).collect();
         assert_eq!(
             kinds,
             [
-                "edit service tcp 10.0.0.1:80: tcp 10.0.0.1:80 wlc -> tcp 10.0.0.1:80 rr",
+                "edit service tcp 10.0.0.1:80: scheduler wlc -> rr",
                 "add service tcp 10.0.0.1:82 wlc",
-                "edit real server of tcp 10.0.0.1:80: 192.0.2.1:80 route weight 1 -> 192.0.2.1:80 route weight 5",
+                "edit real server 192.0.2.1:80 of tcp 10.0.0.1:80: weight 1 -> 5",
                 "add real server 192.0.2.3:80 route weight 1 to tcp 10.0.0.1:80",
                 "add real server 192.0.2.4:80 route weight 1 to tcp 10.0.0.1:82",
                 "delete real server 192.0.2.2:80 of tcp 10.0.0.1:80",
@@ -361,9 +761,7 @@ mod tests {
     #[test]
     fn drain_sets_weight_zero_then_deletes_once_idle() {
         let desired = state(vec![(svc(80), vec![rs(1)])]);
-        let opts = DiffOptions {
-            removal: Removal::Drain,
-        };
+        let opts = DiffOptions::default().with_removal(Removal::Drain);
         let busy = vec![info(svc(80), vec![(rs(1), 0), (rs(2), 7)])];
         let plan = diff(&busy, &desired, &opts);
         assert_eq!(
@@ -383,6 +781,100 @@ mod tests {
                 address: rs(2).address,
                 port: 80
             }]
+        );
+    }
+
+    #[test]
+    fn only_listed_services_are_touched_unless_the_scope_says_so() {
+        let foreign = ServiceKey::tcp(Ipv4Addr::new(198, 51, 100, 7), 443);
+        let current = vec![
+            info(svc(80), vec![(rs(1), 0)]),
+            info(Service::new(foreign), vec![(rs(9), 3)]),
+        ];
+        let desired = state(vec![(svc(80), vec![rs(1)])]);
+        for scope in [Scope::Listed, Scope::Managed(BTreeSet::from([svc(81).key]))] {
+            let options = DiffOptions::default().with_scope(scope);
+            assert!(diff(&current, &desired, &options).is_empty());
+        }
+        let empty = state(vec![]);
+        assert!(diff(&current, &empty, &DiffOptions::default()).is_empty());
+        let managed = DiffOptions::default().with_scope(Scope::Managed(BTreeSet::from([foreign])));
+        assert_eq!(
+            diff(&current, &desired, &managed).steps,
+            vec![Step::DeleteService(foreign)]
+        );
+        let whole = DiffOptions::default().with_scope(Scope::Whole);
+        assert_eq!(
+            diff(&current, &empty, &whole).steps,
+            vec![
+                Step::DeleteService(svc(80).key),
+                Step::DeleteService(foreign)
+            ]
+        );
+    }
+
+    #[test]
+    fn kept_weights_are_the_kernel_s_and_other_fields_still_change() {
+        // A health checker set 192.0.2.1 to 0; the file says 5.
+        let current = vec![info(svc(80), vec![(rs(1).with_weight(0), 0)])];
+        let desired = state(vec![(
+            svc(80),
+            vec![rs(1).with_weight(5), rs(2).with_weight(3)],
+        )]);
+        let keep = DiffOptions::default().with_keep_weights(true);
+        assert_eq!(
+            diff(&current, &desired, &keep).steps,
+            vec![Step::AddDestination {
+                service: svc(80).key,
+                destination: rs(2).with_weight(3)
+            }]
+        );
+        let desired = state(vec![(
+            svc(80),
+            vec![rs(1).with_weight(5).with_thresholds(100, 10)],
+        )]);
+        let plan = diff(&current, &desired, &keep);
+        assert_eq!(
+            plan.to_string(),
+            "edit real server 192.0.2.1:80 of tcp 10.0.0.1:80: upper threshold 0 -> 100, lower threshold 0 -> 10\n"
+        );
+        assert_eq!(
+            diff(&current, &desired, &DiffOptions::default()).to_string(),
+            "edit real server 192.0.2.1:80 of tcp 10.0.0.1:80: weight 0 -> 5, upper threshold 0 -> 100, lower threshold 0 -> 10\n"
+        );
+    }
+
+    #[test]
+    fn a_service_to_remove_drains_before_it_goes() {
+        let gone = svc(81);
+        let desired = state(vec![]);
+        let opts = DiffOptions::default()
+            .with_scope(Scope::Whole)
+            .with_removal(Removal::Drain);
+        let busy = vec![info(
+            gone.clone(),
+            vec![(rs(1), 4), (rs(2).with_weight(0), 1)],
+        )];
+        let plan = diff(&busy, &desired, &opts);
+        assert_eq!(
+            plan.steps,
+            vec![Step::DrainDestination {
+                service: gone.key,
+                destination: rs(1).with_weight(0)
+            }]
+        );
+        assert_eq!(
+            plan.to_string(),
+            "drain real server 192.0.2.1:80 of tcp 10.0.0.1:81 (weight 0)\nservice tcp 10.0.0.1:81 is draining: 5 connections left\n"
+        );
+        let draining = vec![info(gone.clone(), vec![(rs(1).with_weight(0), 1)])];
+        let plan = diff(&draining, &desired, &opts);
+        assert!(plan.is_empty());
+        assert_eq!(plan.draining.len(), 1);
+        let idle = vec![info(gone.clone(), vec![(rs(1).with_weight(0), 0)])];
+        assert_eq!(
+            diff(&idle, &desired, &opts).steps,
+            vec![Step::DeleteService(gone.key)]
         );
     }
 }
