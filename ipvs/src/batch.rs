@@ -121,6 +121,24 @@ impl Ipvs {
     /// The outer error: a change was invalid (nothing was sent), or the
     /// exchange itself failed, after which it is unknown which changes of the
     /// batch were applied (read the table again).
+    ///
+    /// ```no_run
+    /// use ipvs::{Change, Destination, ForwardMethod, Ipvs, Service, ServiceKey};
+    ///
+    /// let ipvs = Ipvs::new()?;
+    /// let web: ServiceKey = "tcp 192.0.2.1:80".parse()?;
+    /// let mut changes = vec![Change::AddService(Service::new(web))];
+    /// for host in 11..=14 {
+    ///     let rs = Destination::from_socket(format!("10.0.0.{host}:80").parse()?, ForwardMethod::Route);
+    ///     changes.push(Change::AddDestination(web, rs));
+    /// }
+    /// for (change, outcome) in changes.iter().zip(ipvs.apply_changes(&changes)?) {
+    ///     if let Err(e) = outcome {
+    ///         eprintln!("{change}: {e}");
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn apply_changes(&self, changes: &[Change]) -> Result<Vec<Result<()>>> {
         for change in changes {
             self.validate_change(change)?;

@@ -2,7 +2,7 @@
 //! and with what weight.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
 
@@ -196,6 +196,12 @@ impl Destination {
             upper_threshold: 0,
             lower_threshold: 0,
         }
+    }
+
+    /// A real server at a socket address, with weight 1 and no thresholds.
+    #[must_use]
+    pub fn from_socket(socket: SocketAddr, forward: ForwardMethod) -> Self {
+        Self::new(socket.ip(), socket.port(), forward)
     }
 
     /// Sets the weight.

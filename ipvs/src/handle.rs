@@ -377,6 +377,10 @@ impl Ipvs {
     /// alone even if they change meanwhile; the scheduler, timeout, netmask and
     /// engine have no mask and are read and written back.
     ///
+    /// Not atomic: the kernel has no partial edit, so this reads the service
+    /// and writes it back whole. Another program's change to the scheduler,
+    /// timeout, netmask or engine between the two is overwritten.
+    ///
     /// # Errors
     /// As [`Ipvs::update_service`].
     pub fn update_service_with(&self, key: &ServiceKey, update: &ServiceUpdate) -> Result<Service> {
@@ -458,6 +462,11 @@ impl Ipvs {
 
     /// Changes only some fields of a real server (such as its weight, to
     /// drain it) and returns the result.
+    ///
+    /// Not atomic: the kernel has no partial edit, so this reads the real
+    /// server and writes it back whole. Another program's change between the
+    /// two (to its forwarding, tunnel, or the fields not updated) is
+    /// overwritten.
     ///
     /// # Errors
     /// As [`Ipvs::update_destination`].

@@ -2,7 +2,8 @@
 //! firewall mark; and the small enums they are made of.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -84,7 +85,7 @@ impl fmt::Display for Protocol {
     }
 }
 
-impl std::str::FromStr for Protocol {
+impl FromStr for Protocol {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -183,6 +184,15 @@ impl ServiceKey {
         Self::Fwmark { family, mark }
     }
 
+    /// A service on `protocol` at a socket address.
+    pub fn from_socket(protocol: Protocol, socket: SocketAddr) -> Self {
+        Self::Inet {
+            protocol,
+            address: socket.ip(),
+            port: socket.port(),
+        }
+    }
+
     /// The address family of the service.
     pub fn family(&self) -> AddressFamily {
         match self {
@@ -225,10 +235,89 @@ impl fmt::Display for ServiceKey {
     }
 }
 
+/// A service key that could not be read from text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid service `{text}`: {why} (expected `tcp 192.0.2.1:80`, `udp [2001:db8::1]:53`, `fwmark 5` or `fwmark 5 ipv6`)"
+)]
+pub struct ParseServiceKeyError {
+    text: String,
+    why: &'static str,
+}
+
+/// Reads what [`ServiceKey`]'s `Display` writes: `PROTOCOL ADDRESS:PORT`
+/// (an IPv6 address in brackets; protocol `tcp`, `udp`, `sctp` or a
+/// number) or `fwmark MARK` with an optional ` ipv6`.
+impl FromStr for ServiceKey {
+    type Err = ParseServiceKeyError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let fail = |why| ParseServiceKeyError {
+            text: text.to_owned(),
+            why,
+        };
+        let words: Vec<&str> = text.split_whitespace().collect();
+        match words.as_slice() {
+            ["fwmark", mark, rest @ ..] => {
+                let mark = mark.parse().map_err(|_| fail("the mark is not a number"))?;
+                let family = match rest {
+                    [] | ["ipv4"] => AddressFamily::Ipv4,
+                    ["ipv6"] => AddressFamily::Ipv6,
+                    _ => return Err(fail("a mark is followed by nothing, `ipv4` or `ipv6`")),
+                };
+                Ok(Self::Fwmark { family, mark })
+            }
+            [protocol, socket] => {
+                let protocol = protocol
+                    .parse::<Protocol>()
+                    .map_err(|_| fail("unknown protocol"))?;
+                let socket = socket
+                    .parse::<SocketAddr>()
+                    .map_err(|_| fail("not an ADDRESS:PORT"))?;
+                Ok(Self::from_socket(protocol, socket))
+            }
+            _ => Err(fail("not two words")),
+        }
+    }
+}
+
 /// Writes `address:port`, with brackets around an IPv6 address.
 pub(crate) fn fmt_socket(f: &mut fmt::Formatter<'_>, address: &IpAddr, port: u16) -> fmt::Result {
     match address {
         IpAddr::V4(a) => write!(f, "{a}:{port}"),
         IpAddr::V6(a) => write!(f, "[{a}]:{port}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_back_from_their_text() {
+        let keys = [
+            ServiceKey::tcp(std::net::Ipv4Addr::new(192, 0, 2, 1), 80),
+            ServiceKey::udp("2001:db8::1".parse::<IpAddr>().expect("ip"), 53),
+            ServiceKey::sctp(std::net::Ipv4Addr::new(192, 0, 2, 1), 3868),
+            ServiceKey::fwmark(AddressFamily::Ipv4, 5),
+            ServiceKey::fwmark(AddressFamily::Ipv6, 7),
+        ];
+        for key in keys {
+            assert_eq!(key.to_string().parse::<ServiceKey>(), Ok(key), "{key}");
+        }
+        for bad in [
+            "tcp 192.0.2.1",
+            "icmp 192.0.2.1:80",
+            "fwmark x",
+            "fwmark 5 ipv7",
+            "tcp",
+        ] {
+            let err = bad.parse::<ServiceKey>().expect_err(bad);
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("invalid service `{bad}`")),
+                "{err}"
+            );
+        }
     }
 }

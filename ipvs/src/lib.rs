@@ -68,7 +68,7 @@ pub use destination::{Destination, ForwardMethod, Tunnel, TunnelChecksum, Tunnel
 pub use error::{Error, ErrorKind, Operation, Result};
 pub use handle::{DestinationUpdate, Ipvs, ServiceUpdate};
 pub use info::{KernelInfo, Version};
-pub use key::{AddressFamily, Protocol, ServiceKey};
+pub use key::{AddressFamily, ParseServiceKeyError, Protocol, ServiceKey};
 pub use proc::{Connection, parse_connections};
 pub use read::{Destinations, ReadOptions, TableRead};
 pub use rules::{MAX_SYNC_LEN, MAX_TIMEOUT, MAX_WEIGHT, Violation, sync_len_range};

@@ -91,6 +91,15 @@ impl Scheduler {
     }
 }
 
+/// Any name reads: unknown ones are kept as [`Scheduler::Other`].
+impl std::str::FromStr for Scheduler {
+    type Err = std::convert::Infallible;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from_name(name))
+    }
+}
+
 impl fmt::Display for Scheduler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -323,6 +323,27 @@ impl Ipvs {
     /// forwarded locally to an address that is not the director's); [`ErrorKind::Busy`] if another apply held the
     /// lock too long; a failure to read the table. What happens after is in
     /// the report.
+    ///
+    /// ```no_run
+    /// use ipvs::{ApplyOptions, DesiredState, DiffOptions, Ipvs, Removal, Scope};
+    ///
+    /// let ipvs = Ipvs::new()?;
+    /// let desired = DesiredState::from_json(&std::fs::read_to_string("/etc/ipvs-rs/table.json")?)?;
+    /// // The whole table is ours; real servers and services to remove drain
+    /// // first, and go on a later apply once they have no connections.
+    /// let diff = DiffOptions::default()
+    ///     .with_scope(Scope::Whole)
+    ///     .with_removal(Removal::Drain)
+    ///     .with_keep_weights(true);
+    /// let report = ipvs.apply(&desired, &ApplyOptions::default().with_diff(diff))?;
+    /// if !report.is_success() {
+    ///     eprintln!("apply failed; undone: {}", report.is_unchanged());
+    /// }
+    /// for waiting in ipvs.plan(&desired, &DiffOptions::default().with_removal(Removal::Drain))?.draining {
+    ///     println!("{waiting}");
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn apply(&self, desired: &DesiredState, options: &ApplyOptions) -> Result<ApplyReport> {
         self.check_desired(desired)?;
         let _lock = match options.lock_timeout {

@@ -28,13 +28,31 @@ pub struct ServiceSpec {
     pub destinations: Vec<Destination>,
 }
 
-/// The whole table as it should be. In JSON, the table document
+/// The services as they should be. In JSON, the table document
 /// (`{"schema_version": 1, "services": [...]}`), the same that a listing
 /// prints: a listing's observed fields (counters, connections) are ignored.
+///
+/// ```
+/// use ipvs::{DesiredState, DiffOptions, ServiceKey, diff};
+///
+/// let desired = DesiredState::from_json(
+///     r#"{"services": [{"protocol": "tcp", "address": "192.0.2.1", "port": 80,
+///         "destinations": [{"address": "10.0.0.11"}, {"address": "10.0.0.12", "weight": 2}]}]}"#,
+/// )?;
+/// let web: ServiceKey = "tcp 192.0.2.1:80".parse()?;
+/// assert_eq!(desired.services[0].service.key, web);
+/// // Real servers without a port take the service's.
+/// assert_eq!(desired.services[0].destinations[1].port, 80);
+/// // From an empty table: add the service, then its two real servers.
+/// let plan = diff(&[], &desired, &DiffOptions::default());
+/// assert_eq!(plan.steps.len(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct DesiredState {
-    /// The services; any service of the kernel not here is deleted.
+    /// The services; what other services the kernel has is left alone,
+    /// unless the plan's [`Scope`](crate::Scope) says otherwise.
     pub services: Vec<ServiceSpec>,
 }
 
