@@ -185,24 +185,139 @@ fn json_listings_have_one_document_each() {
 fn table_view_for_people() {
     netns::enter_fresh();
     assert_eq!(ours_with(&["-R"], TABLE).code, 0);
-    let out = ours(&["-L", "--format", "table", "--stats"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Traffic, so that a service's totals differ from each real server's
+    // counters: 3 requests, round robin over 2 real servers on the director
+    // itself (local forwarding: the one web server answers for both).
+    let client = netns::Namespace::new("cli-table").expect("namespace");
+    netns::link_to(&client, "dir0", "10.34.0.1/24", "cli0", "10.34.0.2/24").expect("link");
+    netns::ip(&["addr", "add", "10.34.0.3/32", "dev", "dir0"]).expect("address");
+    let vip = "10.34.0.1:80".parse().expect("address");
+    let _server = http::Server::start("director", vip).expect("server");
+    reference::ipvsadm_ok(&["-A", "-t", "10.34.0.1:80", "-s", "rr"]);
+    reference::ipvsadm_ok(&["-a", "-t", "10.34.0.1:80", "-r", "10.34.0.1", "-g"]);
+    reference::ipvsadm_ok(&["-a", "-t", "10.34.0.1:80", "-r", "10.34.0.3", "-g"]);
+    client
+        .run(|| {
+            for _ in 0..3 {
+                http::get(vip, Duration::from_secs(5)).expect("request");
+            }
+        })
+        .expect("client");
+
+    // ipvsadm-rs with COLUMNS set to `columns`, or unset; stdout a pipe.
+    let table = |args: &[&str], columns: Option<u16>| {
+        let mut command = Command::new(common::OURS);
+        command.args(args);
+        match columns {
+            Some(c) => command.env("COLUMNS", c.to_string()),
+            None => command.env_remove("COLUMNS"),
+        };
+        let out = command.output().expect("ipvsadm-rs runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            (out.status.code(), stderr.as_ref()),
+            (Some(0), ""),
+            "{args:?}"
+        );
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    // The cells of the body row whose first cell is `first` (the preset
+    // draws `│` outside, `┆` between cells).
+    let row = |out: &str, first: &str| -> Vec<String> {
+        out.lines()
+            .map(|l| {
+                l.trim_start_matches('│')
+                    .trim_end_matches('│')
+                    .split('┆')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .find(|cells| cells[0].trim() == first)
+            .unwrap_or_else(|| panic!("no row {first}:\n{out}"))
+    };
+    let widest = |out: &str| out.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+
+    // The service's totals on its own row, its real servers below it. The
+    // kernel folds counters into what it reports every 2 seconds: read
+    // until they are all in.
+    let counts = |out: &str| -> [u64; 3] {
+        let header = row(out, "Service / real server");
+        let conns = header
+            .iter()
+            .position(|h| h.trim() == "Conns")
+            .expect("Conns");
+        let count = |first: &str| -> u64 {
+            let cell = row(out, first)[conns].clone();
+            // Right-aligned: one space of padding after the number, the
+            // rest before it.
+            assert_eq!(cell.len() - cell.trim_end().len(), 1, "{cell:?}\n{out}");
+            assert!(cell.starts_with("  "), "not right-aligned: {cell:?}\n{out}");
+            cell.trim().parse().expect("a count")
+        };
+        let branch = |addr: &str| {
+            let first = format!("├─ {addr}");
+            if out.contains(&format!(" {first} ")) {
+                first
+            } else {
+                format!("└─ {addr}")
+            }
+        };
+        [
+            count("tcp 10.34.0.1:80"),
+            count(&branch("10.34.0.1:80")),
+            count(&branch("10.34.0.3:80")),
+        ]
+    };
+    let mut tries = 0;
+    let out = loop {
+        let out = table(&["-L", "--format", "table", "--stats"], Some(200));
+        let [total, one, two] = counts(&out);
+        if (total, one + two) == (3, 3) || tries == 40 {
+            break out;
+        }
+        tries += 1;
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let [total, one, two] = counts(&out);
+    assert_eq!(total, 3, "{out}");
+    assert_eq!((one + two, one.min(two)), (3, 1), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains(" tcp 10.34.0.1:80 "))
+        .unwrap_or_else(|| panic!("{out}"));
     assert!(
-        out.stdout.contains("tcp 10.30.0.1:80")
-            && out.stdout.contains("192.0.2.1:8080")
-            && out.stdout.contains("Conns"),
-        "{}",
-        out.stdout
+        lines[at + 1].contains("├─ 10.34.0.") && lines[at + 2].contains("└─ 10.34.0."),
+        "{out}"
     );
     assert!(
-        out.stdout
-            .lines()
-            .next()
-            .is_some_and(|l| l.starts_with('┌')),
-        "{}",
-        out.stdout
+        out.contains("tcp 10.30.0.1:80") && out.contains("192.0.2.1:8080"),
+        "{out}"
     );
-    let t = ours(&["-L", "--timeout", "--format", "table"]).stdout;
+    assert!(out.starts_with('┌'), "{out}");
+
+    // The table fits the width it is given, and 80 columns without one.
+    for args in [
+        &["-L", "--format", "table"][..],
+        &["-L", "--format", "table", "--stats"],
+        &["-L", "--format", "table", "--rate", "--thresholds"],
+        &["-L", "--format", "table", "--persistent-conn", "--tun-info"],
+        &["-L", "--format", "table", "-c"],
+        &["-L", "--format", "table", "--timeout"],
+    ] {
+        for columns in [40, 60, 80, 100, 132] {
+            let out = table(args, Some(columns));
+            assert!(widest(&out) <= usize::from(columns), "{args:?}\n{out}");
+        }
+        let out = table(args, None);
+        assert!(widest(&out) <= 80, "{args:?}\n{out}");
+    }
+    // Given room, nothing wraps: one line per service (4) and real server
+    // (6), and 4 of borders and header.
+    let wide = table(&["-L", "--format", "table"], Some(300));
+    assert_eq!(wide.lines().count(), 4 + 6 + 4, "{wide}");
+
+    let t = table(&["-L", "--timeout", "--format", "table"], None);
     assert!(t.contains("900s") && t.contains("TCP FIN"), "{t}");
     let bad = ours(&["-L", "--format", "yaml"]);
     assert_eq!(
