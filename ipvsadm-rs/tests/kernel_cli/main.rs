@@ -178,11 +178,11 @@ fn ipvsadm_rs_behaves_as_ipvsadm_1_31() {
             };
             got.1 = without_restore_notes(&got.1);
             // Help and version: ipvsadm's text, then exactly our additions.
-            if let Some(added) = additions(&expected) {
-                if got.0 == format!("{}{added}", expected.0) {
-                    got.0.truncate(expected.0.len());
-                    with_additions += 1;
-                }
+            if let Some(added) = additions(&expected)
+                && got.0 == format!("{}{added}", expected.0)
+            {
+                got.0.truncate(expected.0.len());
+                with_additions += 1;
             }
             let (state_theirs, state_mine) = (theirs.state(), mine.state());
             if expected != got || state_theirs != state_mine {
