@@ -135,16 +135,24 @@ fn early_answer(args: &[String], prog: &str) -> Option<String> {
     }
 }
 
-/// Connects to IPVS and reads the kernel's info, as ipvsadm starts. When
-/// the kernel has no IPVS family, runs `/sbin/modprobe -- ip_vs` once (as
-/// ipvsadm 1.31 does: needed on kernels before 5.16, which do not load the
-/// module when the family is asked for) and, if it succeeded, tries again.
+/// Connects to IPVS and reads the kernel's info, as ipvsadm starts.
 fn connect() -> ipvs::Result<(ipvs::Ipvs, ipvs::KernelInfo)> {
-    let attempt = || ipvs::Ipvs::new().and_then(|ipvs| ipvs.info().map(|info| (ipvs, info)));
-    match attempt() {
+    open_ipvs().and_then(|ipvs| ipvs.info().map(|info| (ipvs, info)))
+}
+
+/// A handle on IPVS. When the kernel has no IPVS family, runs
+/// `/sbin/modprobe -- ip_vs` once (as ipvsadm 1.31 does: needed on kernels
+/// before 5.16, which do not load the module when the family is asked for)
+/// and, if it succeeded, tries again.
+///
+/// # Errors
+/// The first attempt's error if modprobe failed, otherwise the second's
+/// ([`ipvs::ErrorKind::NotAvailable`] if there is still no IPVS).
+pub(crate) fn open_ipvs() -> ipvs::Result<ipvs::Ipvs> {
+    match ipvs::Ipvs::new() {
         Err(e) if e.kind() == ipvs::ErrorKind::NotAvailable => {
             if modprobe_ip_vs() {
-                attempt()
+                ipvs::Ipvs::new()
             } else {
                 Err(e)
             }
