@@ -12,7 +12,7 @@ use crate::read::{Needs, read_service, read_table};
 use crate::restore::{Lines, Origin};
 use crate::sort::{ipvsadm_destination_order, valid_order};
 use crate::strerror::message;
-use crate::usage::{VERSION, usage};
+use crate::usage::{usage, version};
 use crate::warnings::warnings;
 
 /// How a command line ended.
@@ -198,7 +198,7 @@ fn stop(ctx: &mut Context<'_>, s: Stop) -> Flow {
             Flow::Exit(0)
         }
         Stop::Version => {
-            ctx.say(VERSION);
+            ctx.say(&version());
             Flow::Exit(0)
         }
         Stop::Scan(msg) => {

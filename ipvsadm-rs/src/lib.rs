@@ -47,6 +47,12 @@ use strerror::ipvs_strerror;
 
 /// Runs the program with `args` (the program's name first) as `ipvsadm-rs`
 /// does, and gives its exit status.
+///
+/// The order: `apply`, `diff` and `check` (which parse their own options
+/// first); then `-h`/`--help`/`-v`/`--version` as the first option, which
+/// need no kernel; then, for every other command line, the connection to
+/// IPVS (running `/sbin/modprobe -- ip_vs` once if the kernel has no IPVS
+/// family, as ipvsadm 1.31 does) before the command line is parsed and run.
 pub fn run(args: &[String]) -> u8 {
     let exit = |code: i32| (code & 0xff) as u8;
     let prog = args.first().cloned().unwrap_or_else(|| "ipvsadm-rs".into());
@@ -58,9 +64,19 @@ pub fn run(args: &[String]) -> u8 {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
 
-    // As ipvsadm: connect and read the kernel's info before anything else.
-    let connected = ipvs::Ipvs::new().and_then(|ipvs| ipvs.info().map(|info| (ipvs, info)));
-    let (ipvs, info) = match connected {
+    // Help and version need no kernel: answered before connecting (ipvsadm
+    // 1.31 connects first, so without IPVS its -h fails; a deliberate
+    // difference). Everything else connects first, as ipvsadm does, so its
+    // messages and statuses stay ipvsadm's.
+    if let Some(text) = early_answer(args.get(1..).unwrap_or_default(), &prog) {
+        let _ = out.write_all(text.as_bytes());
+        if let Some(e) = out.finish() {
+            let _ = writeln!(err, "{prog}: writing standard output: {e}");
+            return 1;
+        }
+        return 0;
+    }
+    let (ipvs, info) = match connect() {
         Ok(pair) => pair,
         Err(e) => {
             // ipvsadm falls back to the old socket option interface, which
@@ -105,4 +121,52 @@ pub fn run(args: &[String]) -> u8 {
         return exit(if code == 0 { 1 } else { code });
     }
     exit(code)
+}
+
+/// The text of `-h`/`--help` or `-v`/`--version` when the first option of
+/// `args` (the words after the program name) is one of them: what
+/// [`parse::parse`] would stop with, found without resolving any name.
+fn early_answer(args: &[String], prog: &str) -> Option<String> {
+    let mut scanner = popt::Scanner::new(options::OPTIONS, args);
+    match scanner.next_opt() {
+        Ok(Some((def, _))) if def.tag == options::Tag::Help => Some(usage::usage(prog)),
+        Ok(Some((def, _))) if def.tag == options::Tag::Version => Some(usage::version()),
+        _ => None,
+    }
+}
+
+/// Connects to IPVS and reads the kernel's info, as ipvsadm starts.
+fn connect() -> ipvs::Result<(ipvs::Ipvs, ipvs::KernelInfo)> {
+    open_ipvs().and_then(|ipvs| ipvs.info().map(|info| (ipvs, info)))
+}
+
+/// A handle on IPVS. When the kernel has no IPVS family, runs
+/// `/sbin/modprobe -- ip_vs` once (as ipvsadm 1.31 does: needed on kernels
+/// before 5.16, which do not load the module when the family is asked for)
+/// and, if it succeeded, tries again.
+///
+/// # Errors
+/// The first attempt's error if modprobe failed, otherwise the second's
+/// ([`ipvs::ErrorKind::NotAvailable`] if there is still no IPVS).
+pub(crate) fn open_ipvs() -> ipvs::Result<ipvs::Ipvs> {
+    match ipvs::Ipvs::new() {
+        Err(e) if e.kind() == ipvs::ErrorKind::NotAvailable => {
+            if modprobe_ip_vs() {
+                ipvs::Ipvs::new()
+            } else {
+                Err(e)
+            }
+        }
+        other => other,
+    }
+}
+
+/// Runs `/sbin/modprobe -- ip_vs` and waits for it, with this program's
+/// standard streams (modprobe's own messages show, as under ipvsadm). True if
+/// it ran and exited 0; a missing modprobe is a failure, silently.
+fn modprobe_ip_vs() -> bool {
+    std::process::Command::new("/sbin/modprobe")
+        .args(["--", "ip_vs"])
+        .status()
+        .is_ok_and(|status| status.success())
 }

@@ -1,5 +1,5 @@
-//! The `ipvsadm-rs` program: ipvsadm 1.31's command line, plus `apply` and
-//! `diff` for desired state.
+//! The `ipvsadm-rs` program: ipvsadm 1.31's command line, plus `apply`,
+//! `diff` and `check` for desired state (see [`ipvsadm_rs::run`]).
 
 use std::process::ExitCode;
 

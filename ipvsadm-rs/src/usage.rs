@@ -1,14 +1,64 @@
-//! The texts of `-h` and `-v`, as ipvsadm 1.31 prints them (with the name
-//! the program was invoked under). The option lines come from
-//! [`crate::options::OPTIONS`].
+//! The texts of `-h` and `-v`: ipvsadm 1.31's, byte for byte (with the name
+//! the program was invoked under), then what ipvsadm-rs adds — a section
+//! listing its own options and commands after the usage, and a line with its
+//! name and version after the version line. Scripts that read ipvsadm's
+//! first line (`ipvsadm v1.31 ...`) read the same line. The option lines
+//! come from [`crate::options::OPTIONS`].
 
 use crate::options::OPTIONS;
 
 /// The version line (`-v`, and the first line of `-h`).
-pub(crate) const VERSION: &str = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n";
+const VERSION: &str = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n";
 
-/// The usage text of `-h`.
+/// ipvsadm-rs's own line, after ipvsadm's in `-v` (`ipvsadm-rs 0.1.0`).
+fn rs_version() -> String {
+    format!("ipvsadm-rs {}\n", env!("CARGO_PKG_VERSION"))
+}
+
+/// The text of `-v`/`--version`: ipvsadm's line, then ipvsadm-rs's.
+pub(crate) fn version() -> String {
+    format!("{VERSION}{}", rs_version())
+}
+
+/// The section `-h` prints after ipvsadm's usage: every option and command
+/// ipvsadm-rs adds.
+fn additions(prog: &str) -> String {
+    let mut text = format!("\nipvsadm-rs {} additions:\n", env!("CARGO_PKG_VERSION"));
+    for line in [
+        "--json                              with -L: the listing as one JSON document",
+        "--format ipvsadm|table|json         with -L: ipvsadm's text (default), a table, or JSON",
+    ] {
+        text.push_str(&format!("  {line}\n"));
+    }
+    for (command, what) in [
+        (
+            "apply -f FILE [options]",
+            "make the services FILE lists (JSON, as -L --json prints) as it says",
+        ),
+        (
+            "diff -f FILE [options]",
+            "print what apply would change; exit 1 if anything",
+        ),
+        (
+            "check -f FILE",
+            "check FILE as apply would, without a kernel or root",
+        ),
+        ("apply|diff|check --help", "the options of these commands"),
+    ] {
+        text.push_str(&format!("  {prog} {command}\n      {what}\n"));
+    }
+    text
+}
+
+/// The text of `-h`/`--help`: ipvsadm's usage, then ipvsadm-rs's additions.
 pub(crate) fn usage(prog: &str) -> String {
+    let mut text = ipvsadm_usage(prog);
+    text.push_str(&additions(prog));
+    text
+}
+
+/// ipvsadm 1.31's usage text, as it prints it.
+fn ipvsadm_usage(prog: &str) -> String {
     let mut text = String::from(VERSION);
     text.push_str("Usage:\n");
     for line in [
@@ -118,8 +168,39 @@ Daemon Options:
 
     #[test]
     fn the_usage_text_is_ipvsadms() {
-        let text = super::usage("ipvsadm");
+        let text = super::ipvsadm_usage("ipvsadm");
         let body = text.split_once("  ipvsadm -h\n\n").map(|(_, b)| b);
         assert_eq!(body, Some(IPVSADM_BODY));
+    }
+
+    #[test]
+    fn help_is_ipvsadms_then_every_addition() {
+        let text = super::usage("ipvsadm");
+        let rest = text.strip_prefix(&super::ipvsadm_usage("ipvsadm"));
+        let rest = rest.expect("ipvsadm's usage comes first, unchanged");
+        assert!(rest.starts_with(&format!(
+            "\nipvsadm-rs {} additions:\n",
+            env!("CARGO_PKG_VERSION")
+        )));
+        for addition in [
+            "--json ",
+            "--format ipvsadm|table|json ",
+            "ipvsadm apply -f FILE",
+            "ipvsadm diff -f FILE",
+            "ipvsadm check -f FILE",
+        ] {
+            assert!(rest.contains(addition), "{addition} missing from:\n{rest}");
+        }
+    }
+
+    #[test]
+    fn version_is_ipvsadms_line_then_ours() {
+        assert_eq!(
+            super::version(),
+            format!(
+                "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\nipvsadm-rs {}\n",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
     }
 }

@@ -105,6 +105,37 @@ fn without_restore_notes(stderr: &str) -> String {
         .collect()
 }
 
+/// ipvsadm 1.31's version line, the first of its `-v` and `-h`.
+const IPVSADM_VERSION: &str = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n";
+
+/// What ipvsadm-rs prints after ipvsadm's text for `-h` or `-v` (a
+/// deliberate difference, in the README), given ipvsadm's stdout for the
+/// same line; `None` for a line that prints neither.
+fn additions(theirs: &(String, String, i32)) -> Option<String> {
+    let version = env!("CARGO_PKG_VERSION");
+    if theirs.2 != 0 || !theirs.0.starts_with(IPVSADM_VERSION) {
+        None
+    } else if theirs.0 == IPVSADM_VERSION {
+        Some(format!("ipvsadm-rs {version}\n"))
+    } else {
+        Some(format!(
+            "
+ipvsadm-rs {version} additions:
+  --json                              with -L: the listing as one JSON document
+  --format ipvsadm|table|json         with -L: ipvsadm's text (default), a table, or JSON
+  ipvsadm apply -f FILE [options]
+      make the services FILE lists (JSON, as -L --json prints) as it says
+  ipvsadm diff -f FILE [options]
+      print what apply would change; exit 1 if anything
+  ipvsadm check -f FILE
+      check FILE as apply would, without a kernel or root
+  ipvsadm apply|diff|check --help
+      the options of these commands
+"
+        ))
+    }
+}
+
 fn split(line: &str) -> (Vec<String>, String) {
     let (words, stdin) = line.split_once(" <<< ").unwrap_or((line, ""));
     (
@@ -118,6 +149,7 @@ fn ipvsadm_rs_behaves_as_ipvsadm_1_31() {
     let ours = env!("CARGO_BIN_EXE_ipvsadm-rs").to_owned();
     let reference = testbed::reference::path().to_string_lossy().into_owned();
     let mut lines = 0;
+    let mut with_additions = 0;
     let mut failures = Vec::new();
     for (name, scenario) in scenarios::ALL {
         let theirs = Side::new(reference.clone());
@@ -145,6 +177,13 @@ fn ipvsadm_rs_behaves_as_ipvsadm_1_31() {
                 mine.run(&words, &stdin)
             };
             got.1 = without_restore_notes(&got.1);
+            // Help and version: ipvsadm's text, then exactly our additions.
+            if let Some(added) = additions(&expected)
+                && got.0 == format!("{}{added}", expected.0)
+            {
+                got.0.truncate(expected.0.len());
+                with_additions += 1;
+            }
             let (state_theirs, state_mine) = (theirs.state(), mine.state());
             if expected != got || state_theirs != state_mine {
                 failures.push(format!(
@@ -173,6 +212,8 @@ fn ipvsadm_rs_behaves_as_ipvsadm_1_31() {
         failures.len(),
         failures.join("\n\n")
     );
+    // -h, --help, -v, --version, -h -n, -vq: each ipvsadm's text plus ours.
+    assert_eq!(with_additions, 6, "help and version lines with additions");
     assert!(
         scenarios::ALL.len() >= 25 && lines >= 200,
         "{} scenarios, {lines} lines",

@@ -1,0 +1,74 @@
+//! Help and version on the host, as an unprivileged user (uid 65534 when the
+//! tests run as root): they need neither IPVS nor root. The host's kernel
+//! may have no IPVS at all; these answer before connecting.
+
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+/// (stdout, stderr, exit status) of ipvsadm-rs run as `ipvsadm`, not as root.
+fn unprivileged(args: &[&str]) -> (String, String, Option<i32>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ipvsadm-rs"));
+    command.arg0("ipvsadm").args(args);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        command.uid(65534).gid(65534);
+    }
+    let out = command.output().expect("runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+const IPVSADM_VERSION: &str = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n";
+
+#[test]
+fn version_is_ipvsadms_line_then_ours() {
+    for args in [&["-v"][..], &["--version"]] {
+        let out = unprivileged(args);
+        let expected = format!(
+            "{IPVSADM_VERSION}ipvsadm-rs {}\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(out, (expected, String::new(), Some(0)), "{args:?}");
+    }
+}
+
+#[test]
+fn help_is_ipvsadms_usage_then_the_additions() {
+    for args in [&["-h"][..], &["--help"]] {
+        let (stdout, stderr, code) = unprivileged(args);
+        assert_eq!((code, stderr.as_str()), (Some(0), ""), "{args:?}");
+        assert!(stdout.starts_with(&format!("{IPVSADM_VERSION}Usage:\n  ipvsadm -A|E ")));
+        let (ipvsadm, ours) = stdout
+            .split_once("\n\nipvsadm-rs ")
+            .expect("an ipvsadm-rs section");
+        assert!(
+            ipvsadm.ends_with("  --mcast-ttl ttl                     Multicast TTL (default=1)")
+        );
+        for addition in [
+            "\n  --json ",
+            "\n  --format ipvsadm|table|json ",
+            "\n  ipvsadm apply -f FILE [options]\n",
+            "\n  ipvsadm diff -f FILE [options]\n",
+            "\n  ipvsadm check -f FILE\n",
+            "\n  ipvsadm apply|diff|check --help\n",
+        ] {
+            assert!(ours.contains(addition), "{addition:?} not in {ours}");
+        }
+    }
+}
+
+#[test]
+fn subcommand_help_needs_no_kernel() {
+    for cmd in ["apply", "diff", "check"] {
+        let (stdout, stderr, code) = unprivileged(&[cmd, "--help"]);
+        assert_eq!((code, stderr.as_str()), (Some(0), ""), "{cmd}");
+        assert!(
+            stdout.contains(&format!("Usage: ipvsadm {cmd} ")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("--file <FILE>"), "{stdout}");
+    }
+}
