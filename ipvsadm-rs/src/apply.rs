@@ -219,7 +219,9 @@ fn were(n: usize) -> &'static str {
 /// Reads the file and opens the handle.
 fn open(file: &str) -> Result<(DesiredState, Ipvs), String> {
     let desired = DesiredState::from_json(&read(file)?).map_err(|e| e.to_string())?;
-    let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
+    // As the ipvsadm commands: `modprobe -- ip_vs` once if the kernel has
+    // no IPVS yet.
+    let ipvs = crate::open_ipvs().map_err(|e| e.to_string())?;
     Ok((desired, ipvs))
 }
 

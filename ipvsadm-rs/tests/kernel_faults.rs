@@ -168,7 +168,8 @@ fn apply_the_kernel_refuses_midway_is_undone_and_says_so() {
     // The kernel has no scheduler `nosuch`: that one step fails after the
     // others (edits, a delete, adds) went through, and they are undone.
     let failing = file("refused", &desired("nosuch"));
-    let out = ours(&["apply", "-f", &failing]);
+    // --prune: the file is the whole table, so the plan has a delete too.
+    let out = ours(&["apply", "--prune", "-f", &failing]);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(
         out.stderr,
@@ -178,7 +179,7 @@ fn apply_the_kernel_refuses_midway_is_undone_and_says_so() {
     );
     assert_eq!(config(), before, "the table is as it was found");
     // Kept on request: the table is then changed, and the status says so.
-    let out = ours(&["apply", "--no-rollback", "-f", &failing]);
+    let out = ours(&["apply", "--prune", "--no-rollback", "-f", &failing]);
     assert_eq!(out.code, 3, "{out:?}");
     assert!(
         out.stderr.ends_with(
@@ -192,10 +193,13 @@ fn apply_the_kernel_refuses_midway_is_undone_and_says_so() {
     // The same document with a real scheduler applies, and a second time
     // changes nothing.
     let good = file("good", &desired("wrr"));
-    let out = ours(&["apply", "-f", &good]);
+    let out = ours(&["apply", "--prune", "-f", &good]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(ours(&["apply", "-f", &good]).stdout, "0 changes applied\n");
-    assert_eq!(ours(&["diff", "-f", &good]).code, 0);
+    assert_eq!(
+        ours(&["apply", "--prune", "-f", &good]).stdout,
+        "0 changes applied\n"
+    );
+    assert_eq!(ours(&["diff", "--prune", "-f", &good]).code, 0);
 }
 
 /// A desired state of `count` services from `first` on, each with
@@ -244,17 +248,18 @@ fn two_applies_racing_end_in_one_of_the_two_states() {
     netns::enter_fresh();
     let x = file("race-x", &many(0, 300, 2, "rr"));
     let y = file("race-y", &many(150, 300, 3, "wlc"));
-    // Each state, as the table is after applying it alone.
-    assert_eq!(ours(&["apply", "-f", &x]).code, 0);
+    // Each state, as the table is after applying it alone (each file is
+    // the whole table: --prune).
+    assert_eq!(ours(&["apply", "--prune", "-f", &x]).code, 0);
     let state_x = config();
-    assert_eq!(ours(&["apply", "-f", &y]).code, 0);
+    assert_eq!(ours(&["apply", "--prune", "-f", &y]).code, 0);
     let state_y = config();
     assert_ne!(state_x, state_y);
     for round in 0..4 {
         ours(&["-C"]);
         let (first, second) = if round % 2 == 0 { (&x, &y) } else { (&y, &x) };
-        let a = spawn(&["apply", "-f", first]);
-        let b = spawn(&["apply", "-f", second]);
+        let a = spawn(&["apply", "--prune", "-f", first]);
+        let b = spawn(&["apply", "--prune", "-f", second]);
         let (a, b) = (finish(a), finish(b));
         assert_eq!((a.0, b.0), (0, 0), "round {round}: {a:?} {b:?}");
         let now = config();
