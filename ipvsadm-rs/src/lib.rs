@@ -10,6 +10,10 @@
 //! renderers of `output` format what they are given (ipvsadm text, JSON,
 //! table). [`restore`] reads `-R` input.
 //!
+//! This library is the program's inside, public only for its tests and fuzz
+//! targets: it is not a stable API (semantic versioning covers the command
+//! line). Programs that manage IPVS want the `ipvs` library (`linux-ipvs`).
+//!
 //! ```
 //! use ipvsadm_rs::parse::{Command, parse};
 //!
@@ -26,6 +30,9 @@
 
 mod apply;
 mod exec;
+#[cfg(feature = "generate")]
+#[doc(hidden)]
+pub mod generate;
 mod options;
 mod output;
 pub mod parse;
