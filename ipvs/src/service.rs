@@ -196,10 +196,13 @@ impl std::ops::BitOr for SchedFlags {
 /// The persistence granularity: clients within the same masked network stick
 /// to the same real server. IPv4 uses a mask, IPv6 a prefix length.
 ///
-/// In JSON, an IPv4 mask is a string (`"255.255.255.0"`) and a prefix length
-/// a number. Read alone, a number is an IPv6 prefix length; in a service
-/// object of an IPv4 service it is an IPv4 prefix length, 0..=32, read as
-/// its mask (24 is 255.255.255.0), and the mask is what listings print.
+/// In the documents (schema 2), a [`Persistence`] object gives an IPv4 mask
+/// as `"netmask": "255.255.255.0"` with, when the mask is a prefix,
+/// `"prefix_length": 24`, and an IPv6 one as `"prefix_length": 64` alone.
+/// A `Netmask` serialized on its own is the mask's string (IPv4) or the
+/// prefix length (IPv6); read on its own, a number is an IPv6 prefix length
+/// (in a service object of an IPv4 service, an IPv4 prefix length, 0..=32,
+/// read as its mask).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Netmask {
     /// An IPv4 mask such as 255.255.255.0 (the default is 255.255.255.255).
@@ -283,13 +286,24 @@ impl<'de> Deserialize<'de> for Netmask {
 
 /// Persistence: a client keeps going to the same real server for `timeout`
 /// seconds after its last connection.
+///
+/// In JSON (schema 2): `{"timeout": SECONDS, "netmask": "255.255.255.0",
+/// "prefix_length": 24}` for an IPv4 mask (`prefix_length` only when the mask
+/// is a prefix), `{"timeout": SECONDS, "prefix_length": 64}` for IPv6, and
+/// neither for one client address. Read: a `netmask` number is a prefix
+/// length (schema 1), and `netmask` and `prefix_length` given together must
+/// agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(
+    try_from = "crate::desired::json::PersistenceJson",
+    into = "crate::desired::json::PersistenceJson"
+)]
 pub struct Persistence {
     /// Seconds a client's affinity outlives its last connection, 1 to
     /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (ipvsadm's default is 360).
     pub timeout: u32,
-    /// Which clients share an affinity; absent in JSON means one address (/32 or /128).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Which clients share an affinity; `None` (absent in JSON) means one
+    /// address (/32 or /128).
     pub netmask: Option<Netmask>,
 }
 
@@ -486,7 +500,7 @@ mod tests {
         let json = serde_json::to_string(&svc).expect("serializes");
         assert_eq!(
             json,
-            r#"{"family":"ipv4","protocol":"udp","address":"10.0.0.1","port":53,"scheduler":"sh","scheduler_flags":["sh-port"],"persistence":{"timeout":60,"netmask":"255.255.255.0"},"one_packet":false}"#
+            r#"{"family":"ipv4","protocol":"udp","address":"10.0.0.1","port":53,"scheduler":"sh","scheduler_flags":["sh-port"],"persistence":{"timeout":60,"netmask":"255.255.255.0","prefix_length":24},"one_packet":false}"#
         );
         assert_eq!(serde_json::from_str::<Service>(&json).expect("parses"), svc);
         let fwm: Service =
