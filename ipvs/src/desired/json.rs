@@ -91,7 +91,11 @@ pub(crate) struct PersistenceJson {
 fn ipv4_prefix(mask: Ipv4Addr) -> Option<u8> {
     let bits = u32::from(mask);
     let ones = bits.leading_ones();
-    (bits.checked_shl(ones).unwrap_or(0) == 0).then(|| ones as u8)
+    if bits.checked_shl(ones).unwrap_or(0) == 0 {
+        u8::try_from(ones).ok()
+    } else {
+        None
+    }
 }
 
 impl From<Persistence> for PersistenceJson {
