@@ -360,8 +360,7 @@ fn connection_listing_matches_the_reference() {
         rows.iter()
             .filter(|r| r["client"] == endpoint("10.33.0.2", 0)
                 && r["virtual"] == endpoint("10.33.0.1", 80)
-                && r["destination"] == endpoint("10.33.0.1", 80)
-                && r["state"] == "NONE")
+                && r["destination"] == endpoint("10.33.0.1", 80))
             .count(),
         1,
         "{conns}"
