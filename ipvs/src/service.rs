@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::Ipv4Addr;
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::key::{AddressFamily, ServiceKey};
@@ -106,12 +107,14 @@ impl fmt::Display for Scheduler {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Scheduler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.name())
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de> Deserialize<'de> for Scheduler {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(Self::from_name(&String::deserialize(deserializer)?))
@@ -254,6 +257,7 @@ impl fmt::Display for Netmask {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Netmask {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -263,6 +267,7 @@ impl Serialize for Netmask {
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de> Deserialize<'de> for Netmask {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -293,10 +298,14 @@ impl<'de> Deserialize<'de> for Netmask {
 /// neither for one client address. Read: a `netmask` number is a prefix
 /// length (schema 1), and `netmask` and `prefix_length` given together must
 /// agree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(
-    try_from = "crate::desired::json::PersistenceJson",
-    into = "crate::desired::json::PersistenceJson"
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        try_from = "crate::desired::json::PersistenceJson",
+        into = "crate::desired::json::PersistenceJson"
+    )
 )]
 pub struct Persistence {
     /// Seconds a client's affinity outlives its last connection, 1 to
@@ -333,10 +342,14 @@ impl Persistence {
 /// A virtual service: what identifies it and how it schedules. The kernel's
 /// own bits (such as `HASHED`) and its counters are not part of it: see
 /// [`ServiceInfo`](crate::ServiceInfo).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(
-    try_from = "crate::desired::json::ServiceJson",
-    into = "crate::desired::json::ServiceJson"
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        try_from = "crate::desired::json::ServiceJson",
+        into = "crate::desired::json::ServiceJson"
+    )
 )]
 #[non_exhaustive]
 pub struct Service {
@@ -488,6 +501,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "serde")]
     fn json_form_of_a_service() {
         let svc = Service::new(ServiceKey::udp(Ipv4Addr::new(10, 0, 0, 1), 53))
             .with_scheduler(Scheduler::SourceHashing)
@@ -510,6 +524,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "serde")]
     fn json_errors_say_what_is_wrong() {
         let err = |s: &str| serde_json::from_str::<Service>(s).unwrap_err().to_string();
         assert!(

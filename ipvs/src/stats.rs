@@ -1,6 +1,7 @@
 //! Observed state, kept apart from configuration: counters, rates and
 //! connection counts of services and real servers.
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::destination::Destination;
@@ -17,8 +18,9 @@ use crate::service::Service;
 /// exact), under the same names. The `_bps` rates are bytes per second, not
 /// bits (the values of ipvsadm's `InBPS`/`OutBPS` columns), the `_pps` rates
 /// packets per second, `cps` connections per second.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Stats {
     /// Connections scheduled (a count).
     pub connections: u64,

@@ -1,11 +1,14 @@
 //! `/proc/net/ip_vs_conn`: the kernel's connection table.
 
-use std::net::{IpAddr, SocketAddr};
+#[cfg(feature = "serde")]
+use std::net::IpAddr;
+use std::net::SocketAddr;
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-/// One entry of the IPVS connection table. Entries with port 0 and state
-/// `NONE` are persistence templates.
+/// One entry of the IPVS connection table. Entries with client port 0 are
+/// persistence templates.
 ///
 /// In JSON (schema 2): `{"protocol": "tcp", "client": ENDPOINT, "virtual":
 /// ENDPOINT, "destination": ENDPOINT, "state": "ESTABLISHED", "expires":
@@ -13,8 +16,12 @@ use serde::{Deserialize, Serialize};
 /// `{"address": "192.0.2.1", "port": 80}`; the protocol in lower case (as
 /// services write it), the state as the kernel names it (as `ipvsadm -c`
 /// prints it), `pe_name` and `pe_data` only on entries that have them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "ConnectionJson", into = "ConnectionJson")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(try_from = "ConnectionJson", into = "ConnectionJson")
+)]
 pub struct Connection {
     /// The protocol as the kernel names it (`TCP`, `UDP`, `SCTP`, ...).
     pub protocol: String,
@@ -35,6 +42,7 @@ pub struct Connection {
 }
 
 /// An address and port of a connection.
+#[cfg(feature = "serde")]
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EndpointJson {
@@ -42,6 +50,7 @@ struct EndpointJson {
     port: u16,
 }
 
+#[cfg(feature = "serde")]
 impl From<SocketAddr> for EndpointJson {
     fn from(s: SocketAddr) -> Self {
         Self {
@@ -51,6 +60,7 @@ impl From<SocketAddr> for EndpointJson {
     }
 }
 
+#[cfg(feature = "serde")]
 impl From<EndpointJson> for SocketAddr {
     fn from(e: EndpointJson) -> Self {
         SocketAddr::new(e.address, e.port)
@@ -58,6 +68,7 @@ impl From<EndpointJson> for SocketAddr {
 }
 
 /// A connection object (see [`Connection`]).
+#[cfg(feature = "serde")]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConnectionJson {
@@ -76,8 +87,10 @@ struct ConnectionJson {
 
 /// The kernel's protocol names (`ip_vs_proto_name`) that are not the upper
 /// case of the lower-case name.
+#[cfg(feature = "serde")]
 const MIXED_CASE: [&str; 1] = ["ICMPv6"];
 
+#[cfg(feature = "serde")]
 impl From<Connection> for ConnectionJson {
     fn from(c: Connection) -> Self {
         Self {
@@ -93,6 +106,7 @@ impl From<Connection> for ConnectionJson {
     }
 }
 
+#[cfg(feature = "serde")]
 impl TryFrom<ConnectionJson> for Connection {
     type Error = String;
 
@@ -187,6 +201,7 @@ UDP 2001:0db8:0000:0000:0000:0000:0000:0099 D431 2001:0db8:0000:0000:0000:0000:0
     }
 
     #[test]
+    #[cfg(feature = "serde")]
     fn json_form_splits_endpoints_and_lowers_the_protocol() {
         let conns = parse_connections(SAMPLE).expect("parses");
         let json = serde_json::to_value(&conns).expect("serializes");
