@@ -5,14 +5,16 @@
 use std::fmt;
 use std::net::IpAddr;
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::key::AddressFamily;
 use crate::rules::{self, Violation};
 
 /// The role of a sync daemon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum DaemonRole {
     /// Sends connection updates.
     Master,
@@ -32,8 +34,9 @@ impl fmt::Display for DaemonRole {
 /// A sync daemon's configuration. Fields left `None` take the kernel's
 /// defaults (group 224.0.0.81, port 8848, TTL 1, length from the MTU), which
 /// the kernel reports back when listing.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct SyncDaemon {
     /// Master or backup.
@@ -43,16 +46,28 @@ pub struct SyncDaemon {
     /// The sync id, 0..=255: a backup takes only messages of its id (0 means any).
     pub sync_id: u8,
     /// Maximum sync message length (UDP payload), kernel 4.3+.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_len: Option<u16>,
     /// Multicast group (IPv4 or IPv6), kernel 4.3+.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub group: Option<IpAddr>,
     /// UDP port, kernel 4.3+.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub port: Option<u16>,
     /// Multicast TTL, 1..=255, kernel 4.3+.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub ttl: Option<u8>,
 }
 

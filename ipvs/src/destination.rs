@@ -4,14 +4,16 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::key::{AddressFamily, ServiceKey, fmt_socket};
 use crate::rules::{self, Violation};
 
 /// How packets reach a real server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum ForwardMethod {
     /// NAT: the director rewrites the destination (and replies come back through it).
     Masq,
@@ -56,8 +58,9 @@ impl fmt::Display for ForwardMethod {
 }
 
 /// The encapsulation of a tunnelling real server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum TunnelKind {
     /// IP in IP (the default).
     Ipip,
@@ -68,10 +71,9 @@ pub enum TunnelKind {
 }
 
 /// Checksums of the tunnel encapsulation (kernel 5.3+).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum TunnelChecksum {
     /// No checksum.
     #[default]
@@ -86,24 +88,30 @@ pub enum TunnelChecksum {
 ///
 /// Build it with [`Tunnel::new`], [`Tunnel::IPIP`], [`Tunnel::gue`] or
 /// [`Tunnel::gre`] (it may gain fields).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 #[non_exhaustive]
 pub struct Tunnel {
     /// The encapsulation.
-    #[serde(rename = "type")]
+    #[cfg_attr(feature = "serde", serde(rename = "type"))]
     pub kind: TunnelKind,
     /// The GUE destination port (0 for the others).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub port: u16,
     /// Checksums.
-    #[serde(default, skip_serializing_if = "is_no_checksum")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "is_no_checksum")
+    )]
     pub checksum: TunnelChecksum,
 }
 
+#[cfg(feature = "serde")]
 fn is_zero(port: &u16) -> bool {
     *port == 0
 }
 
+#[cfg(feature = "serde")]
 fn is_no_checksum(c: &TunnelChecksum) -> bool {
     *c == TunnelChecksum::None
 }
@@ -155,10 +163,14 @@ impl Tunnel {
 }
 
 /// A real server: its address and port identify it within its service.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(
-    try_from = "crate::desired::json::DestinationJson",
-    into = "crate::desired::json::DestinationJson"
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        try_from = "crate::desired::json::DestinationJson",
+        into = "crate::desired::json::DestinationJson"
+    )
 )]
 #[non_exhaustive]
 pub struct Destination {
@@ -265,7 +277,8 @@ impl fmt::Display for Destination {
     }
 }
 
-#[cfg(test)]
+// Its one test is of the JSON form.
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;

@@ -32,6 +32,12 @@
 //! kernel's errno; a kernel without IPVS gives [`ErrorKind::NotAvailable`].
 //! The library never loads kernel modules itself.
 //!
+//! The default feature `serde` brings the JSON documents, `Serialize` and
+//! `Deserialize` for the domain types, and the desired state with its plan
+//! and apply ([`DesiredState`], [`diff`], [`Ipvs::apply`]); without it
+//! (`default-features = false`) the crate has neither `serde` nor
+//! `serde_json` as a dependency.
+//!
 //! A handle can also be made over any netlink transport
 //! ([`Ipvs::with_transport`]), such as `ipvs_sys::scripted::ScriptedKernel`,
 //! which answers from a script: handle logic is testable without IPVS.
@@ -40,6 +46,7 @@
 
 mod batch;
 mod daemon;
+#[cfg(feature = "serde")]
 mod desired;
 mod destination;
 mod error;
@@ -60,9 +67,13 @@ mod wire;
 
 pub use batch::Change;
 pub use daemon::{DaemonRole, SyncDaemon};
+#[cfg(feature = "serde")]
 pub use desired::apply::{APPLY_LOCK_NAME, ApplyOptions, ApplyReport, OnFailure, Rollback};
+#[cfg(feature = "serde")]
 pub use desired::json::{SCHEMA_VERSION, json_document, table_json};
+#[cfg(feature = "serde")]
 pub use desired::plan::{DiffOptions, Draining, Plan, Removal, Scope, Step, diff};
+#[cfg(feature = "serde")]
 pub use desired::{DesiredState, ServiceSpec};
 pub use destination::{Destination, ForwardMethod, Tunnel, TunnelChecksum, TunnelKind};
 pub use error::{Error, ErrorKind, Operation, Result};

@@ -231,6 +231,7 @@ impl Ipvs {
 
     /// The whole table in full, settled: what apply, diff and the undo of an
     /// apply read, as they act on what is absent.
+    #[cfg(feature = "serde")]
     pub(crate) fn settled_table(&self) -> Result<Vec<ServiceInfo>> {
         self.read_table(ReadOptions::new().settled(true))?.collect()
     }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::Ipv4Addr;
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::key::{AddressFamily, ServiceKey};
@@ -106,12 +107,14 @@ impl fmt::Display for Scheduler {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Scheduler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.name())
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de> Deserialize<'de> for Scheduler {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(Self::from_name(&String::deserialize(deserializer)?))
@@ -196,10 +199,13 @@ impl std::ops::BitOr for SchedFlags {
 /// The persistence granularity: clients within the same masked network stick
 /// to the same real server. IPv4 uses a mask, IPv6 a prefix length.
 ///
-/// In JSON, an IPv4 mask is a string (`"255.255.255.0"`) and a prefix length
-/// a number. Read alone, a number is an IPv6 prefix length; in a service
-/// object of an IPv4 service it is an IPv4 prefix length, 0..=32, read as
-/// its mask (24 is 255.255.255.0), and the mask is what listings print.
+/// In the documents (schema 2), a [`Persistence`] object gives an IPv4 mask
+/// as `"netmask": "255.255.255.0"` with, when the mask is a prefix,
+/// `"prefix_length": 24`, and an IPv6 one as `"prefix_length": 64` alone.
+/// A `Netmask` serialized on its own is the mask's string (IPv4) or the
+/// prefix length (IPv6); read on its own, a number is an IPv6 prefix length
+/// (in a service object of an IPv4 service, an IPv4 prefix length, 0..=32,
+/// read as its mask).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Netmask {
     /// An IPv4 mask such as 255.255.255.0 (the default is 255.255.255.255).
@@ -251,6 +257,7 @@ impl fmt::Display for Netmask {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Netmask {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -260,6 +267,7 @@ impl Serialize for Netmask {
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de> Deserialize<'de> for Netmask {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -283,13 +291,28 @@ impl<'de> Deserialize<'de> for Netmask {
 
 /// Persistence: a client keeps going to the same real server for `timeout`
 /// seconds after its last connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// In JSON (schema 2): `{"timeout": SECONDS, "netmask": "255.255.255.0",
+/// "prefix_length": 24}` for an IPv4 mask (`prefix_length` only when the mask
+/// is a prefix), `{"timeout": SECONDS, "prefix_length": 64}` for IPv6, and
+/// neither for one client address. Read: a `netmask` number is a prefix
+/// length (schema 1), and `netmask` and `prefix_length` given together must
+/// agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        try_from = "crate::desired::json::PersistenceJson",
+        into = "crate::desired::json::PersistenceJson"
+    )
+)]
 pub struct Persistence {
     /// Seconds a client's affinity outlives its last connection, 1 to
     /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (ipvsadm's default is 360).
     pub timeout: u32,
-    /// Which clients share an affinity; absent in JSON means one address (/32 or /128).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Which clients share an affinity; `None` (absent in JSON) means one
+    /// address (/32 or /128).
     pub netmask: Option<Netmask>,
 }
 
@@ -319,10 +342,14 @@ impl Persistence {
 /// A virtual service: what identifies it and how it schedules. The kernel's
 /// own bits (such as `HASHED`) and its counters are not part of it: see
 /// [`ServiceInfo`](crate::ServiceInfo).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(
-    try_from = "crate::desired::json::ServiceJson",
-    into = "crate::desired::json::ServiceJson"
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        try_from = "crate::desired::json::ServiceJson",
+        into = "crate::desired::json::ServiceJson"
+    )
 )]
 #[non_exhaustive]
 pub struct Service {
@@ -474,6 +501,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "serde")]
     fn json_form_of_a_service() {
         let svc = Service::new(ServiceKey::udp(Ipv4Addr::new(10, 0, 0, 1), 53))
             .with_scheduler(Scheduler::SourceHashing)
@@ -486,7 +514,7 @@ mod tests {
         let json = serde_json::to_string(&svc).expect("serializes");
         assert_eq!(
             json,
-            r#"{"family":"ipv4","protocol":"udp","address":"10.0.0.1","port":53,"scheduler":"sh","scheduler_flags":["sh-port"],"persistence":{"timeout":60,"netmask":"255.255.255.0"},"one_packet":false}"#
+            r#"{"family":"ipv4","protocol":"udp","address":"10.0.0.1","port":53,"scheduler":"sh","scheduler_flags":["sh-port"],"persistence":{"timeout":60,"netmask":"255.255.255.0","prefix_length":24},"one_packet":false}"#
         );
         assert_eq!(serde_json::from_str::<Service>(&json).expect("parses"), svc);
         let fwm: Service =
@@ -496,6 +524,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "serde")]
     fn json_errors_say_what_is_wrong() {
         let err = |s: &str| serde_json::from_str::<Service>(s).unwrap_err().to_string();
         assert!(

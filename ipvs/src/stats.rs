@@ -1,6 +1,7 @@
 //! Observed state, kept apart from configuration: counters, rates and
 //! connection counts of services and real servers.
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::destination::Destination;
@@ -12,18 +13,24 @@ use crate::service::Service;
 /// when present; older kernels give 32-bit packet counts. Counters are folded
 /// from per-CPU values by an estimator every 2 seconds, so they lag traffic by
 /// up to that; rates are averages over about the same window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// In JSON, an object with these ten members, each a number (64-bit values
+/// exact), under the same names. The `_bps` rates are bytes per second, not
+/// bits (the values of ipvsadm's `InBPS`/`OutBPS` columns), the `_pps` rates
+/// packets per second, `cps` connections per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Stats {
-    /// Connections scheduled.
+    /// Connections scheduled (a count).
     pub connections: u64,
-    /// Packets in (client to real server).
+    /// Packets in (client to real server), a count.
     pub in_packets: u64,
-    /// Packets out (real server to client, through the director).
+    /// Packets out (real server to client, through the director), a count.
     pub out_packets: u64,
-    /// Bytes in.
+    /// Bytes in, a count.
     pub in_bytes: u64,
-    /// Bytes out.
+    /// Bytes out, a count.
     pub out_bytes: u64,
     /// Connections per second.
     pub cps: u64,
@@ -31,9 +38,9 @@ pub struct Stats {
     pub in_pps: u64,
     /// Packets out per second.
     pub out_pps: u64,
-    /// Bytes in per second.
+    /// Bytes (not bits) in per second.
     pub in_bps: u64,
-    /// Bytes out per second.
+    /// Bytes (not bits) out per second.
     pub out_bps: u64,
 }
 

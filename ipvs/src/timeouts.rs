@@ -1,13 +1,15 @@
 //! Connection timeouts of the IPVS connection table.
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::rules::{self, Violation};
 
 /// The idle timeouts, in seconds, after which the kernel forgets a connection.
 /// When setting, 0 leaves a value unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct Timeouts {
     /// Established TCP connections (the kernel's default is 900).

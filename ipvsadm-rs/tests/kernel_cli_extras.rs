@@ -11,6 +11,10 @@ use testbed::{http, netns, reference};
 mod common;
 use common::{json, ours, ours_with, theirs_with};
 
+#[path = "../../schema/validate.rs"]
+mod schema;
+use schema::validated;
+
 const TABLE: &str = "\
 -A -t 10.30.0.1:80 -s wrr
 -a -t 10.30.0.1:80 -r 192.0.2.1:8080 -m -w 3 -x 100 -y 10
@@ -34,6 +38,7 @@ fn save_is_ipvsadms_and_json_keeps_what_save_loses() {
     );
     // ...and the JSON listing, applied after a flush, restores them.
     let listing = ours(&["-L", "--json"]).stdout;
+    validated(&listing);
     ours(&["-C"]);
     assert_eq!(ours_with(&["apply", "-f", "-"], &listing).code, 0);
     let thresholds = ours(&["-Ln", "--thresholds", "-t", "10.30.0.1:80"]).stdout;
@@ -104,8 +109,8 @@ fn json_listings_have_one_document_each() {
     ] {
         let out = ours(variant);
         assert_eq!(out.code, 0, "{variant:?}: {}", out.stderr);
-        let doc = json(&out.stdout);
-        assert_eq!(doc["schema_version"], 1);
+        let doc = validated(&out.stdout);
+        assert_eq!(doc["schema_version"], 2);
         let services = doc["services"].as_array().expect("services");
         assert_eq!(services.len(), 3, "{variant:?}");
         let web = services
@@ -156,23 +161,23 @@ fn json_listings_have_one_document_each() {
             .expect("the dns service");
         assert_eq!(
             dns["persistence"],
-            json(r#"{"timeout": 60, "netmask": "255.255.255.0"}"#)
+            json(r#"{"timeout": 60, "netmask": "255.255.255.0", "prefix_length": 24}"#)
         );
         assert_eq!(dns["one_packet"], true);
     }
-    let one = json(&ours(&["-L", "-t", "10.30.0.1:80", "--json"]).stdout);
+    let one = validated(&ours(&["-L", "-t", "10.30.0.1:80", "--json"]).stdout);
     assert_eq!(one["services"].as_array().map(Vec::len), Some(1));
     assert_eq!(
-        json(&ours(&["-L", "--timeout", "--json"]).stdout),
-        json(r#"{"schema_version": 1, "timeouts": {"tcp": 900, "tcp_fin": 120, "udp": 300}}"#)
+        validated(&ours(&["-L", "--timeout", "--json"]).stdout),
+        json(r#"{"schema_version": 2, "timeouts": {"tcp": 900, "tcp_fin": 120, "udp": 300}}"#)
     );
-    let daemons = json(&ours(&["-L", "--daemon", "--json"]).stdout);
+    let daemons = validated(&ours(&["-L", "--daemon", "--json"]).stdout);
     assert_eq!(daemons["daemons"][0]["role"], "master");
     assert_eq!(daemons["daemons"][0]["interface"], "sync0");
     assert_eq!(daemons["daemons"][0]["sync_id"], 3);
     assert_eq!(daemons["daemons"][0]["group"], "224.0.0.81");
-    let conns = json(&ours(&["-Lc", "--json"]).stdout);
-    assert_eq!(conns, json(r#"{"schema_version": 1, "connections": []}"#));
+    let conns = validated(&ours(&["-Lc", "--json"]).stdout);
+    assert_eq!(conns, json(r#"{"schema_version": 2, "connections": []}"#));
     // Listing options only.
     let out = ours(&["-A", "-t", "10.30.0.9:80", "--json"]);
     assert_eq!(
@@ -335,6 +340,7 @@ fn listing_json_applied_after_a_flush_gives_the_same_table() {
     assert_eq!(ours_with(&["-R"], TABLE).code, 0);
     let before = reference::ipvsadm_ok(&["-Sn"]);
     let listing = ours(&["-L", "--json", "--stats"]).stdout;
+    validated(&listing);
     ours(&["-C"]);
     let diff = ours_with(&["diff", "-f", "-"], &listing);
     assert_eq!(diff.code, 1, "differences make diff exit 1");
@@ -368,9 +374,23 @@ fn listing_json_applied_after_a_flush_gives_the_same_table() {
     );
     assert_eq!(typo.code, 2);
     assert!(
-        typo.stderr.contains("unknown field `weight`"),
+        typo.stderr.contains(
+            "line 1 column 71: services[0]: unknown field `weight`, expected one of `family`, "
+        ) && !typo.stderr.contains("`stats`"),
         "{}",
         typo.stderr
+    );
+    // In a real server: its path, and only configuration fields as expected.
+    let typo = ours_with(
+        &["apply", "-f", "-"],
+        "{\"services\": [{\"protocol\": \"tcp\", \"address\": \"10.30.0.2\", \"port\": 80,\n  \"destinations\": [{\"address\": \"192.0.2.1\"}, {\"address\": \"192.0.2.2\", \"wieght\": 3}]}]}",
+    );
+    assert_eq!(
+        (typo.code, typo.stderr.as_str()),
+        (
+            2,
+            "ipvsadm: read desired state: invalid argument: line 2 column 71: services[0].destinations[1]: unknown field `wieght`, expected one of `address`, `port`, `forward`, `tunnel`, `weight`, `upper_threshold`, `lower_threshold`\n"
+        )
     );
     let missing = ours(&["apply", "-f", "/nonexistent.json"]);
     assert_eq!(missing.code, 2);
@@ -382,6 +402,33 @@ fn listing_json_applied_after_a_flush_gives_the_same_table() {
         missing.stderr
     );
     assert_eq!(reference::ipvsadm_ok(&["-Sn"]), before);
+}
+
+#[test]
+fn schema_1_files_still_apply() {
+    netns::enter_fresh();
+    // A listing of schema 1 (what earlier versions printed).
+    let v1 = r#"{"schema_version": 1, "services": [{"family": "ipv4", "protocol": "udp",
+        "address": "10.34.0.1", "port": 53, "scheduler": "rr",
+        "persistence": {"timeout": 60, "netmask": "255.255.255.0"}, "one_packet": false,
+        "destinations": [{"address": "192.0.2.3", "port": 53, "forward": "route", "weight": 2,
+            "upper_threshold": 0, "lower_threshold": 0}]}]}"#;
+    let out = ours_with(&["apply", "-f", "-"], v1);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let saved = reference::ipvsadm_ok(&["-Sn"]);
+    assert!(
+        saved.contains("-A -u 10.34.0.1:53 -s rr -p 60 -M 255.255.255.0")
+            && saved.contains("-a -u 10.34.0.1:53 -r 192.0.2.3:53 -g -w 2"),
+        "{saved}"
+    );
+    // Listed as schema 2, which applies as it is: nothing to change.
+    let listing = ours(&["-L", "--json"]).stdout;
+    let doc = validated(&listing);
+    assert_eq!(
+        doc["services"][0]["persistence"],
+        json(r#"{"timeout": 60, "netmask": "255.255.255.0", "prefix_length": 24}"#)
+    );
+    assert_eq!(ours_with(&["diff", "-f", "-"], &listing).code, 0);
 }
 
 #[test]
@@ -419,17 +466,21 @@ fn connection_listing_matches_the_reference() {
             );
         }
     }
-    let conns = json(&ours(&["-Lnc", "--json"]).stdout);
+    let conns = validated(&ours(&["-Lnc", "--json"]).stdout);
     let rows = conns["connections"].as_array().expect("rows");
     // Three connections and the persistence template (client port 0).
     assert_eq!(rows.len(), 4, "{conns}");
+    let endpoint = |address: &str, port: u16| serde_json::json!({"address": address, "port": port});
     assert_eq!(
         rows.iter()
-            .filter(|r| r["client"] == "10.33.0.2:0" && r["destination"] == "10.33.0.1:80")
+            .filter(|r| r["client"] == endpoint("10.33.0.2", 0)
+                && r["virtual"] == endpoint("10.33.0.1", 80)
+                && r["destination"] == endpoint("10.33.0.1", 80))
             .count(),
         1,
         "{conns}"
     );
+    assert!(rows.iter().all(|r| r["protocol"] == "tcp"), "{conns}");
 }
 
 #[test]

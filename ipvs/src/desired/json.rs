@@ -1,10 +1,15 @@
-//! The JSON documents of this library, schema version 1: a table (services
-//! with their real servers), with observed state when it was read from the
-//! kernel. A table listing is accepted as desired state unchanged: observed
-//! fields are ignored when reading configuration, any other unknown field is
-//! refused (so a typo never passes silently).
+//! The JSON documents of this library, schema version 2 (the schema files
+//! are `schema/v2/*.json` in the repository; the README says what may change
+//! within a version). A table document lists services with their real
+//! servers, with observed state when it was read from the kernel. A table
+//! listing is accepted as desired state unchanged: observed fields are
+//! ignored when reading configuration, any other unknown field is refused
+//! (so a typo never passes silently).
+//!
+//! Schema 1 documents are still read: every form they use is also accepted
+//! in schema 2 (a persistence `netmask` given as a number is a prefix length).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
 
@@ -13,8 +18,147 @@ use crate::key::{AddressFamily, Protocol, ServiceKey};
 use crate::service::{Netmask, Persistence, SchedFlags, Scheduler, Service};
 use crate::stats::{DestinationInfo, ServiceInfo, Stats};
 
-/// The schema version written in, and accepted from, every JSON document.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version written in every JSON document (`schema_version`).
+///
+/// Documents of version 2 and of the older version 1 are read
+/// ([`DesiredState::from_json_with_notes`](crate::DesiredState::from_json_with_notes)
+/// says which one a file was). Within a version, fields may be added to
+/// output; removing or renaming a field, changing its type or meaning, or
+/// refusing input that was accepted needs a new version.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema version a table document may have to be read.
+pub(crate) const OLDEST_SCHEMA_VERSION: u32 = 1;
+
+/// The configuration members of a service object, in the order they are
+/// written (what an unknown member's message says is expected).
+pub(crate) const SERVICE_FIELDS: &[&str] = &[
+    "family",
+    "protocol",
+    "address",
+    "port",
+    "fwmark",
+    "scheduler",
+    "scheduler_flags",
+    "persistence",
+    "persistence_engine",
+    "one_packet",
+    "destinations",
+];
+
+/// The observed members of a service object: written by listings, ignored
+/// when reading configuration.
+pub(crate) const SERVICE_OBSERVED: &[&str] = &["stats"];
+
+/// The configuration members of a real-server object, in order.
+pub(crate) const DESTINATION_FIELDS: &[&str] = &[
+    "address",
+    "port",
+    "forward",
+    "tunnel",
+    "weight",
+    "upper_threshold",
+    "lower_threshold",
+];
+
+/// The observed members of a real-server object.
+pub(crate) const DESTINATION_OBSERVED: &[&str] = &[
+    "active_connections",
+    "inactive_connections",
+    "persistent_connections",
+    "stats",
+];
+
+/// A persistence object: `timeout` (seconds); for an IPv4 service the mask
+/// as `netmask` (`"255.255.255.0"`) and, when the mask is a prefix, its
+/// `prefix_length` too (24); for an IPv6 service `prefix_length` only.
+/// Both absent: one client address (/32 or /128).
+///
+/// Read: `netmask` as a string is an IPv4 mask, as a number (schema 1's IPv6
+/// form) a prefix length; `prefix_length` is read on the service's family;
+/// given both, they must agree.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PersistenceJson {
+    timeout: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    netmask: Option<Netmask>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prefix_length: Option<u8>,
+}
+
+/// The prefix length of an IPv4 mask, if it is one (leading ones only).
+fn ipv4_prefix(mask: Ipv4Addr) -> Option<u8> {
+    let bits = u32::from(mask);
+    let ones = bits.leading_ones();
+    if bits.checked_shl(ones).unwrap_or(0) == 0 {
+        u8::try_from(ones).ok()
+    } else {
+        None
+    }
+}
+
+impl From<Persistence> for PersistenceJson {
+    fn from(p: Persistence) -> Self {
+        let (netmask, prefix_length) = match p.netmask {
+            None => (None, None),
+            Some(Netmask::Ipv4(mask)) => (Some(Netmask::Ipv4(mask)), ipv4_prefix(mask)),
+            Some(Netmask::Ipv6(length)) => (None, Some(length)),
+        };
+        Self {
+            timeout: p.timeout,
+            netmask,
+            prefix_length,
+        }
+    }
+}
+
+impl PersistenceJson {
+    /// The persistence this object says for a service of `family` (`None`:
+    /// unknown, when a persistence object is read alone; a prefix length is
+    /// then kept as an IPv6 one, read again by the service).
+    fn read(self, family: Option<AddressFamily>) -> Result<Persistence, String> {
+        let prefix = |length: u8| match family {
+            Some(AddressFamily::Ipv4) => {
+                Netmask::from_prefix(AddressFamily::Ipv4, length).map_err(|e| e.to_string())
+            }
+            _ => Ok(Netmask::Ipv6(length)),
+        };
+        let netmask = match (self.netmask, self.prefix_length) {
+            (None, None) => None,
+            (Some(Netmask::Ipv4(mask)), None) => Some(Netmask::Ipv4(mask)),
+            (Some(Netmask::Ipv6(length)), None) | (None, Some(length)) => Some(prefix(length)?),
+            (Some(Netmask::Ipv4(mask)), Some(length)) => {
+                if ipv4_prefix(mask) != Some(length) {
+                    return Err(format!(
+                        "persistence `netmask` {mask} and `prefix_length` {length} disagree"
+                    ));
+                }
+                Some(Netmask::Ipv4(mask))
+            }
+            (Some(Netmask::Ipv6(a)), Some(b)) => {
+                if a != b {
+                    return Err(format!(
+                        "persistence `netmask` {a} and `prefix_length` {b} disagree"
+                    ));
+                }
+                Some(prefix(a)?)
+            }
+        };
+        Ok(Persistence {
+            timeout: self.timeout,
+            netmask,
+        })
+    }
+}
+
+impl TryFrom<PersistenceJson> for Persistence {
+    type Error = String;
+
+    fn try_from(p: PersistenceJson) -> Result<Self, String> {
+        p.read(None)
+    }
+}
 
 /// A service object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,7 +179,7 @@ pub(crate) struct ServiceJson {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     scheduler_flags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    persistence: Option<Persistence>,
+    persistence: Option<PersistenceJson>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     persistence_engine: Option<String>,
     #[serde(default)]
@@ -65,7 +209,7 @@ impl From<Service> for ServiceJson {
             fwmark,
             scheduler_flags: s.sched_flags.names(&s.scheduler),
             scheduler: s.scheduler,
-            persistence: s.persistence,
+            persistence: s.persistence.map(PersistenceJson::from),
             persistence_engine: s.persistence_engine,
             one_packet: s.one_packet,
             stats: None,
@@ -113,14 +257,10 @@ impl TryFrom<ServiceJson> for Service {
                 return Err("a service with a `protocol` needs an `address`".into());
             }
         };
-        // A number is a prefix length: on an IPv4 service, that of a mask.
-        let mut persistence = r.persistence;
-        if let (AddressFamily::Ipv4, Some(p)) = (key.family(), persistence.as_mut())
-            && let Some(Netmask::Ipv6(length)) = p.netmask
-        {
-            p.netmask =
-                Some(Netmask::from_prefix(AddressFamily::Ipv4, length).map_err(|e| e.to_string())?);
-        }
+        let persistence = r
+            .persistence
+            .map(|p| p.read(Some(key.family())))
+            .transpose()?;
         let mut sched_flags = SchedFlags::NONE;
         for name in &r.scheduler_flags {
             sched_flags = sched_flags
@@ -257,23 +397,29 @@ impl Serialize for DestinationInfo {
     }
 }
 
-/// The schema version a document that names none is read as.
+/// The schema version a document that names none is read as: the current one.
 pub(crate) fn schema_version() -> u32 {
     SCHEMA_VERSION
 }
 
-/// Splits a service object of a table into its configuration and real servers.
-pub(crate) fn service_spec(json: ServiceJson) -> Result<(Service, Vec<Destination>), String> {
-    let destinations = json.destinations.clone().unwrap_or_default();
-    let service = Service::try_from(json)?;
+/// A service object of a table as its configuration, with its real-server
+/// objects (read one by one, so that a problem names its real server).
+///
+/// # Errors
+/// A problem of the service (`None`) or of its real server at an index.
+pub(crate) fn service_spec(
+    json: ServiceJson,
+    destinations: Vec<DestinationJson>,
+) -> Result<(Service, Vec<Destination>), (Option<usize>, String)> {
+    let service = Service::try_from(json).map_err(|e| (None, e))?;
     let destinations = destinations
         .into_iter()
-        .map(|mut d| {
+        .enumerate()
+        .map(|(j, mut d)| {
             d.port.get_or_insert(service.key.port());
-            Destination::try_from(d)
+            Destination::try_from(d).map_err(|e| (Some(j), e))
         })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("service {}: {e}", service.key))?;
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((service, destinations))
 }
 
@@ -291,7 +437,7 @@ pub(crate) fn service_spec_json(service: &Service, destinations: &[Destination])
     }
 }
 
-/// A JSON document of this library's schema: `{"schema_version": 1, ...}`
+/// A JSON document of this library's schema: `{"schema_version": 2, ...}`
 /// followed by the fields of `body` (a struct, or a map), pretty-printed.
 /// Every document the library and `ipvsadm-rs` write goes through here.
 pub fn json_document<T: Serialize + ?Sized>(body: &T) -> String {

@@ -1,6 +1,8 @@
-//! `--json`: one JSON document per listing, schema version 1 (the field
-//! names are listed in the README). Numbers are numbers (64-bit counters
-//! exact), addresses are strings.
+//! `--json`: one JSON document per listing, of the library's schema version
+//! ([`ipvs::SCHEMA_VERSION`], 2): the schema files are `schema/v2/*.json`
+//! (table, connections, timeouts, daemons), the README lists the fields and
+//! the stability policy. Numbers are numbers (64-bit counters exact),
+//! addresses are strings, an address with its port is an object.
 
 use ipvs::{Connection, ServiceInfo, SyncDaemon, Timeouts};
 use serde::Serialize;
