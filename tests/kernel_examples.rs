@@ -87,7 +87,7 @@ fn apply_file_dry_run_then_apply() {
     let file = dir.join("table.json");
     std::fs::write(
         &file,
-        r#"{"schema_version": 1, "services": [{"protocol": "udp", "address": "10.21.0.1", "port": 53, "scheduler": "rr",
+        r#"{"schema_version": 2, "services": [{"protocol": "udp", "address": "10.21.0.1", "port": 53, "scheduler": "rr",
             "destinations": [{"address": "10.0.0.31", "port": 53}, {"address": "10.0.0.32", "port": 53, "weight": 2}]}]}"#,
     )
     .expect("write");

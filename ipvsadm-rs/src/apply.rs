@@ -216,9 +216,21 @@ fn were(n: usize) -> &'static str {
     if n == 1 { "was" } else { "were" }
 }
 
+/// Reads a desired-state file; its notes (an older schema read as the
+/// current one) go to stderr.
+fn desired_state(file: &str) -> Result<DesiredState, String> {
+    let (desired, notes) =
+        DesiredState::from_json_with_notes(&read(file)?).map_err(|e| e.to_string())?;
+    let mut err = std::io::stderr().lock();
+    for note in notes {
+        let _ = writeln!(err, "{file}: note: {note}");
+    }
+    Ok(desired)
+}
+
 /// Reads the file and opens the handle.
 fn open(file: &str) -> Result<(DesiredState, Ipvs), String> {
-    let desired = DesiredState::from_json(&read(file)?).map_err(|e| e.to_string())?;
+    let desired = desired_state(file)?;
     // As the ipvsadm commands: `modprobe -- ip_vs` once if the kernel has
     // no IPVS yet.
     let ipvs = crate::open_ipvs().map_err(|e| e.to_string())?;
@@ -229,7 +241,7 @@ fn open(file: &str) -> Result<(DesiredState, Ipvs), String> {
 /// Whether a locally forwarded real server's address is the director's is
 /// a question for the director itself, so apply asks it there.
 fn check(file: &str, out: &mut dyn Write) -> Result<i32, String> {
-    let desired = DesiredState::from_json(&read(file)?).map_err(|e| e.to_string())?;
+    let desired = desired_state(file)?;
     let servers: usize = desired.services.iter().map(|s| s.destinations.len()).sum();
     let services = desired.services.len();
     let _ = writeln!(

@@ -4,7 +4,7 @@
 mod common;
 use common::{file, ours};
 
-const WEB: &str = r#"{"schema_version":1,"services":[{"protocol":"tcp","address":"192.0.2.1","port":80,"scheduler":"wrr","destinations":[{"address":"10.0.0.11","weight":5},{"address":"10.0.0.12","weight":5}]}]}"#;
+const WEB: &str = r#"{"schema_version":2,"services":[{"protocol":"tcp","address":"192.0.2.1","port":80,"scheduler":"wrr","destinations":[{"address":"10.0.0.11","weight":5},{"address":"10.0.0.12","weight":5}]}]}"#;
 
 #[test]
 fn check_needs_no_kernel_and_names_the_line() {

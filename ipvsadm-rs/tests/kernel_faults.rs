@@ -110,7 +110,7 @@ const START: &str = "\
 fn desired(sched: &str) -> String {
     format!(
         r#"{{
-  "schema_version": 1,
+  "schema_version": 2,
   "services": [
     {{"protocol": "tcp", "address": "10.42.0.1", "port": 80, "scheduler": "wrr",
       "destinations": [

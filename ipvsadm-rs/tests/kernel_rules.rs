@@ -11,13 +11,13 @@ mod common;
 use common::{Out, config, file, ours, ours_with, theirs_with};
 
 /// Routed and tunnelled real servers at 8080 behind a service at 80.
-const PORT_8080: &str = r#"{"schema_version":1,"services":[{"protocol":"tcp","address":"192.0.2.10","port":80,"destinations":[{"address":"192.0.2.24","port":8080,"forward":"route"},{"address":"192.0.2.25","port":8080,"forward":"tunnel"}]}]}"#;
+const PORT_8080: &str = r#"{"schema_version":2,"services":[{"protocol":"tcp","address":"192.0.2.10","port":80,"destinations":[{"address":"192.0.2.24","port":8080,"forward":"route"},{"address":"192.0.2.25","port":8080,"forward":"tunnel"}]}]}"#;
 
 /// Local forwarding to 192.0.2.21.
-const LOCAL: &str = r#"{"schema_version":1,"services":[{"protocol":"tcp","address":"192.0.2.10","port":80,"destinations":[{"address":"192.0.2.21","port":80,"forward":"local"}]}]}"#;
+const LOCAL: &str = r#"{"schema_version":2,"services":[{"protocol":"tcp","address":"192.0.2.10","port":80,"destinations":[{"address":"192.0.2.21","port":80,"forward":"local"}]}]}"#;
 
 /// A persistent IPv4 service whose netmask is a prefix length.
-const PREFIX_24: &str = r#"{"schema_version":1,"services":[{"protocol":"tcp","address":"192.0.2.10","port":80,"persistence":{"timeout":300,"netmask":24}}]}"#;
+const PREFIX_24: &str = r#"{"schema_version":2,"services":[{"protocol":"tcp","address":"192.0.2.10","port":80,"persistence":{"timeout":300,"netmask":24}}]}"#;
 
 /// Asserts that `out` is a refusal before anything was sent (status 2)
 /// whose message says `why`.

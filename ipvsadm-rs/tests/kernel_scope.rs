@@ -9,9 +9,11 @@ use testbed::{http, netns, reference};
 
 mod common;
 use common::{file, ours};
+#[path = "../../schema/validate.rs"]
+mod schema;
 
-const WEB: &str = r#"{"schema_version":1,"services":[{"protocol":"tcp","address":"192.0.2.1","port":80,"scheduler":"wrr","destinations":[{"address":"10.0.0.11","weight":5},{"address":"10.0.0.12","weight":5}]}]}"#;
-const NOTHING: &str = r#"{"schema_version":1,"services":[]}"#;
+const WEB: &str = r#"{"schema_version":2,"services":[{"protocol":"tcp","address":"192.0.2.1","port":80,"scheduler":"wrr","destinations":[{"address":"10.0.0.11","weight":5},{"address":"10.0.0.12","weight":5}]}]}"#;
+const NOTHING: &str = r#"{"schema_version":2,"services":[]}"#;
 
 /// A service made by hand (another tool's, as far as apply knows).
 fn foreign() {
@@ -62,7 +64,7 @@ fn services_the_file_does_not_list_are_left_alone_unless_pruned() {
         (1, "delete service tcp 198.51.100.7:443\n")
     );
     let dry = ours(&["apply", "-f", &web, "--prune", "--dry-run", "--json"]);
-    let plan: serde_json::Value = serde_json::from_str(&dry.stdout).expect("a JSON plan");
+    let plan = schema::validated(&dry.stdout);
     assert_eq!(plan["steps"][0]["action"], "delete_service", "{plan}");
     assert_eq!(
         plan["steps"][0]["service"]["address"], "198.51.100.7",
@@ -132,7 +134,7 @@ fn a_service_with_connections_drains_and_the_timeout_bounds_the_wait() {
     netns::link_to(&client, "dir0", "10.34.0.1/24", "cli0", "10.34.0.2/24").expect("link");
     let vip = "10.34.0.1:80".parse().expect("address");
     let _server = http::Server::start("director", vip).expect("server");
-    let one = r#"{"schema_version":1,"services":[{"protocol":"tcp","address":"10.34.0.1","port":80,"destinations":[{"address":"10.34.0.1"}]}]}"#;
+    let one = r#"{"schema_version":2,"services":[{"protocol":"tcp","address":"10.34.0.1","port":80,"destinations":[{"address":"10.34.0.1"}]}]}"#;
     assert_eq!(ours(&["apply", "-f", &file("drain-one", one)]).code, 0);
     client
         .run(|| http::get(vip, Duration::from_secs(5)).expect("request"))
@@ -156,6 +158,11 @@ fn a_service_with_connections_drains_and_the_timeout_bounds_the_wait() {
         saved(),
         "-A -t 10.34.0.1:80 -s wlc\n-a -t 10.34.0.1:80 -r 10.34.0.1:80 -g -w 0\n"
     );
+    let waiting = ours(&["diff", "-f", &nothing, "--prune", "--drain", "--json"]);
+    assert_eq!(waiting.code, 0, "nothing to do now: {waiting:?}");
+    let plan = schema::validated(&waiting.stdout);
+    assert_eq!(plan["steps"], serde_json::json!([]), "{plan}");
+    assert_eq!(plan["draining"][0]["service"]["port"], 80, "{plan}");
 
     // The closed connection lingers (FIN timeout): the bound ends the wait.
     let started = Instant::now();

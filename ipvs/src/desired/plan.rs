@@ -380,8 +380,7 @@ enum StepJson<'a> {
     },
     DeleteRealServer {
         service: KeyJson,
-        address: IpAddr,
-        port: u16,
+        real_server: EndpointJson,
     },
     DeleteService {
         service: KeyJson,
@@ -423,8 +422,10 @@ impl<'a> From<&'a Step> for StepJson<'a> {
                 port,
             } => Self::DeleteRealServer {
                 service: (*service).into(),
-                address: *address,
-                port: *port,
+                real_server: EndpointJson {
+                    address: *address,
+                    port: *port,
+                },
             },
             Step::DeleteService(key) => Self::DeleteService {
                 service: (*key).into(),
@@ -433,14 +434,19 @@ impl<'a> From<&'a Step> for StepJson<'a> {
     }
 }
 
+/// A real server's address and port, as connection endpoints are written.
+#[derive(Serialize)]
+struct EndpointJson {
+    address: IpAddr,
+    port: u16,
+}
+
 /// Something draining in the plan document.
 #[derive(Serialize)]
 struct DrainingJson {
     service: KeyJson,
     #[serde(skip_serializing_if = "Option::is_none")]
-    address: Option<IpAddr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    port: Option<u16>,
+    real_server: Option<EndpointJson>,
     connections: u64,
 }
 
@@ -463,8 +469,9 @@ impl Serialize for Plan {
                 .iter()
                 .map(|d| DrainingJson {
                     service: d.service.into(),
-                    address: d.real_server.map(|(a, _)| a),
-                    port: d.real_server.map(|(_, p)| p),
+                    real_server: d
+                        .real_server
+                        .map(|(address, port)| EndpointJson { address, port }),
                     connections: d.connections,
                 })
                 .collect(),
