@@ -1,6 +1,6 @@
-//! Help and version on the host, as an unprivileged user (uid 65534 when the
-//! tests run as root): they need neither IPVS nor root. The host's kernel
-//! may have no IPVS at all; these answer before connecting.
+//! What works on the host as an unprivileged user (uid 65534 when the tests
+//! run as root): help, version and `check` need neither IPVS nor root. The
+//! host's kernel may have no IPVS at all; these answer before connecting.
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -71,4 +71,30 @@ fn subcommand_help_needs_no_kernel() {
         );
         assert!(stdout.contains("--file <FILE>"), "{stdout}");
     }
+}
+
+const WEB: &str = r#"{"schema_version":2,"services":[{"protocol":"tcp","address":"192.0.2.1","port":80,"scheduler":"wrr","destinations":[{"address":"10.0.0.11","weight":5},{"address":"10.0.0.12","weight":5}]}]}"#;
+
+/// Writes `text` to a file anyone may read, and gives its path.
+fn readable_file(name: &str, text: &str) -> String {
+    let path = std::env::temp_dir().join(format!("{name}-{}.json", std::process::id()));
+    std::fs::write(&path, text).expect("write the file");
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn check_needs_no_kernel_and_names_the_line() {
+    let (stdout, stderr, code) = unprivileged(&["check", "-f", &readable_file("check-good", WEB)]);
+    assert_eq!((code, stderr.as_str()), (Some(0), ""), "{stdout}");
+    assert!(
+        stdout.ends_with(": valid (1 service, 2 real servers)\n"),
+        "{stdout}"
+    );
+    let bad = WEB.replace("\"wrr\"", "\"wrr\",\n\"persistence\":{\"timeout\":0}");
+    let (_, stderr, code) = unprivileged(&["check", "-f", &readable_file("check-bad", &bad)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("line 1: service tcp 192.0.2.1:80: persistence timeout 0 s"),
+        "{stderr}"
+    );
 }
