@@ -219,7 +219,7 @@ fn many(first: usize, count: usize, servers: usize, sched: &str) -> String {
         })
         .collect();
     format!(
-        "{{\"schema_version\": 1, \"services\": [\n{}\n]}}\n",
+        "{{\"schema_version\": 2, \"services\": [\n{}\n]}}\n",
         services.join(",\n")
     )
 }
