@@ -1,0 +1,1 @@
+//! The health checkers: one probe per real server, results into health state.

@@ -1,0 +1,5 @@
+//! `ipvsd`: the director daemon (see the crate's README).
+
+fn main() -> std::process::ExitCode {
+    ipvsd::run()
+}
