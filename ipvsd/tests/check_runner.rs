@@ -58,7 +58,7 @@ async fn tcp_real_server_goes_up_down_and_up_with_reasons() {
         (up.server, up.previous, up.health, up.weight),
         (7, None, Health::Up, 3)
     );
-    assert_eq!((up.kind, up.checker), ("TCP_CHECK", 0));
+    assert_eq!((up.kind, up.checker), (Some("TCP_CHECK"), Some(0)));
     assert_eq!(up.reason, ChangeReason::Success);
 
     drop(listener);
@@ -89,8 +89,16 @@ async fn tcp_real_server_goes_up_down_and_up_with_reasons() {
     let up = next_event(&mut rx, Duration::from_secs(2)).await;
     assert_eq!(up.previous, Some((Health::Down, 3)));
     assert_eq!(up.health, Health::Up);
+    // A reload that changes only the weight keeps the health.
+    assert!(runner.set_weight(&7, 5));
+    assert!(!runner.set_weight(&8, 5));
+    let reweighted = next_event(&mut rx, Duration::from_secs(2)).await;
+    assert_eq!(reweighted.previous, Some((Health::Up, 3)));
+    assert_eq!((reweighted.health, reweighted.weight), (Health::Up, 5));
+    assert_eq!(reweighted.reason, ChangeReason::Reconfigured);
+    assert_eq!(reweighted.checker, None);
     let status = runner.status(&7).unwrap();
-    assert_eq!(status.health, Health::Up);
+    assert_eq!((status.health, status.weight), (Health::Up, 5));
     assert!(status.checkers[0].counters.probes >= 3);
     assert!(status.checkers[0].counters.failures >= 1);
     drop(listener);

@@ -116,6 +116,12 @@ impl DnsCheck {
     }
 
     /// Sends one query and waits for its reply or the timeout.
+    ///
+    /// # Errors
+    /// [`ProbeFailure::DnsRcode`] for a reply that is not NOERROR,
+    /// [`ProbeFailure::ResponseTimeout`] without a reply, [`ProbeFailure::Io`]
+    /// for a socket error (an ICMP error included), [`ProbeFailure::DnsQuery`]
+    /// for a bad name.
     pub async fn probe(&self) -> ProbeResult {
         let id = fastrand::u16(..);
         let query = self.query(id)?;

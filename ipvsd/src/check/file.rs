@@ -32,6 +32,10 @@ pub struct FileCheck {
 
 impl FileCheck {
     /// Reads the file and judges its value.
+    ///
+    /// # Errors
+    /// [`ProbeFailure::FileFault`] for a value meaning FAULT,
+    /// [`ProbeFailure::FileValue`] for a number out of range.
     pub async fn probe(&self) -> ProbeResult {
         // keepalived reads a missing or unreadable file as 0.
         let text: Vec<u8> = tokio::fs::read(&self.path).await.unwrap_or_default();

@@ -250,6 +250,11 @@ pub struct HttpCheck {
 
 impl HttpCheck {
     /// Requests every url in order; the first failure is the outcome.
+    ///
+    /// # Errors
+    /// The first url's failure: connect ([`ProbeFailure::Io`],
+    /// [`ProbeFailure::ConnectTimeout`]), TLS, HTTP, timeout, status,
+    /// digest or regex.
     pub async fn probe(&self) -> ProbeResult {
         for url in &self.urls {
             self.probe_url(url).await?;

@@ -86,6 +86,11 @@ impl Drop for GroupGuard {
 
 impl MiscCheck {
     /// Runs the program once and judges its exit.
+    ///
+    /// # Errors
+    /// [`ProbeFailure::ExitStatus`], [`ProbeFailure::Signal`],
+    /// [`ProbeFailure::ScriptTimeout`] (the program's group was killed) or
+    /// [`ProbeFailure::Spawn`] (it could not be started).
     pub async fn probe(&self) -> ProbeResult {
         let Some(program) = self.argv.first() else {
             return Err(ProbeFailure::Spawn {

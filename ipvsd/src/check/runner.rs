@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::outcome::{ProbeFailure, ProbeReport};
 use super::probe::Probe;
-use super::server::RealServerHealth;
+use super::server::{RealServerHealth, ServerChange};
 use super::state::{ChangeReason, CheckCounters};
 use super::timing::{Health, Timing};
 
@@ -52,15 +52,16 @@ pub struct HealthEvent<Id> {
     pub health: Health,
     /// IPVS weight now: the configured weight plus dynamic offsets.
     pub weight: u32,
-    /// The checker whose result caused it (index in the spec's order).
-    pub checker: usize,
-    /// Its kind (`TCP_CHECK`, ...).
-    pub kind: &'static str,
+    /// The checker whose result caused it (index in the spec's order);
+    /// `None` for [`Runner::set_weight`].
+    pub checker: Option<usize>,
+    /// Its kind (`TCP_CHECK`, ...); `None` with `checker`.
+    pub kind: Option<&'static str>,
     /// What it saw.
     pub reason: ChangeReason,
-    /// That probe's latency.
+    /// That probe's latency (zero for [`Runner::set_weight`]).
     pub latency: Duration,
-    /// That checker's counters so far.
+    /// That checker's counters so far (zero for [`Runner::set_weight`]).
     pub counters: CheckCounters,
 }
 
@@ -72,13 +73,17 @@ impl<Id: fmt::Debug> fmt::Display for HealthEvent<Id> {
         };
         write!(
             f,
-            "real server {:?} {health} (weight {}) by {} #{}: ",
-            self.server, self.weight, self.kind, self.checker
+            "real server {:?} {health} (weight {})",
+            self.server, self.weight
         )?;
+        if let (Some(kind), Some(i)) = (self.kind, self.checker) {
+            write!(f, " by {kind} #{i}")?;
+        }
         match &self.reason {
-            ChangeReason::Success => write!(f, "success in {:?}", self.latency),
-            ChangeReason::Weight => write!(f, "dynamic weight in {:?}", self.latency),
-            ChangeReason::Failure(e) => write!(f, "{e}"),
+            ChangeReason::Success => write!(f, ": success in {:?}", self.latency),
+            ChangeReason::Weight => write!(f, ": dynamic weight in {:?}", self.latency),
+            ChangeReason::Reconfigured => write!(f, ": configured weight changed"),
+            ChangeReason::Failure(e) => write!(f, ": {e}"),
         }
     }
 }
@@ -138,6 +143,7 @@ pub enum RunnerError {
 
 struct ServerTask {
     cancel: CancellationToken,
+    weight: watch::Sender<u32>,
     status: watch::Receiver<RealServerStatus>,
     handle: JoinHandle<()>,
 }
@@ -181,6 +187,7 @@ where
         let health = RealServerHealth::new(spec.weight, spec.checkers.iter().map(|c| c.timing));
         let kinds: Vec<&'static str> = spec.checkers.iter().map(|c| c.probe.kind()).collect();
         let (status_tx, status_rx) = watch::channel(status_of(&health, &kinds));
+        let (weight_tx, weight_rx) = watch::channel(spec.weight);
         let task = ServerLoop {
             id: spec.id.clone(),
             probes: spec
@@ -194,6 +201,7 @@ where
             permits: self.permits.clone(),
             events: self.events.clone(),
             status: status_tx,
+            weight: weight_rx,
             cancel: cancel.clone(),
         };
         let handle = tokio::spawn(task.run());
@@ -201,6 +209,7 @@ where
             spec.id,
             ServerTask {
                 cancel,
+                weight: weight_tx,
                 status: status_rx,
                 handle,
             },
@@ -215,6 +224,20 @@ where
         match self.servers.remove(id) {
             Some(task) => {
                 task.cancel.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Changes a real server's configured weight (a reload that changed
+    /// only its `weight`), keeping its health and checkers as they are; an
+    /// event follows if its resulting weight changed. `false` if it is not
+    /// checked.
+    pub fn set_weight(&self, id: &Id, weight: u32) -> bool {
+        match self.servers.get(id) {
+            Some(task) => {
+                task.weight.send_replace(weight);
                 true
             }
             None => false,
@@ -290,6 +313,7 @@ struct ServerLoop<Id> {
     permits: Arc<Semaphore>,
     events: mpsc::Sender<HealthEvent<Id>>,
     status: watch::Sender<RealServerStatus>,
+    weight: watch::Receiver<u32>,
     cancel: CancellationToken,
 }
 
@@ -361,39 +385,51 @@ where
                     );
                     *slot = Some(step.next);
                     self.status.send_replace(status_of(&self.health, &self.kinds));
-                    if let Some(change) = change {
-                        let checker = change.checker;
-                        let event = HealthEvent {
-                            server: self.id.clone(),
-                            previous: change.previous,
-                            health: change.health,
-                            weight: change.weight,
-                            checker,
-                            kind: self.kinds.get(checker).copied().unwrap_or("?"),
-                            reason: change.reason,
-                            latency: finished.report.latency,
-                            counters: self
-                                .health
-                                .checkers()
-                                .get(checker)
-                                .map(|c| c.counters())
-                                .unwrap_or_default(),
-                        };
-                        tokio::select! {
-                            () = self.cancel.cancelled() => break,
-                            sent = self.events.send(event) => {
-                                if sent.is_err() {
-                                    // Nobody listens any more: stop checking.
-                                    break;
-                                }
-                            }
-                        }
+                    if let Some(change) = change
+                        && !self.emit(change, finished.report.latency).await
+                    {
+                        break;
+                    }
+                }
+                Ok(()) = self.weight.changed() => {
+                    let weight = *self.weight.borrow_and_update();
+                    let change = self.health.set_configured_weight(weight);
+                    self.status.send_replace(status_of(&self.health, &self.kinds));
+                    if let Some(change) = change
+                        && !self.emit(change, Duration::ZERO).await
+                    {
+                        break;
                     }
                 }
             }
         }
         // Dropping the set aborts the probes in flight.
         in_flight.abort_all();
+    }
+
+    /// Sends one change as an event; `false` when the runner is stopping or
+    /// nobody listens any more (then the loop ends).
+    async fn emit(&self, change: ServerChange, latency: Duration) -> bool {
+        let counters = change
+            .checker
+            .and_then(|i| self.health.checkers().get(i))
+            .map(|c| c.counters())
+            .unwrap_or_default();
+        let event = HealthEvent {
+            server: self.id.clone(),
+            previous: change.previous,
+            health: change.health,
+            weight: change.weight,
+            checker: change.checker,
+            kind: change.checker.and_then(|i| self.kinds.get(i).copied()),
+            reason: change.reason,
+            latency,
+            counters,
+        };
+        tokio::select! {
+            () = self.cancel.cancelled() => false,
+            sent = self.events.send(event) => sent.is_ok(),
+        }
     }
 }
 

@@ -21,8 +21,9 @@ pub struct ServerChange {
     pub health: Health,
     /// IPVS weight now (meaningful while up).
     pub weight: u32,
-    /// The checker (index in the order given) whose result caused it.
-    pub checker: usize,
+    /// The checker (index in the order given) whose result caused it;
+    /// `None` for a change of the configured weight.
+    pub checker: Option<usize>,
     /// What that checker saw.
     pub reason: ChangeReason,
 }
@@ -124,11 +125,34 @@ impl RealServerHealth {
             previous: self.reported,
             health: now.0,
             weight: now.1,
-            checker,
+            checker: Some(checker),
             reason: change.reason.clone(),
         };
         self.reported = Some(now);
         (step, Some(server_change))
+    }
+
+    /// Changes the configured weight (a reload that changed only the
+    /// `weight`): health and checker states are kept; a change when the
+    /// resulting weight differs from the one last reported.
+    pub fn set_configured_weight(&mut self, weight: u32) -> Option<ServerChange> {
+        self.configured_weight = weight;
+        for c in &mut self.checkers {
+            c.set_configured_weight(weight);
+        }
+        let previous = self.reported?;
+        let now = (self.health(), self.weight());
+        if now == previous {
+            return None;
+        }
+        self.reported = Some(now);
+        Some(ServerChange {
+            previous: Some(previous),
+            health: now.0,
+            weight: now.1,
+            checker: None,
+            reason: ChangeReason::Reconfigured,
+        })
     }
 }
 
@@ -171,7 +195,7 @@ mod tests {
         let (_, c) = s.on_report(1, &fail, now, now, &mut rng);
         let c = c.unwrap();
         assert_eq!(c.previous, Some((Health::Up, 10)));
-        assert_eq!((c.health, c.checker), (Health::Down, 1));
+        assert_eq!((c.health, c.checker), (Health::Down, Some(1)));
     }
 
     #[test]
@@ -198,5 +222,23 @@ mod tests {
         let (_, c) = s.on_report(1, &w(DynamicWeight::Offset(i64::MAX)), now, now, &mut rng);
         assert_eq!(c.unwrap().weight, MAX_WEIGHT);
         assert_eq!(RealServerHealth::new(7, []).health(), Health::Up);
+    }
+
+    #[test]
+    fn a_new_configured_weight_keeps_health_and_reports_the_weight() {
+        let mut s = RealServerHealth::new(3, [t(Health::Down)]);
+        let mut rng = fastrand::Rng::with_seed(3);
+        let now = Instant::now();
+        assert_eq!(s.set_configured_weight(4), None, "nothing reported yet");
+        let w = report(Ok(ProbeSuccess {
+            weight: Some(DynamicWeight::Offset(1)),
+        }));
+        let (_, c) = s.on_report(0, &w, now, now, &mut rng);
+        assert_eq!(c.unwrap().weight, 5);
+        let c = s.set_configured_weight(9).unwrap();
+        assert_eq!(c.previous, Some((Health::Up, 5)));
+        assert_eq!((c.health, c.weight, c.checker), (Health::Up, 10, None));
+        assert_eq!(c.reason, ChangeReason::Reconfigured);
+        assert_eq!(s.set_configured_weight(9), None);
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::outcome::{ProbeFailure, ProbeReport};
+use super::outcome::{DynamicWeight, ProbeFailure, ProbeReport};
 use super::timing::{Health, Timing};
 
 /// Counters of one checker, for metrics.
@@ -37,6 +37,9 @@ pub enum ChangeReason {
     Failure(ProbeFailure),
     /// A passing probe reported another dynamic weight.
     Weight,
+    /// The real server's configured weight was changed by the caller
+    /// (a reload).
+    Reconfigured,
 }
 
 /// A change of one checker's health or weight.
@@ -74,7 +77,9 @@ pub struct CheckerState {
     settled: bool,
     retries_done: u32,
     streak: u32,
-    weight_offset: i64,
+    /// The dynamic weight last reported while up; kept as reported, so that
+    /// a `Set` stays absolute when the configured weight changes.
+    dynamic: Option<DynamicWeight>,
     counters: CheckCounters,
 }
 
@@ -89,7 +94,7 @@ impl CheckerState {
             settled: false,
             retries_done: 0,
             streak: 0,
-            weight_offset: 0,
+            dynamic: None,
             counters: CheckCounters::default(),
         }
     }
@@ -106,7 +111,14 @@ impl CheckerState {
 
     /// The checker's weight offset (see [`CheckerChange::weight_offset`]).
     pub fn weight_offset(&self) -> i64 {
-        self.weight_offset
+        self.dynamic
+            .map_or(0, |d| d.offset_from(self.configured_weight))
+    }
+
+    /// Changes the real server's configured weight (a reload), keeping the
+    /// health, the streaks and the dynamic weight.
+    pub fn set_configured_weight(&mut self, weight: u32) {
+        self.configured_weight = weight;
     }
 
     /// The counters so far.
@@ -135,11 +147,7 @@ impl CheckerState {
         match &report.result {
             Ok(success) => {
                 self.retries_done = 0;
-                let offset = success
-                    .weight
-                    .map(|w| w.offset_from(self.configured_weight))
-                    .unwrap_or(self.weight_offset);
-                let change = self.on_success(offset);
+                let change = self.on_success(success.weight);
                 Step {
                     next: regular,
                     retrying: false,
@@ -168,10 +176,13 @@ impl CheckerState {
         }
     }
 
-    fn on_success(&mut self, offset: i64) -> Option<CheckerChange> {
+    fn on_success(&mut self, weight: Option<DynamicWeight>) -> Option<CheckerChange> {
         let previous = self.health;
-        let old_offset = self.weight_offset;
-        self.weight_offset = offset;
+        let old_offset = self.weight_offset();
+        if weight.is_some() {
+            self.dynamic = weight;
+        }
+        let offset = self.weight_offset();
         if !self.settled {
             self.settled = true;
             self.health = Health::Up;
@@ -203,7 +214,7 @@ impl CheckerState {
             self.settled = true;
             self.health = Health::Down;
             self.streak = 0;
-            self.weight_offset = 0;
+            self.dynamic = None;
             return Some(self.change(None, reason));
         }
         match previous {
@@ -215,7 +226,7 @@ impl CheckerState {
                 self.streak = 0;
                 self.health = Health::Down;
                 // keepalived drops a failed checker's dynamic weight.
-                self.weight_offset = 0;
+                self.dynamic = None;
                 Some(self.change(Some(previous), reason))
             }
             Health::Down => {
@@ -230,7 +241,7 @@ impl CheckerState {
         CheckerChange {
             previous,
             health: self.health,
-            weight_offset: self.weight_offset,
+            weight_offset: self.weight_offset(),
             reason,
         }
     }
@@ -416,6 +427,16 @@ mod tests {
         assert_eq!(d.state.weight_offset(), -2);
         let c = d.feed(fail()).change.unwrap();
         assert_eq!((c.health, c.weight_offset), (Health::Down, 0));
+    }
+
+    #[test]
+    fn a_set_weight_stays_absolute_when_the_configured_weight_changes() {
+        let mut d = Driver::new(timing(0, 1, 1, Health::Down));
+        d.feed(weighted(DynamicWeight::Set(8)));
+        assert_eq!(d.state.weight_offset(), 3);
+        d.state.set_configured_weight(10);
+        assert_eq!(d.state.weight_offset(), -2, "still 8 in all");
+        assert!(d.feed(ok()).change.is_none());
     }
 
     #[test]

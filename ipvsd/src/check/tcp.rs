@@ -14,6 +14,10 @@ pub struct TcpCheck {
 impl TcpCheck {
     /// Connects once and closes the connection at once (keepalived closes it
     /// without sending data).
+    ///
+    /// # Errors
+    /// [`ProbeFailure::Io`](super::ProbeFailure::Io) (refused, unreachable, bind failed) or
+    /// [`ProbeFailure::ConnectTimeout`](super::ProbeFailure::ConnectTimeout).
     pub async fn probe(&self) -> ProbeResult {
         let stream = self.conn.connect_tcp().await?;
         drop(stream);

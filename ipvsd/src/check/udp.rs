@@ -72,6 +72,11 @@ pub struct UdpCheck {
 
 impl UdpCheck {
     /// Sends the payload and waits for a reply, an ICMP error or the timeout.
+    ///
+    /// # Errors
+    /// [`ProbeFailure::Io`] for an ICMP error or a socket error,
+    /// [`ProbeFailure::NoReply`], [`ProbeFailure::ReplyLength`] or
+    /// [`ProbeFailure::ReplyMismatch`] when a reply is required.
     pub async fn probe(&self) -> ProbeResult {
         let socket = self.conn.connect_udp().await?;
         let payload = match &self.payload {
