@@ -107,6 +107,9 @@ async fn handle(req: Request<Incoming>, log: Log) -> Result<Response<Full<Bytes>
         connection: header("connection"),
         version: req.version(),
     });
+    if req.uri().path() == "/big" {
+        return Ok(Response::new(Full::new(Bytes::from(big_body()))));
+    }
     let (status, body) = match req.uri().path() {
         "/ok" => (200, "hello world"),
         "/error" => (500, "broken"),
@@ -120,6 +123,13 @@ async fn handle(req: Request<Incoming>, log: Log) -> Result<Response<Full<Bytes>
         .status(status)
         .body(Full::new(Bytes::from(body)))
         .unwrap())
+}
+
+/// 3 MiB, past what the regex is given, with a marker at its end.
+fn big_body() -> Vec<u8> {
+    let mut b = vec![b'a'; 3 * 1024 * 1024];
+    b.extend_from_slice(b"END");
+    b
 }
 
 async fn serve_http<T>(io: T, log: Log)
@@ -237,6 +247,24 @@ async fn http_digest_and_regex_on_the_body() {
     assert!(matches!(
         http(addr, vec![no_match]).probe().await,
         Err(ProbeFailure::Regex { matched: true, .. })
+    ));
+}
+
+#[tokio::test]
+async fn http_digest_covers_a_large_body_and_the_regex_its_first_mebibyte() {
+    let (addr, _) = http_server().await;
+    let digest = UrlCheck {
+        digest: Some(BodyDigest::of(&big_body())),
+        ..UrlCheck::new("/big")
+    };
+    assert!(http(addr, vec![digest]).probe().await.is_ok());
+    let late_marker = UrlCheck {
+        regex: Some(BodyRegex::new(regex::bytes::Regex::new("END").unwrap())),
+        ..UrlCheck::new("/big")
+    };
+    assert!(matches!(
+        http(addr, vec![late_marker]).probe().await,
+        Err(ProbeFailure::Regex { matched: false, .. })
     ));
 }
 

@@ -13,7 +13,7 @@ use std::fmt;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::header::{CONNECTION, HOST, USER_AGENT};
 use hyper::{Request, Version};
@@ -28,9 +28,11 @@ use super::tls::{self, TlsOptions};
 /// The User-Agent keepalived sends (some servers' logs filter on it).
 pub const USER_AGENT_VALUE: &str = "KeepAliveClient";
 
-/// The largest body read (bytes); a longer one fails the check, so that a
-/// misbehaving real server cannot make the director buffer without end.
-pub const MAX_BODY: usize = 16 * 1024 * 1024;
+/// How much of a body the `regex` sees (bytes, from its start): the body
+/// is streamed (the digest covers all of it) and only this much is kept,
+/// so that a large or endless body cannot make the director buffer without
+/// end. keepalived has `regex_max_offset` for the same purpose.
+pub const MAX_REGEX_BODY: usize = 1024 * 1024;
 
 /// keepalived.conf(5) `http_protocol`: 1.0 (the default), 1.0C, 1.1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -265,10 +267,10 @@ impl HttpCheck {
     async fn probe_url(&self, url: &UrlCheck) -> ProbeResult {
         let timeout = self.conn.timeout;
         let stream = self.conn.connect_tcp().await?;
-        let (status, body) = match &self.tls {
+        match &self.tls {
             None => tokio::time::timeout(timeout, self.exchange(stream, url))
                 .await
-                .map_err(|_| ProbeFailure::ResponseTimeout(timeout))??,
+                .map_err(|_| ProbeFailure::ResponseTimeout(timeout))?,
             Some(options) => {
                 let sni = options.sni_for(url.virtualhost.as_deref());
                 let tls = tokio::time::timeout(
@@ -279,14 +281,14 @@ impl HttpCheck {
                 .map_err(|_| ProbeFailure::ConnectTimeout(timeout))??;
                 tokio::time::timeout(timeout, self.exchange(tls, url))
                     .await
-                    .map_err(|_| ProbeFailure::ResponseTimeout(timeout))??
+                    .map_err(|_| ProbeFailure::ResponseTimeout(timeout))?
             }
-        };
-        judge(url, status, &body)
+        }
     }
 
-    /// One GET on `io` and its whole body.
-    async fn exchange<T>(&self, io: T, url: &UrlCheck) -> Result<(u16, Bytes), ProbeFailure>
+    /// One GET on `io`, judged: the status as soon as the head is in, then
+    /// the body as it streams.
+    async fn exchange<T>(&self, io: T, url: &UrlCheck) -> ProbeResult
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -297,13 +299,28 @@ impl HttpCheck {
         let request = self.request(url)?;
         let exchange = async {
             let response = sender.send_request(request).await.map_err(http_err)?;
-            let status = response.status().as_u16();
-            let body = Limited::new(response.into_body(), MAX_BODY)
-                .collect()
-                .await
-                .map_err(|e| ProbeFailure::Http(format!("reading the body: {e}")))?
-                .to_bytes();
-            Ok::<_, ProbeFailure>((status, body))
+            judge_status(url, response.status().as_u16())?;
+            let mut body = response.into_body();
+            let mut md5 = url.digest.map(|_| Md5::new());
+            let keep = if url.regex.is_some() {
+                MAX_REGEX_BODY
+            } else {
+                0
+            };
+            let mut head = Vec::new();
+            while let Some(frame) = body.frame().await {
+                let frame =
+                    frame.map_err(|e| ProbeFailure::Http(format!("reading the body: {e}")))?;
+                if let Ok(data) = frame.into_data() {
+                    if let Some(h) = md5.as_mut() {
+                        h.update(&data);
+                    }
+                    let room = keep.saturating_sub(head.len());
+                    head.extend_from_slice(&data[..data.len().min(room)]);
+                }
+            }
+            let digest = md5.map(|h| BodyDigest(h.finalize().into()));
+            judge_body(url, digest, &head)
         };
         // The connection future moves the bytes; it must be polled beside
         // the exchange. Its own end (the server closing) is not the result:
@@ -342,27 +359,32 @@ impl HttpCheck {
     }
 }
 
-/// Judges one response against its url: status, then digest, then regex
-/// (keepalived's order, `http_handle_response`).
-fn judge(url: &UrlCheck, status: u16, body: &[u8]) -> ProbeResult {
+/// Judges a response's status against its url (keepalived checks status,
+/// then digest, then regex: `http_handle_response`).
+fn judge_status(url: &UrlCheck, status: u16) -> ProbeResult {
     if !url.status.contains(status) {
         return Err(ProbeFailure::HttpStatus {
             url: url.path.clone(),
             status,
         });
     }
-    if let Some(expected) = url.digest {
-        let actual = BodyDigest::of(body);
-        if actual != expected {
-            return Err(ProbeFailure::Digest {
-                url: url.path.clone(),
-                expected: expected.to_string(),
-                actual: actual.to_string(),
-            });
-        }
+    Ok(ProbeSuccess::default())
+}
+
+/// Judges a body: `digest` is the MD5 of all of it (computed when the url
+/// has one), `head` its first bytes (kept when the url has a regex).
+fn judge_body(url: &UrlCheck, digest: Option<BodyDigest>, head: &[u8]) -> ProbeResult {
+    if let (Some(expected), Some(actual)) = (url.digest, digest)
+        && actual != expected
+    {
+        return Err(ProbeFailure::Digest {
+            url: url.path.clone(),
+            expected: expected.to_string(),
+            actual: actual.to_string(),
+        });
     }
     if let Some(re) = &url.regex {
-        let matched = re.matches(body);
+        let matched = re.matches(head);
         if matched == re.no_match {
             return Err(ProbeFailure::Regex {
                 url: url.path.clone(),
@@ -422,6 +444,11 @@ mod tests {
         re.min_offset = 100;
         re.max_offset = None;
         assert!(!re.matches(b"short"));
+    }
+
+    fn judge(url: &UrlCheck, status: u16, body: &[u8]) -> ProbeResult {
+        judge_status(url, status)?;
+        judge_body(url, url.digest.map(|_| BodyDigest::of(body)), body)
     }
 
     #[test]

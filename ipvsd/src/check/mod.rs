@@ -62,7 +62,7 @@ pub use conn::{ConnectOptions, DEFAULT_CONNECT_TIMEOUT};
 pub use dns::{DnsCheck, DnsType};
 pub use file::{FileCheck, parse_c_long};
 pub use http::{
-    BodyDigest, BodyRegex, HttpCheck, HttpProtocol, MAX_BODY, StatusCodes, USER_AGENT_VALUE,
+    BodyDigest, BodyRegex, HttpCheck, HttpProtocol, MAX_REGEX_BODY, StatusCodes, USER_AGENT_VALUE,
     UrlCheck,
 };
 pub use misc::{MiscCheck, RunAs, TERM_GRACE};
