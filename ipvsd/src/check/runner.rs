@@ -179,6 +179,9 @@ where
     ///
     /// # Errors
     /// [`RunnerError::Duplicate`] if its id is already checked.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (it spawns the real server's task).
     pub fn add(&mut self, spec: RealServerSpec<Id>) -> Result<(), RunnerError> {
         if self.servers.contains_key(&spec.id) {
             return Err(RunnerError::Duplicate(format!("{:?}", spec.id)));
@@ -270,11 +273,19 @@ where
 
     /// Stops every checker and waits until their tasks have ended (probes
     /// aborted, sockets closed, child processes killed).
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         self.cancel.cancel();
-        for (_, task) in self.servers {
+        for (_, task) in std::mem::take(&mut self.servers) {
             let _ = task.handle.await;
         }
+    }
+}
+
+impl<Id> Drop for Runner<Id> {
+    /// A runner dropped without [`Runner::stop`] still stops its tasks (they
+    /// end at their next poll; their probes are aborted).
+    fn drop(&mut self) {
+        self.cancel.cancel();
     }
 }
 
