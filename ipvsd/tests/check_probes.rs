@@ -79,6 +79,23 @@ async fn tcp_honours_bindto_and_bind_port() {
     );
 }
 
+#[tokio::test]
+async fn tcp_fwmark_is_set_or_its_error_is_named() {
+    let listener = TcpListener::bind((LOCAL, 0)).await.unwrap();
+    let mut conn = opts(listener.local_addr().unwrap());
+    conn.fwmark = Some(0x42);
+    match (TcpCheck { conn }).probe().await {
+        Ok(_) => {}
+        // SO_MARK needs CAP_NET_ADMIN.
+        Err(ProbeFailure::Io {
+            call: "fwmark",
+            kind,
+            ..
+        }) => assert_eq!(kind, ErrorKind::PermissionDenied),
+        Err(other) => panic!("{other}"),
+    }
+}
+
 // ------------------------------------------------------ HTTP_GET / SSL_GET
 
 /// What the test server saw of one request.
@@ -180,6 +197,22 @@ async fn http_default_accepts_2xx_and_sends_keepalived_request() {
     assert_eq!(seen.user_agent.as_deref(), Some("KeepAliveClient"));
     assert_eq!(seen.connection, None, "plain 1.0 sends no Connection");
     assert_eq!(seen.version, hyper::Version::HTTP_10);
+}
+
+#[tokio::test]
+async fn http_over_ipv6_brackets_the_host_header() {
+    let listener = TcpListener::bind("[::1]:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log: Log = Arc::default();
+    let l = log.clone();
+    tokio::spawn(async move {
+        if let Ok((stream, _)) = listener.accept().await {
+            serve_http(stream, l).await;
+        }
+    });
+    assert!(http(addr, vec![UrlCheck::new("/ok")]).probe().await.is_ok());
+    let host = log.lock().unwrap()[0].host.clone();
+    assert_eq!(host, Some(format!("[::1]:{}", addr.port())));
 }
 
 #[tokio::test]
