@@ -90,7 +90,9 @@ pub fn run() -> ExitCode {
         }
         None => {
             let Some(result) = cli.source.load() else {
-                eprintln!("ipvsd: give --config FILE or --keepalived FILE (or a subcommand; see --help)");
+                eprintln!(
+                    "ipvsd: give --config FILE or --keepalived FILE (or a subcommand; see --help)"
+                );
                 return ExitCode::from(EXIT_BAD);
             };
             let loaded = match result {

@@ -59,7 +59,11 @@ fn parse_range(text: &str, port: u16) -> Result<GroupMember, String> {
             .filter(|p| (1..=bits).contains(p))
             .ok_or_else(|| bad("bad prefix length"))?;
         let host_bits = bits - prefix;
-        let host_mask = if host_bits == 0 { 0 } else { u128::MAX >> (128 - host_bits) };
+        let host_mask = if host_bits == 0 {
+            0
+        } else {
+            u128::MAX >> (128 - host_bits)
+        };
         let start = to_u128(first);
         if start & host_mask != 0 {
             return Err(bad("address has bits set past the prefix"));
@@ -199,7 +203,7 @@ mod tests {
     #[test]
     fn ranges_expand_to_each_address() {
         let m = member("192.168.200.3-10 80").unwrap();
-        let keys = expand(&[m.clone()], Protocol::Tcp, AddressFamily::Ipv4).unwrap();
+        let keys = expand(std::slice::from_ref(&m), Protocol::Tcp, AddressFamily::Ipv4).unwrap();
         assert_eq!(keys.len(), 8);
         assert_eq!(keys[0].to_string(), "tcp 192.168.200.3:80");
         assert_eq!(keys[7].to_string(), "tcp 192.168.200.10:80");
@@ -210,12 +214,21 @@ mod tests {
     #[test]
     fn ipv6_ranges_and_prefixes() {
         let m = member("ae00::2-9 80").unwrap();
-        assert_eq!(expand(&[m], Protocol::Tcp, AddressFamily::Ipv6).unwrap().len(), 8);
+        assert_eq!(
+            expand(&[m], Protocol::Tcp, AddressFamily::Ipv6)
+                .unwrap()
+                .len(),
+            8
+        );
         let m = member("10.0.0.0/29 443").unwrap();
         let keys = expand(&[m], Protocol::Udp, AddressFamily::Ipv4).unwrap();
         assert_eq!(keys.len(), 8);
         assert_eq!(keys[7].to_string(), "udp 10.0.0.7:443");
-        assert!(member("10.0.0.1/29 80").unwrap_err().contains("past the prefix"));
+        assert!(
+            member("10.0.0.1/29 80")
+                .unwrap_err()
+                .contains("past the prefix")
+        );
         assert!(member("10.0.0.0/8 80").is_ok());
         let big = member("10.0.0.0/8 80").unwrap();
         assert!(expand(&[big], Protocol::Tcp, AddressFamily::Ipv4).is_err());

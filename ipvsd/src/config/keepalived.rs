@@ -18,8 +18,8 @@ use ipvs::{
 };
 
 use super::checker::{
-    BodyRegex, CheckKind, Checker, Connect, DnsCheck, DnsType, FileCheck, HttpCheck,
-    HttpProtocol, MiscCheck, RunAs, Timing, UdpCheck, Url,
+    BodyRegex, CheckKind, Checker, Connect, DnsCheck, DnsType, FileCheck, HttpCheck, HttpProtocol,
+    MiscCheck, RunAs, Timing, UdpCheck, Url,
 };
 use super::error::{ConfigError, Location, Note};
 use super::group;
@@ -28,11 +28,11 @@ use super::model::{
     FlushOnStop, Global, GroupMember, Model, RealServer, Script, Smtp, SorryServer,
     SyncDaemonConfig, TlsClient, VirtualServer, VirtualTarget,
 };
-use super::values::{
-    arg, at_most, block, hex_bytes, ip, no_block, number, port, single, single_seconds,
-    single_u32, switch, unsupported, jitter,
-};
 use super::validate;
+use super::values::{
+    arg, at_most, block, hex_bytes, ip, jitter, no_block, number, port, single, single_seconds,
+    single_u32, switch, unsupported,
+};
 
 /// keepalived's default `delay_loop` (`KEEPALIVED_DEFAULT_DELAY`): 60 s.
 pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
@@ -41,6 +41,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// keepalived's `persistence_timeout` given without a value: 360 s
 /// (`IPVS_SVC_PERSISTENT_TIMEOUT`).
 pub const DEFAULT_PERSISTENCE_TIMEOUT: u32 = 360;
+/// The largest `weight` keepalived takes (`IPVS_WEIGHT_LIMIT`).
+pub const WEIGHT_LIMIT: u32 = 65535;
 /// keepalived's schedulers (`lvs_sched`), as keepalived.conf(5) lists them.
 pub const SCHEDULERS: [&str; 14] = [
     "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos",
@@ -151,7 +153,11 @@ struct Reader<'a> {
     smtp_noted: bool,
 }
 
-fn interpret(tree: &[Statement], path: &Path, options: &KeepalivedOptions) -> Result<Loaded, ConfigError> {
+fn interpret(
+    tree: &[Statement],
+    path: &Path,
+    options: &KeepalivedOptions,
+) -> Result<Loaded, ConfigError> {
     let mut r = Reader {
         options,
         notes: Vec::new(),
@@ -190,7 +196,10 @@ fn interpret(tree: &[Statement], path: &Path, options: &KeepalivedOptions) -> Re
         virtual_servers,
     };
     validate::unique_services(&model).map_err(|(i, why)| {
-        let at = locations.get(i).cloned().unwrap_or_else(|| Location::new(path, 0));
+        let at = locations
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| Location::new(path, 0));
         ConfigError::invalid(&at, "virtual_server", why)
     })?;
     Ok(Loaded {
@@ -260,7 +269,9 @@ fn forwarding(st: &Statement) -> Result<(ForwardMethod, Option<Tunnel>), ConfigE
         }
     }
     if (kind == TunnelKind::Gue) != (tun_port != 0) {
-        return Err(bad("a gue tunnel needs a port, and only gue takes one".into()));
+        return Err(bad(
+            "a gue tunnel needs a port, and only gue takes one".into()
+        ));
     }
     if kind == TunnelKind::Ipip && checksum != TunnelChecksum::None {
         return Err(bad("ipip tunnels take no checksum option".into()));
@@ -313,7 +324,10 @@ impl Inherited {
             warmup: self.warmup.or(outer.warmup),
             alpha: self.alpha.or(outer.alpha),
             inhibit: self.inhibit.or(outer.inhibit),
-            virtualhost: self.virtualhost.clone().or_else(|| outer.virtualhost.clone()),
+            virtualhost: self
+                .virtualhost
+                .clone()
+                .or_else(|| outer.virtualhost.clone()),
         }
     }
 }
@@ -382,7 +396,11 @@ impl Reader<'_> {
                 keyword: st.keyword().to_owned(),
             });
         }
-        let name = st.args().first().map(|n| format!(" {n}")).unwrap_or_default();
+        let name = st
+            .args()
+            .first()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default();
         self.note(
             &st.location,
             format!("VRRP `{}{name}` skipped (checker only)", st.keyword()),
@@ -483,9 +501,11 @@ impl Reader<'_> {
         for s in block(st)? {
             no_block(s)?;
             let words: Vec<&str> = s.words.iter().map(String::as_str).collect();
-            members.push(group::parse_member(&words).map_err(|why| {
-                ConfigError::invalid(&s.location, "virtual_server_group", why)
-            })?);
+            members.push(
+                group::parse_member(&words).map_err(|why| {
+                    ConfigError::invalid(&s.location, "virtual_server_group", why)
+                })?,
+            );
         }
         if members.is_empty() {
             return Err(ConfigError::invalid(
@@ -580,9 +600,7 @@ impl Reader<'_> {
         };
         let mut family = match &target {
             VirtualTarget::Address { address, .. } => Some(AddressFamily::of(address)),
-            VirtualTarget::Group { members, .. } => {
-                group::address_family(members).map_err(bad)?
-            }
+            VirtualTarget::Group { members, .. } => group::address_family(members).map_err(bad)?,
             VirtualTarget::Fwmark { .. } => None,
         };
         let mut inherited = Inherited::default();
@@ -645,7 +663,10 @@ impl Reader<'_> {
                 }
                 "hashed" => {
                     at_most(s, 0)?;
-                    self.note(&s.location, "`hashed` has no effect (the kernel ignores the flag)");
+                    self.note(
+                        &s.location,
+                        "`hashed` has no effect (the kernel ignores the flag)",
+                    );
                 }
                 "ops" => {
                     at_most(s, 0)?;
@@ -699,7 +720,7 @@ impl Reader<'_> {
                 "hysteresis" => hysteresis = single_u32(s, 0, u32::MAX)?,
                 "quorum_up" => quorum_up = Some(script(s)?),
                 "quorum_down" => quorum_down = Some(script(s)?),
-                "weight" => weight = Some(single_u32(s, 0, ipvs::MAX_WEIGHT)?),
+                "weight" => weight = Some(single_u32(s, 0, WEIGHT_LIMIT)?),
                 "sorry_server" => {
                     at_most(s, 2)?;
                     let address = ip(s, arg(s, 0)?)?;
@@ -766,15 +787,11 @@ impl Reader<'_> {
             (t, Some(g)) => {
                 let text = single(g)?;
                 let mask = match family {
-                    AddressFamily::Ipv4 => text
-                        .parse()
-                        .ok()
-                        .map(Netmask::Ipv4)
-                        .or_else(|| {
-                            text.parse::<u8>()
-                                .ok()
-                                .and_then(|p| Netmask::from_prefix(AddressFamily::Ipv4, p).ok())
-                        }),
+                    AddressFamily::Ipv4 => text.parse().ok().map(Netmask::Ipv4).or_else(|| {
+                        text.parse::<u8>()
+                            .ok()
+                            .and_then(|p| Netmask::from_prefix(AddressFamily::Ipv4, p).ok())
+                    }),
                     AddressFamily::Ipv6 => text
                         .parse::<u8>()
                         .ok()
@@ -787,15 +804,16 @@ impl Reader<'_> {
                         format!("`{text}` is not a {family} netmask"),
                     )
                 })?;
-                Some(
-                    Persistence::new(t.unwrap_or(DEFAULT_PERSISTENCE_TIMEOUT)).with_netmask(mask),
-                )
+                Some(Persistence::new(t.unwrap_or(DEFAULT_PERSISTENCE_TIMEOUT)).with_netmask(mask))
             }
         };
         let (vs_forward, vs_tunnel) = forward.unwrap_or((ForwardMethod::Masq, None));
         let services = match &target {
             VirtualTarget::Address { address, port } => {
-                vec![ServiceKey::from_socket(protocol, SocketAddr::new(*address, *port))]
+                vec![ServiceKey::from_socket(
+                    protocol,
+                    SocketAddr::new(*address, *port),
+                )]
             }
             VirtualTarget::Fwmark { mark } => vec![ServiceKey::fwmark(family, *mark)],
             VirtualTarget::Group { members, .. } => {
@@ -848,7 +866,10 @@ impl Reader<'_> {
             // keepalived ignores such a virtual server (vs_end_handler).
             self.note(
                 loc,
-                format!("virtual server {} has no real servers: ignored, as keepalived does", vs.name()),
+                format!(
+                    "virtual server {} has no real servers: ignored, as keepalived does",
+                    vs.name()
+                ),
             );
             return Ok(None);
         }
@@ -881,7 +902,10 @@ impl Reader<'_> {
             },
             VirtualTarget::Fwmark { .. } => match given {
                 Some(p) if forward != ForwardMethod::Masq && p != 0 => {
-                    self.note(loc, format!("{what} of a fwmark service: port {p} cleared, as keepalived does"));
+                    self.note(
+                        loc,
+                        format!("{what} of a fwmark service: port {p} cleared, as keepalived does"),
+                    );
                     0
                 }
                 other => other.unwrap_or(0),
@@ -917,7 +941,7 @@ impl Reader<'_> {
                 continue;
             }
             match k {
-                "weight" => rs.weight = Some(single_u32(s, 0, ipvs::MAX_WEIGHT)?),
+                "weight" => rs.weight = Some(single_u32(s, 0, WEIGHT_LIMIT)?),
                 "lvs_method" => rs.forward = Some(forwarding(s)?),
                 "uthreshold" => rs.upper_threshold = single_u32(s, 0, u32::MAX)?,
                 "lthreshold" => rs.lower_threshold = single_u32(s, 0, u32::MAX)?,
@@ -1081,8 +1105,10 @@ impl Reader<'_> {
                         u.require_reply = true;
                         if let Some(p) = s.args().first() {
                             if p.is_empty()
-                                || p.len() % 2 != 0
-                                || !p.chars().all(|c| c.is_ascii_hexdigit() || c == 'x' || c == 'X')
+                                || !p.len().is_multiple_of(2)
+                                || !p
+                                    .chars()
+                                    .all(|c| c.is_ascii_hexdigit() || c == 'x' || c == 'X')
                             {
                                 return Err(ConfigError::invalid(
                                     &s.location,
@@ -1146,13 +1172,25 @@ impl Reader<'_> {
         }
         match &ck.kind {
             RawKind::Misc { command, .. } if command.is_empty() => {
-                return Err(ConfigError::invalid(&st.location, keyword, "needs `misc_path`"));
+                return Err(ConfigError::invalid(
+                    &st.location,
+                    keyword,
+                    "needs `misc_path`",
+                ));
             }
             RawKind::File { name, .. } if name.is_empty() => {
-                return Err(ConfigError::invalid(&st.location, keyword, "needs `track_file`"));
+                return Err(ConfigError::invalid(
+                    &st.location,
+                    keyword,
+                    "needs `track_file`",
+                ));
             }
             RawKind::Http(h) if h.urls.is_empty() => {
-                return Err(ConfigError::invalid(&st.location, keyword, "needs a `url` block"));
+                return Err(ConfigError::invalid(
+                    &st.location,
+                    keyword,
+                    "needs a `url` block",
+                ));
             }
             RawKind::Udp(u) if u.min_reply_length > u.max_reply_length => {
                 return Err(ConfigError::invalid(
@@ -1254,7 +1292,10 @@ impl Reader<'_> {
                 return Err(ConfigError::invalid(
                     &ck.location,
                     &ck.keyword,
-                    format!("bindto {b} and the address probed {} differ in family", to.ip()),
+                    format!(
+                        "bindto {b} and the address probed {} differ in family",
+                        to.ip()
+                    ),
                 ));
             }
             Some(Connect {
@@ -1328,7 +1369,11 @@ fn file_weight(s: &Statement) -> Result<(i32, bool), ConfigError> {
         .ok()
         .filter(|w| (-254..=254).contains(w))
         .ok_or_else(|| {
-            ConfigError::invalid(&s.location, "weight", format!("`{text}` is not in -254..=254"))
+            ConfigError::invalid(
+                &s.location,
+                "weight",
+                format!("`{text}` is not in -254..=254"),
+            )
         })?;
     let reverse = match s.args().get(1).map(String::as_str) {
         None => false,
@@ -1429,13 +1474,16 @@ fn url(st: &Statement) -> Result<Url, ConfigError> {
 /// `200` or `200-299`.
 fn status_range(s: &Statement, text: &str) -> Result<(u16, u16), ConfigError> {
     let code = |t: &str| {
-        t.parse::<u16>().ok().filter(|c| (100..=999).contains(c)).ok_or_else(|| {
-            ConfigError::invalid(
-                &s.location,
-                "status_code",
-                format!("`{text}` is not a status code (100-999) or a range of them"),
-            )
-        })
+        t.parse::<u16>()
+            .ok()
+            .filter(|c| (100..=999).contains(c))
+            .ok_or_else(|| {
+                ConfigError::invalid(
+                    &s.location,
+                    "status_code",
+                    format!("`{text}` is not a status code (100-999) or a range of them"),
+                )
+            })
     };
     let (a, b) = match text.split_once('-') {
         Some((a, b)) => (code(a)?, code(b)?),
@@ -1458,7 +1506,7 @@ fn status_range(s: &Statement, text: &str) -> Result<(u16, u16), ConfigError> {
 fn lvs_timeouts(s: &Statement) -> Result<Timeouts, ConfigError> {
     let mut t = Timeouts::default();
     let args = s.args();
-    if args.is_empty() || args.len() % 2 != 0 {
+    if args.is_empty() || !args.len().is_multiple_of(2) {
         return Err(ConfigError::invalid(
             &s.location,
             "lvs_timeouts",
@@ -1503,7 +1551,11 @@ fn sync_daemon(s: &Statement) -> Result<SyncDaemonConfig, ConfigError> {
         let value = args.get(i + 1).map(String::as_str);
         let need = || {
             value.ok_or_else(|| {
-                ConfigError::invalid(&s.location, "lvs_sync_daemon", format!("`{key}` needs a value"))
+                ConfigError::invalid(
+                    &s.location,
+                    "lvs_sync_daemon",
+                    format!("`{key}` needs a value"),
+                )
             })
         };
         let narrow = |n: u64| u16::try_from(n).unwrap_or(u16::MAX);

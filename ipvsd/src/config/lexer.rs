@@ -75,7 +75,7 @@ pub fn parse_file(path: &Path, options: &LexOptions) -> Result<Vec<Statement>, C
     };
     lexer.file(path, None, 0)?;
     let mut at = 0;
-    parse_block(&lexer.tokens, &mut at, None, &Location::new(path, 0))
+    parse_block(&lexer.tokens, &mut at, None)
 }
 
 /// Reads `text` as if it were the file `name` (includes are relative to
@@ -83,7 +83,11 @@ pub fn parse_file(path: &Path, options: &LexOptions) -> Result<Vec<Statement>, C
 ///
 /// # Errors
 /// As [`parse_file`].
-pub fn parse_str(text: &str, name: &Path, options: &LexOptions) -> Result<Vec<Statement>, ConfigError> {
+pub fn parse_str(
+    text: &str,
+    name: &Path,
+    options: &LexOptions,
+) -> Result<Vec<Statement>, ConfigError> {
     let mut lexer = Lexer {
         options: options.clone(),
         definitions: HashMap::new(),
@@ -91,11 +95,16 @@ pub fn parse_str(text: &str, name: &Path, options: &LexOptions) -> Result<Vec<St
     };
     lexer.text(text, name, 0)?;
     let mut at = 0;
-    parse_block(&lexer.tokens, &mut at, None, &Location::new(name, 0))
+    parse_block(&lexer.tokens, &mut at, None)
 }
 
 impl Lexer {
-    fn file(&mut self, path: &Path, from: Option<&Location>, depth: usize) -> Result<(), ConfigError> {
+    fn file(
+        &mut self,
+        path: &Path,
+        from: Option<&Location>,
+        depth: usize,
+    ) -> Result<(), ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             location: from.cloned().unwrap_or_else(|| Location::new(path, 0)),
             source,
@@ -125,7 +134,10 @@ impl Lexer {
                 pending.push('\n');
                 pending.push_str(raw.trim_end_matches('\\').trim());
                 if !raw.ends_with('\\') {
-                    self.define(&std::mem::take(&mut pending), &Location::new(path, pending_line))?;
+                    self.define(
+                        &std::mem::take(&mut pending),
+                        &Location::new(path, pending_line),
+                    )?;
                 }
                 continue;
             }
@@ -256,7 +268,10 @@ impl Lexer {
             location: location.clone(),
             reason: format!("bad include pattern `{pattern}`: {e}"),
         })?;
-        let mut files: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+        let mut files: Vec<PathBuf> = paths
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect();
         files.sort();
         if files.is_empty() {
             return Err(ConfigError::Syntax {
@@ -349,7 +364,6 @@ fn parse_block(
     tokens: &[Token],
     at: &mut usize,
     opened: Option<&Location>,
-    file: &Location,
 ) -> Result<Vec<Statement>, ConfigError> {
     let mut statements: Vec<Statement> = Vec::new();
     // Whether the last statement ended a line and could still take a block
@@ -381,7 +395,7 @@ fn parse_block(
                 *at += 1;
                 match statements.last_mut() {
                     Some(last) if may_open && last.block.is_none() => {
-                        last.block = Some(parse_block(tokens, at, Some(location), file)?);
+                        last.block = Some(parse_block(tokens, at, Some(location))?);
                     }
                     _ => {
                         return Err(ConfigError::Syntax {
@@ -408,7 +422,7 @@ fn parse_block(
                 match tokens.get(*at) {
                     Some(Token::Open(open)) => {
                         *at += 1;
-                        statement.block = Some(parse_block(tokens, at, Some(open), file)?);
+                        statement.block = Some(parse_block(tokens, at, Some(open))?);
                     }
                     Some(Token::EndOfLine) => may_open = true,
                     _ => {}
@@ -476,14 +490,18 @@ mod tests {
 
     #[test]
     fn definitions_are_substituted() {
-        let tree = parse("$PORT=8080\n$VIP=10.0.0.1\nvirtual_server $VIP ${PORT} { }\nmisc_path \"/bin/x $1\"\n").unwrap();
+        let tree = parse(
+            "$PORT=8080\n$VIP=10.0.0.1\nvirtual_server $VIP ${PORT} { }\nmisc_path \"/bin/x $1\"\n",
+        )
+        .unwrap();
         assert_eq!(words(&tree[0]), ["virtual_server", "10.0.0.1", "8080"]);
         assert_eq!(words(&tree[1]), ["misc_path", "/bin/x $1"]);
     }
 
     #[test]
     fn conditional_lines_follow_the_config_id() {
-        let tree = parse("@high priority 170\n@low priority 85\n@^low weight 2\n@^high weight 3\n").unwrap();
+        let tree = parse("@high priority 170\n@low priority 85\n@^low weight 2\n@^high weight 3\n")
+            .unwrap();
         let all: Vec<Vec<&str>> = tree.iter().map(words).collect();
         assert_eq!(all, [vec!["priority", "170"], vec!["weight", "2"]]);
         assert!(parse("@ x\n").is_err());
@@ -504,7 +522,12 @@ mod tests {
         std::fs::write(dir.join("loop.conf"), "include loop.conf\n").unwrap();
         let e = parse_file(&dir.join("loop.conf"), &LexOptions::default()).unwrap_err();
         assert!(e.to_string().contains("deeper"), "{e}");
-        let e = parse_str("include nothing-*.conf\n", &dir.join("x.conf"), &LexOptions::default()).unwrap_err();
+        let e = parse_str(
+            "include nothing-*.conf\n",
+            &dir.join("x.conf"),
+            &LexOptions::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("no file matches"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

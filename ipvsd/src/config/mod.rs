@@ -16,6 +16,8 @@ pub mod checker;
 mod error;
 pub mod group;
 mod keepalived;
+#[cfg(test)]
+mod keepalived_tests;
 pub mod lexer;
 mod model;
 mod native;

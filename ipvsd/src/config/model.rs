@@ -35,7 +35,10 @@ impl Model {
 
     /// The number of real servers over all virtual servers.
     pub fn real_server_count(&self) -> usize {
-        self.virtual_servers.iter().map(|v| v.real_servers.len()).sum()
+        self.virtual_servers
+            .iter()
+            .map(|v| v.real_servers.len())
+            .sum()
     }
 
     /// The number of checkers over all real servers.
@@ -331,9 +334,7 @@ impl VirtualServer {
             VirtualTarget::Address { address, port } => {
                 ServiceKey::from_socket(self.protocol, SocketAddr::new(*address, *port)).to_string()
             }
-            VirtualTarget::Fwmark { mark } => {
-                ServiceKey::fwmark(self.family, *mark).to_string()
-            }
+            VirtualTarget::Fwmark { mark } => ServiceKey::fwmark(self.family, *mark).to_string(),
             VirtualTarget::Group { name, .. } => format!("group {name}"),
         }
     }
@@ -355,9 +356,11 @@ pub struct SorryServer {
 }
 
 impl SorryServer {
-    /// The kernel destination (weight 1).
-    pub fn destination(&self) -> Destination {
-        let mut d = Destination::new(self.address, self.port, self.forward);
+    /// The kernel destination in `service` (weight 1); see
+    /// [`RealServer::destination`] for the port.
+    pub fn destination(&self, service: &ServiceKey) -> Destination {
+        let port = port_in(service, self.port, self.forward);
+        let mut d = Destination::new(self.address, port, self.forward);
         if let Some(t) = self.tunnel {
             d = d.with_tunnel(t);
         }
@@ -400,9 +403,14 @@ pub struct RealServer {
 }
 
 impl RealServer {
-    /// The kernel destination at its configured weight.
-    pub fn destination(&self) -> Destination {
-        let mut d = Destination::new(self.address, self.port, self.forward)
+    /// The kernel destination in `service` (one of its virtual server's
+    /// services) at its configured weight. With DR, TUN (or local) the
+    /// kernel keeps the service's port, so a group's real server has the
+    /// port of each service in turn; with NAT its own port, or the
+    /// service's when it has none.
+    pub fn destination(&self, service: &ServiceKey) -> Destination {
+        let port = port_in(service, self.port, self.forward);
+        let mut d = Destination::new(self.address, port, self.forward)
             .with_weight(self.weight)
             .with_thresholds(self.upper_threshold, self.lower_threshold);
         if let Some(t) = self.tunnel {
@@ -414,5 +422,15 @@ impl RealServer {
     /// `address:port` for logs.
     pub fn socket(&self) -> SocketAddr {
         SocketAddr::new(self.address, self.port)
+    }
+}
+
+/// The port of a real or sorry server in `service`: the service's unless
+/// NAT (`ip_vs_ctl.c` stores the service port for the other methods), and
+/// the service's for a NAT server without one.
+fn port_in(service: &ServiceKey, port: u16, forward: ForwardMethod) -> u16 {
+    match service {
+        ServiceKey::Inet { port: sp, .. } if forward != ForwardMethod::Masq || port == 0 => *sp,
+        _ => port,
     }
 }

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::checker::{
-    BodyRegex, CheckKind, Checker, Connect, DnsCheck, DnsType, FileCheck, HttpCheck,
-    HttpProtocol, MiscCheck, RunAs, Timing, UdpCheck, Url,
+    BodyRegex, CheckKind, Checker, Connect, DnsCheck, DnsType, FileCheck, HttpCheck, HttpProtocol,
+    MiscCheck, RunAs, Timing, UdpCheck, Url,
 };
 use super::error::{ConfigError, Location};
 use super::group;
@@ -474,11 +474,19 @@ pub fn read_native_str(text: &str, name: &Path) -> Result<Loaded, ConfigError> {
             );
         }
         if members.is_empty() {
-            return Err(ConfigError::invalid(&loc, "groups", format!("group {} has no members", g.name)));
+            return Err(ConfigError::invalid(
+                &loc,
+                "groups",
+                format!("group {} has no members", g.name),
+            ));
         }
         group::address_family(&members).map_err(|why| ConfigError::invalid(&loc, "groups", why))?;
         if groups.insert(g.name.clone(), members).is_some() {
-            return Err(ConfigError::invalid(&loc, "groups", format!("group {} is defined twice", g.name)));
+            return Err(ConfigError::invalid(
+                &loc,
+                "groups",
+                format!("group {} is defined twice", g.name),
+            ));
         }
     }
     let mut virtual_servers = Vec::new();
@@ -517,7 +525,11 @@ fn secs(v: Option<f64>, key: &str, loc: &Location) -> Result<Option<Duration>, C
     match v {
         None => Ok(None),
         Some(s) if s.is_finite() && (0.0..=MAX_SECONDS).contains(&s) => Ok(Some(micros(s))),
-        Some(s) => Err(ConfigError::invalid(loc, key, format!("{s} is not a number of seconds"))),
+        Some(s) => Err(ConfigError::invalid(
+            loc,
+            key,
+            format!("{s} is not a number of seconds"),
+        )),
     }
 }
 
@@ -557,7 +569,11 @@ fn global(g: GlobalToml, loc: &Location) -> Result<Global, ConfigError> {
         fall: g.fall.unwrap_or(d.fall),
         check_jitter_percent: match g.check_jitter {
             Some(p) if p > 50 => {
-                return Err(ConfigError::invalid(loc, "check_jitter", "is a percentage, at most 50"));
+                return Err(ConfigError::invalid(
+                    loc,
+                    "check_jitter",
+                    "is a percentage, at most 50",
+                ));
             }
             Some(p) => p,
             None => d.check_jitter_percent,
@@ -608,17 +624,27 @@ fn service(
     let protocol = s.protocol.unwrap_or(Protocol::Tcp);
     let (target, family) = match (s.address, s.fwmark, &s.group) {
         (Some(address), None, None) => {
-            let port = s.port.ok_or_else(|| bad(format!("service {address} needs a `port` (0 for all ports)")))?;
+            let port = s.port.ok_or_else(|| {
+                bad(format!(
+                    "service {address} needs a `port` (0 for all ports)"
+                ))
+            })?;
             if s.family.is_some_and(|f| f != AddressFamily::of(&address)) {
                 return Err(bad(format!("address {address} is not of `family`")));
             }
-            (VirtualTarget::Address { address, port }, AddressFamily::of(&address))
+            (
+                VirtualTarget::Address { address, port },
+                AddressFamily::of(&address),
+            )
         }
         (None, Some(mark), None) => {
             if s.port.is_some() || s.protocol.is_some() {
                 return Err(bad("a fwmark service has no `port` or `protocol`".into()));
             }
-            (VirtualTarget::Fwmark { mark }, s.family.unwrap_or(AddressFamily::Ipv4))
+            (
+                VirtualTarget::Fwmark { mark },
+                s.family.unwrap_or(AddressFamily::Ipv4),
+            )
         }
         (None, None, Some(name)) => {
             let members = groups
@@ -649,14 +675,20 @@ fn service(
     let mut sched_flags = SchedFlags::NONE;
     for name in &s.scheduler_flags {
         sched_flags = sched_flags
-            | SchedFlags::from_name(name).ok_or_else(|| bad(format!("unknown scheduler flag `{name}`")))?;
+            | SchedFlags::from_name(name)
+                .ok_or_else(|| bad(format!("unknown scheduler flag `{name}`")))?;
     }
     let services = match &target {
         VirtualTarget::Address { address, port } => {
-            vec![ServiceKey::from_socket(protocol, SocketAddr::new(*address, *port))]
+            vec![ServiceKey::from_socket(
+                protocol,
+                SocketAddr::new(*address, *port),
+            )]
         }
         VirtualTarget::Fwmark { mark } => vec![ServiceKey::fwmark(family, *mark)],
-        VirtualTarget::Group { members, .. } => group::expand(members, protocol, family).map_err(bad)?,
+        VirtualTarget::Group { members, .. } => {
+            group::expand(members, protocol, family).map_err(bad)?
+        }
     };
     // Natively real servers are direct-routed unless told, as in the desired-state JSON.
     let forward = s.forward.unwrap_or(ForwardMethod::Route);
@@ -704,7 +736,11 @@ fn service(
             address: sorry.address,
             port: sorry.port.unwrap_or(default_port),
             forward: sorry.forward.unwrap_or(forward),
-            tunnel: sorry.tunnel.or(if sorry.forward.is_some() { None } else { tunnel }),
+            tunnel: sorry.tunnel.or(if sorry.forward.is_some() {
+                None
+            } else {
+                tunnel
+            }),
             inhibit: sorry.inhibit,
         });
     }
@@ -720,7 +756,10 @@ fn service(
             return Err(ConfigError::invalid(
                 &dloc,
                 "destinations",
-                format!("{} is not {family} like its service (only tunnel may mix families)", d.address),
+                format!(
+                    "{} is not {family} like its service (only tunnel may mix families)",
+                    d.address
+                ),
             ));
         }
         let rs_virtualhost = d.virtualhost.clone();
@@ -730,7 +769,10 @@ fn service(
             weight: d.weight.or(s.weight).unwrap_or(1),
             forward: rs_forward,
             tunnel: rs_tunnel,
-            inhibit_on_failure: d.inhibit_on_failure.or(s.inhibit_on_failure).unwrap_or(false),
+            inhibit_on_failure: d
+                .inhibit_on_failure
+                .or(s.inhibit_on_failure)
+                .unwrap_or(false),
             alpha: rs_timing.start_down.unwrap_or(global.start_down),
             upper_threshold: d.upper_threshold,
             lower_threshold: d.lower_threshold,
@@ -743,7 +785,14 @@ fn service(
         let host = rs_virtualhost.or_else(|| s.virtualhost.clone());
         for c in d.checkers {
             let cloc = at(c.span());
-            let checker = checker(c.into_inner(), &rs, &rs_timing, host.as_deref(), global, &cloc)?;
+            let checker = checker(
+                c.into_inner(),
+                &rs,
+                &rs_timing,
+                host.as_deref(),
+                global,
+                &cloc,
+            )?;
             rs.checkers.push(checker);
         }
         vs.real_servers.push(rs);
@@ -774,7 +823,8 @@ fn checker(
     let timing = Timing {
         delay_loop,
         retry: t.retry.unwrap_or(default_retry),
-        delay_before_retry: secs(t.delay_before_retry, "delay_before_retry", loc)?.unwrap_or(default_dbr),
+        delay_before_retry: secs(t.delay_before_retry, "delay_before_retry", loc)?
+            .unwrap_or(default_dbr),
         warmup: secs(t.warmup, "warmup", loc)?.unwrap_or(delay_loop),
         alpha: t.start_down.unwrap_or(global.start_down),
         log_all_failures: c.log_all_failures,
@@ -810,7 +860,10 @@ fn checker(
         (c.weight.is_some(), "weight", &[File]),
         (c.reverse, "reverse", &[File]),
     ];
-    if let Some((_, key, _)) = keys.iter().find(|(set, _, types)| *set && !types.contains(&c.kind)) {
+    if let Some((_, key, _)) = keys
+        .iter()
+        .find(|(set, _, types)| *set && !types.contains(&c.kind))
+    {
         return Err(bad(format!(
             "`{key}` does not apply to a {} checker",
             format!("{:?}", c.kind).to_lowercase()
@@ -818,21 +871,30 @@ fn checker(
     }
     let connects = !matches!(c.kind, CheckType::Misc | CheckType::File);
     let connect = if connects {
-        let to = SocketAddr::new(c.connect_ip.unwrap_or(rs.address), c.connect_port.unwrap_or(rs.port));
+        let to = SocketAddr::new(
+            c.connect_ip.unwrap_or(rs.address),
+            c.connect_port.unwrap_or(rs.port),
+        );
         if to.port() == 0 {
-            return Err(bad("needs `connect_port`: its destination has no port".into()));
+            return Err(bad(
+                "needs `connect_port`: its destination has no port".into()
+            ));
         }
         if let Some(b) = c.bind_address
             && AddressFamily::of(&b) != AddressFamily::of(&to.ip())
         {
-            return Err(bad(format!("bind_address {b} and the address probed {} differ in family", to.ip())));
+            return Err(bad(format!(
+                "bind_address {b} and the address probed {} differ in family",
+                to.ip()
+            )));
         }
         Some(Connect {
             to,
             bind_address: c.bind_address,
             bind_port: c.bind_port,
             bind_interface: c.bind_interface,
-            timeout: secs(t.connect_timeout, "connect_timeout", loc)?.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            timeout: secs(t.connect_timeout, "connect_timeout", loc)?
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             fwmark: c.fwmark,
         })
     } else {
@@ -843,7 +905,10 @@ fn checker(
             (c.bind_port.is_some(), "bind_port"),
             (c.bind_interface.is_some(), "bind_interface"),
             (c.fwmark.is_some(), "fwmark"),
-            (t.connect_timeout.is_some() && c.timing.connect_timeout.is_some(), "connect_timeout"),
+            (
+                t.connect_timeout.is_some() && c.timing.connect_timeout.is_some(),
+                "connect_timeout",
+            ),
         ];
         if let Some((_, key)) = set.iter().find(|(s, _)| *s) {
             return Err(bad(format!("`{key}`: this checker opens no connection")));
@@ -865,8 +930,9 @@ fn checker(
                 urls,
                 protocol: match c.http_protocol.as_deref() {
                     None => HttpProtocol::default(),
-                    Some(p) => HttpProtocol::from_name(p)
-                        .ok_or_else(|| bad(format!("http_protocol `{p}` is not 1.0, 1.0C or 1.1")))?,
+                    Some(p) => HttpProtocol::from_name(p).ok_or_else(|| {
+                        bad(format!("http_protocol `{p}` is not 1.0, 1.0C or 1.1"))
+                    })?,
                 },
                 enable_sni: c.enable_sni,
                 sni_name: c.sni_name,
@@ -877,12 +943,18 @@ fn checker(
         CheckType::Udp => {
             let payload = match c.payload.as_deref() {
                 None => Vec::new(),
-                Some(hex) => decode_hex(hex).ok_or_else(|| bad(format!("payload `{hex}` is not hex")))?,
+                Some(hex) => {
+                    decode_hex(hex).ok_or_else(|| bad(format!("payload `{hex}` is not hex")))?
+                }
             };
             if let Some(p) = &c.reply_pattern
-                && (p.is_empty() || p.len() % 2 != 0 || !p.chars().all(|ch| ch.is_ascii_hexdigit() || ch == 'x'))
+                && (p.is_empty()
+                    || !p.len().is_multiple_of(2)
+                    || !p.chars().all(|ch| ch.is_ascii_hexdigit() || ch == 'x'))
             {
-                return Err(bad(format!("reply_pattern `{p}` is not hex digits (x for any nibble)")));
+                return Err(bad(format!(
+                    "reply_pattern `{p}` is not hex digits (x for any nibble)"
+                )));
             }
             let u = UdpCheck {
                 payload,
@@ -899,13 +971,21 @@ fn checker(
         CheckType::Dns => CheckKind::Dns(DnsCheck {
             query_type: match c.query_type.as_deref() {
                 None => DnsType::default(),
-                Some(q) => DnsType::from_name(q).ok_or_else(|| bad(format!("query_type `{q}` is not A, NS, CNAME, SOA, MX, TXT or AAAA")))?,
+                Some(q) => DnsType::from_name(q).ok_or_else(|| {
+                    bad(format!(
+                        "query_type `{q}` is not A, NS, CNAME, SOA, MX, TXT or AAAA"
+                    ))
+                })?,
             },
             name: c.query_name.unwrap_or_else(|| ".".into()),
         }),
         CheckType::Misc => CheckKind::Misc(MiscCheck {
-            command: c.command.ok_or_else(|| bad("a misc checker needs `command`".into()))?,
-            timeout: secs(c.timeout, "timeout", loc)?.filter(|d| !d.is_zero()).unwrap_or(delay_loop),
+            command: c
+                .command
+                .ok_or_else(|| bad("a misc checker needs `command`".into()))?,
+            timeout: secs(c.timeout, "timeout", loc)?
+                .filter(|d| !d.is_zero())
+                .unwrap_or(delay_loop),
             dynamic: c.dynamic,
             user: c.user.map(|u| RunAs {
                 user: u.user,
@@ -913,7 +993,9 @@ fn checker(
             }),
         }),
         CheckType::File => {
-            let path = c.path.ok_or_else(|| bad("a file checker needs `path`".into()))?;
+            let path = c
+                .path
+                .ok_or_else(|| bad("a file checker needs `path`".into()))?;
             let weight = c.weight.unwrap_or(1);
             if !(-254..=254).contains(&weight) {
                 return Err(bad(format!("weight {weight} is not in -254..=254")));
@@ -934,30 +1016,48 @@ fn checker(
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())
         .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+        })
         .collect()
 }
 
-fn url(u: UrlToml, host: Option<&str>, bad: &dyn Fn(String) -> ConfigError) -> Result<Url, ConfigError> {
+fn url(
+    u: UrlToml,
+    host: Option<&str>,
+    bad: &dyn Fn(String) -> ConfigError,
+) -> Result<Url, ConfigError> {
     if let Some(d) = &u.digest
         && (d.len() != 32 || !d.chars().all(|c| c.is_ascii_hexdigit()))
     {
-        return Err(bad(format!("digest `{d}` is not an MD5 digest (32 hex digits)")));
+        return Err(bad(format!(
+            "digest `{d}` is not an MD5 digest (32 hex digits)"
+        )));
     }
     let mut status_codes = Vec::new();
     for text in &u.status_codes {
-        let code = |t: &str| t.trim().parse::<u16>().ok().filter(|c| (100..=999).contains(c));
+        let code = |t: &str| {
+            t.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|c| (100..=999).contains(c))
+        };
         let range = match text.split_once('-') {
             Some((a, b)) => code(a).zip(code(b)),
             None => code(text).map(|c| (c, c)),
         }
         .filter(|(a, b)| a <= b)
-        .ok_or_else(|| bad(format!("status code `{text}` is not a code (100-999) or a range such as 200-299")))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "status code `{text}` is not a code (100-999) or a range such as 200-299"
+            ))
+        })?;
         status_codes.push(range);
     }
     if status_codes.is_empty() {
@@ -1056,7 +1156,10 @@ pub fn to_toml(model: &Model) -> Result<String, String> {
     for vs in &model.virtual_servers {
         let (mut address, mut port, mut fwmark, mut group_name) = (None, None, None, None);
         match &vs.target {
-            VirtualTarget::Address { address: a, port: p } => (address, port) = (Some(*a), Some(*p)),
+            VirtualTarget::Address {
+                address: a,
+                port: p,
+            } => (address, port) = (Some(*a), Some(*p)),
             VirtualTarget::Fwmark { mark } => fwmark = Some(*mark),
             VirtualTarget::Group { name, members } => {
                 group_name = Some(name.clone());
@@ -1089,13 +1192,21 @@ pub fn to_toml(model: &Model) -> Result<String, String> {
                         start_down: Some(rs.alpha),
                         ..TimingToml::default()
                     },
-                    checkers: rs.checkers.iter().map(|c| spanned(checker_toml(c))).collect(),
+                    checkers: rs
+                        .checkers
+                        .iter()
+                        .map(|c| spanned(checker_toml(c)))
+                        .collect(),
                 })
             })
             .collect();
         doc.services.push(spanned(ServiceToml {
             family: Some(vs.family),
-            protocol: if fwmark.is_some() { None } else { Some(vs.protocol) },
+            protocol: if fwmark.is_some() {
+                None
+            } else {
+                Some(vs.protocol)
+            },
             address,
             port,
             fwmark,
@@ -1184,7 +1295,11 @@ fn checker_toml(c: &Checker) -> CheckerToml {
     match &c.kind {
         CheckKind::Tcp => {}
         CheckKind::Http(h) => {
-            out.kind = if h.tls { CheckType::Https } else { CheckType::Http };
+            out.kind = if h.tls {
+                CheckType::Https
+            } else {
+                CheckType::Http
+            };
             out.urls = h
                 .urls
                 .iter()
@@ -1194,7 +1309,13 @@ fn checker_toml(c: &Checker) -> CheckerToml {
                     status_codes: u
                         .status_codes
                         .iter()
-                        .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+                        .map(|(a, b)| {
+                            if a == b {
+                                a.to_string()
+                            } else {
+                                format!("{a}-{b}")
+                            }
+                        })
                         .collect(),
                     virtualhost: u.virtualhost.clone(),
                     regex: u.regex.as_ref().map(|r| RegexToml {

@@ -25,12 +25,12 @@ pub fn virtual_server(vs: &VirtualServer) -> Result<(), String> {
             .validate()
             .map_err(|e| format!("virtual server {name}: service {key}: {e}"))?;
         for rs in &vs.real_servers {
-            rs.destination()
+            rs.destination(key)
                 .validate(key)
                 .map_err(|e| format!("real server {}: {e}", rs.socket()))?;
         }
         if let Some(s) = &vs.sorry_server {
-            s.destination()
+            s.destination(key)
                 .validate(key)
                 .map_err(|e| format!("sorry server {}: {e}", s.address))?;
         }

@@ -149,7 +149,7 @@ pub fn hex_bytes(st: &Statement, text: &str) -> Result<Vec<u8>, ConfigError> {
             format!("`{text}` is not an even number of hex digits"),
         )
     };
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(bad());
     }
     (0..text.len())
