@@ -164,26 +164,16 @@ struct GroupToml {
 
 /// Timing keys a service, a destination and a checker may each set; the
 /// nearest wins.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 struct TimingToml {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     delay_loop: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     connect_timeout: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     retry: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     delay_before_retry: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     warmup: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     start_down: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     rise: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     fall: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     jitter: Option<f64>,
 }
 
@@ -254,8 +244,26 @@ struct ServiceToml {
     smtp_alert: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     snmp_name: Option<String>,
-    #[serde(flatten)]
-    timing: TimingToml,
+    // The timing keys (see `TimingToml`), inline: `flatten` would lose
+    // the line of an unknown key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay_loop: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    connect_timeout: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay_before_retry: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    warmup: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    start_down: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rise: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fall: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jitter: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sorry_server: Option<SorryToml>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -302,8 +310,26 @@ struct DestinationToml {
     virtualhost: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     smtp_alert: Option<bool>,
-    #[serde(flatten)]
-    timing: TimingToml,
+    // The timing keys (see `TimingToml`), inline: `flatten` would lose
+    // the line of an unknown key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay_loop: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    connect_timeout: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay_before_retry: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    warmup: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    start_down: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rise: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fall: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jitter: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     checkers: Vec<Spanned<CheckerToml>>,
 }
@@ -341,8 +367,26 @@ struct CheckerToml {
     fwmark: Option<u32>,
     #[serde(default, skip_serializing_if = "is_false")]
     log_all_failures: bool,
-    #[serde(flatten)]
-    timing: TimingToml,
+    // The timing keys (see `TimingToml`), inline: `flatten` would lose
+    // the line of an unknown key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay_loop: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    connect_timeout: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay_before_retry: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    warmup: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    start_down: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rise: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fall: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jitter: Option<f64>,
     // http, https.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     urls: Vec<UrlToml>,
@@ -423,6 +467,41 @@ struct RegexToml {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stack: Option<u64>,
 }
+
+/// The timing keys of a service, destination or checker, read and written.
+macro_rules! timing_keys {
+    ($($t:ty),*) => {$(
+        impl $t {
+            fn timing(&self) -> TimingToml {
+                TimingToml {
+                    delay_loop: self.delay_loop,
+                    connect_timeout: self.connect_timeout,
+                    retry: self.retry,
+                    delay_before_retry: self.delay_before_retry,
+                    warmup: self.warmup,
+                    start_down: self.start_down,
+                    rise: self.rise,
+                    fall: self.fall,
+                    jitter: self.jitter,
+                }
+            }
+
+            fn set_timing(&mut self, t: TimingToml) {
+                self.delay_loop = t.delay_loop;
+                self.connect_timeout = t.connect_timeout;
+                self.retry = t.retry;
+                self.delay_before_retry = t.delay_before_retry;
+                self.warmup = t.warmup;
+                self.start_down = t.start_down;
+                self.rise = t.rise;
+                self.fall = t.fall;
+                self.jitter = t.jitter;
+            }
+        }
+    )*};
+}
+
+timing_keys!(ServiceToml, DestinationToml, CheckerToml);
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -693,11 +772,12 @@ fn service(
     // Natively real servers are direct-routed unless told, as in the desired-state JSON.
     let forward = s.forward.unwrap_or(ForwardMethod::Route);
     let tunnel = s.tunnel;
+    let own_timing = s.timing();
     let timing = TimingToml {
-        start_down: s.timing.start_down.or(Some(global.start_down)),
-        ..s.timing.clone()
+        start_down: own_timing.start_down.or(Some(global.start_down)),
+        ..own_timing.clone()
     };
-    let delay_loop = secs(s.timing.delay_loop, "delay_loop", loc)?.unwrap_or(DEFAULT_DELAY_LOOP);
+    let delay_loop = secs(own_timing.delay_loop, "delay_loop", loc)?.unwrap_or(DEFAULT_DELAY_LOOP);
     let mut vs = VirtualServer {
         target,
         services,
@@ -747,7 +827,7 @@ fn service(
     for d in s.destinations {
         let dloc = at(d.span());
         let d = d.into_inner();
-        let rs_timing = d.timing.over(&timing);
+        let rs_timing = d.timing().over(&timing);
         let (rs_forward, rs_tunnel) = match d.forward {
             Some(f) => (f, d.tunnel),
             None => (forward, d.tunnel.or(tunnel)),
@@ -808,7 +888,8 @@ fn checker(
     global: &Global,
     loc: &Location,
 ) -> Result<Checker, ConfigError> {
-    let t = c.timing.over(outer);
+    let own_timing = c.timing();
+    let t = own_timing.over(outer);
     let bad = |why: String| ConfigError::invalid(loc, "checkers", why);
     let delay_loop = secs(t.delay_loop, "delay_loop", loc)?.unwrap_or(DEFAULT_DELAY_LOOP);
     if delay_loop.is_zero() {
@@ -905,10 +986,7 @@ fn checker(
             (c.bind_port.is_some(), "bind_port"),
             (c.bind_interface.is_some(), "bind_interface"),
             (c.fwmark.is_some(), "fwmark"),
-            (
-                t.connect_timeout.is_some() && c.timing.connect_timeout.is_some(),
-                "connect_timeout",
-            ),
+            (own_timing.connect_timeout.is_some(), "connect_timeout"),
         ];
         if let Some((_, key)) = set.iter().find(|(s, _)| *s) {
             return Err(bad(format!("`{key}`: this checker opens no connection")));
@@ -1175,7 +1253,7 @@ pub fn to_toml(model: &Model) -> Result<String, String> {
             .real_servers
             .iter()
             .map(|rs| {
-                spanned(DestinationToml {
+                let mut d = DestinationToml {
                     address: rs.address,
                     port: Some(rs.port),
                     weight: Some(rs.weight),
@@ -1188,19 +1266,29 @@ pub fn to_toml(model: &Model) -> Result<String, String> {
                     notify_down: script_toml(&rs.notify_down),
                     virtualhost: rs.virtualhost.clone(),
                     smtp_alert: rs.smtp_alert,
-                    timing: TimingToml {
-                        start_down: Some(rs.alpha),
-                        ..TimingToml::default()
-                    },
+                    delay_loop: None,
+                    connect_timeout: None,
+                    retry: None,
+                    delay_before_retry: None,
+                    warmup: None,
+                    start_down: None,
+                    rise: None,
+                    fall: None,
+                    jitter: None,
                     checkers: rs
                         .checkers
                         .iter()
                         .map(|c| spanned(checker_toml(c)))
                         .collect(),
-                })
+                };
+                d.set_timing(TimingToml {
+                    start_down: Some(rs.alpha),
+                    ..TimingToml::default()
+                });
+                spanned(d)
             })
             .collect();
-        doc.services.push(spanned(ServiceToml {
+        let mut service = ServiceToml {
             family: Some(vs.family),
             protocol: if fwmark.is_some() {
                 None
@@ -1229,11 +1317,15 @@ pub fn to_toml(model: &Model) -> Result<String, String> {
             virtualhost: vs.virtualhost.clone(),
             smtp_alert: vs.smtp_alert,
             snmp_name: vs.snmp_name.clone(),
-            timing: TimingToml {
-                delay_loop: Some(seconds_of(vs.delay_loop)),
-                start_down: Some(vs.alpha),
-                ..TimingToml::default()
-            },
+            delay_loop: None,
+            connect_timeout: None,
+            retry: None,
+            delay_before_retry: None,
+            warmup: None,
+            start_down: None,
+            rise: None,
+            fall: None,
+            jitter: None,
             sorry_server: vs.sorry_server.as_ref().map(|s| SorryToml {
                 address: s.address,
                 port: Some(s.port),
@@ -1242,7 +1334,13 @@ pub fn to_toml(model: &Model) -> Result<String, String> {
                 inhibit: s.inhibit,
             }),
             destinations,
-        }));
+        };
+        service.set_timing(TimingToml {
+            delay_loop: Some(seconds_of(vs.delay_loop)),
+            start_down: Some(vs.alpha),
+            ..TimingToml::default()
+        });
+        doc.services.push(spanned(service));
     }
     toml::to_string_pretty(&doc).map_err(|e| e.to_string())
 }
@@ -1258,17 +1356,15 @@ fn checker_toml(c: &Checker) -> CheckerToml {
         bind_interface: c.connect.as_ref().and_then(|k| k.bind_interface.clone()),
         fwmark: c.connect.as_ref().and_then(|k| k.fwmark),
         log_all_failures: t.log_all_failures,
-        timing: TimingToml {
-            delay_loop: Some(seconds_of(t.delay_loop)),
-            connect_timeout: c.connect.as_ref().map(|k| seconds_of(k.timeout)),
-            retry: Some(t.retry),
-            delay_before_retry: Some(seconds_of(t.delay_before_retry)),
-            warmup: Some(seconds_of(t.warmup)),
-            start_down: Some(t.alpha),
-            rise: Some(t.rise),
-            fall: Some(t.fall),
-            jitter: Some(seconds_of(t.jitter)),
-        },
+        delay_loop: None,
+        connect_timeout: None,
+        retry: None,
+        delay_before_retry: None,
+        warmup: None,
+        start_down: None,
+        rise: None,
+        fall: None,
+        jitter: None,
         urls: Vec::new(),
         virtualhost: None,
         http_protocol: None,
@@ -1292,6 +1388,17 @@ fn checker_toml(c: &Checker) -> CheckerToml {
         weight: None,
         reverse: false,
     };
+    out.set_timing(TimingToml {
+        delay_loop: Some(seconds_of(t.delay_loop)),
+        connect_timeout: c.connect.as_ref().map(|k| seconds_of(k.timeout)),
+        retry: Some(t.retry),
+        delay_before_retry: Some(seconds_of(t.delay_before_retry)),
+        warmup: Some(seconds_of(t.warmup)),
+        start_down: Some(t.alpha),
+        rise: Some(t.rise),
+        fall: Some(t.fall),
+        jitter: Some(seconds_of(t.jitter)),
+    });
     match &c.kind {
         CheckKind::Tcp => {}
         CheckKind::Http(h) => {
