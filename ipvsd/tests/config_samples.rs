@@ -8,7 +8,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use ipvsd::config::{ConfigError, KeepalivedOptions, read_keepalived_str};
+use ipvsd::config::{
+    ConfigError, KeepalivedOptions, read_keepalived_str, read_native_str, to_toml,
+};
 
 /// Samples that are purely LVS and fully supported: accepted as they are.
 const PURE_LVS: &[&str] = &[
@@ -129,7 +131,12 @@ fn debian_keepalived_samples() {
         if plain.is_ok() {
             accepted.push(name.clone());
         }
-        if checker_only.is_ok() {
+        if let Ok(loaded) = &checker_only {
+            // `ipvsd convert` and back gives the same model.
+            let toml = to_toml(&loaded.model).unwrap();
+            let again = read_native_str(&toml, Path::new("converted.toml"))
+                .unwrap_or_else(|e| panic!("{name}: its conversion is refused: {e}\n{toml}"));
+            assert_eq!(loaded.model, again.model, "{name}: the conversion differs");
             accepted_checker_only.push(name);
         }
     }

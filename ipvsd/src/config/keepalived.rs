@@ -910,7 +910,16 @@ impl Reader<'_> {
                 }
                 other => other.unwrap_or(0),
             },
-            VirtualTarget::Group { .. } => given.unwrap_or(0),
+            VirtualTarget::Group { .. } => match given {
+                Some(p) if forward != ForwardMethod::Masq && p != 0 => {
+                    self.note(
+                        loc,
+                        format!("{what} of a group with {forward} forwarding: port {p} ignored (each service keeps its own), as keepalived does"),
+                    );
+                    0
+                }
+                other => other.unwrap_or(0),
+            },
         }
     }
 

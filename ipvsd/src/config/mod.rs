@@ -21,6 +21,8 @@ mod keepalived_tests;
 pub mod lexer;
 mod model;
 mod native;
+#[cfg(test)]
+mod native_tests;
 mod validate;
 mod values;
 

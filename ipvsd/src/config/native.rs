@@ -842,6 +842,20 @@ fn service(
                 ),
             ));
         }
+        // DR and TUN keep the service's port (`ip_vs_ctl.c`): another one
+        // is a mistake, not something to correct silently.
+        if rs_forward != ForwardMethod::Masq
+            && let Some(p) = d.port
+            && p != default_port
+        {
+            return Err(ConfigError::invalid(
+                &dloc,
+                "destinations",
+                format!(
+                    "port {p}: {rs_forward} forwarding keeps the service's port, so it must be the service's, {default_port} (or left out)"
+                ),
+            ));
+        }
         let rs_virtualhost = d.virtualhost.clone();
         let mut rs = RealServer {
             address: d.address,
