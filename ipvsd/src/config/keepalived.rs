@@ -787,11 +787,9 @@ impl Reader<'_> {
             (t, Some(g)) => {
                 let text = single(g)?;
                 let mask = match family {
-                    AddressFamily::Ipv4 => text.parse().ok().map(Netmask::Ipv4).or_else(|| {
-                        text.parse::<u8>()
-                            .ok()
-                            .and_then(|p| Netmask::from_prefix(AddressFamily::Ipv4, p).ok())
-                    }),
+                    // keepalived reads an IPv4 granularity as an address
+                    // (a dotted netmask), an IPv6 one as a prefix length.
+                    AddressFamily::Ipv4 => text.parse().ok().map(Netmask::Ipv4),
                     AddressFamily::Ipv6 => text
                         .parse::<u8>()
                         .ok()
