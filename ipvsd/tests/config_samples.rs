@@ -157,3 +157,79 @@ fn debian_keepalived_samples() {
         }
     }
 }
+
+/// Each sample mangled at random (characters deleted, inserted, swapped,
+/// the text cut short): never a panic; what is still accepted converts to
+/// native TOML and back to the same model; what is refused names a line.
+#[test]
+fn mangled_samples_never_panic() {
+    let Some(dir) = std::env::var_os("IPVSD_KEEPALIVED_SAMPLES").map(PathBuf::from) else {
+        eprintln!("skipped: IPVSD_KEEPALIVED_SAMPLES is not set");
+        return;
+    };
+    assert!(
+        dir.is_dir(),
+        "IPVSD_KEEPALIVED_SAMPLES={} is not a directory",
+        dir.display()
+    );
+    // xorshift: the same mutations every run.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let options = KeepalivedOptions {
+        checker_only: true,
+        config_id: Some("test".into()),
+    };
+    let (mut accepted, mut refused) = (0, 0);
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !sample_name(&path).starts_with("keepalived.conf") {
+            continue;
+        }
+        let text: Vec<char> = read_sample(&path).chars().collect();
+        for _ in 0..100 {
+            let mut t = text.clone();
+            for _ in 0..=random() % 3 {
+                if t.is_empty() {
+                    break;
+                }
+                let i = usize::try_from(random()).unwrap() % t.len();
+                match random() % 4 {
+                    0 => {
+                        t.remove(i);
+                    }
+                    1 => t.insert(
+                        i,
+                        b"{}\"-/09 \n$@x:"[usize::try_from(random() % 13).unwrap()] as char,
+                    ),
+                    2 => {
+                        let j = usize::try_from(random()).unwrap() % t.len();
+                        t.swap(i, j);
+                    }
+                    _ => t.truncate(i),
+                }
+            }
+            let t: String = t.into_iter().collect();
+            match read_keepalived_str(&t, &path, &options) {
+                Ok(loaded) => {
+                    let toml = to_toml(&loaded.model).unwrap();
+                    let again = read_native_str(&toml, Path::new("converted.toml"))
+                        .unwrap_or_else(|e| panic!("conversion refused: {e}\n{t}"));
+                    assert_eq!(loaded.model, again.model, "{t}");
+                    accepted += 1;
+                }
+                Err(ConfigError::Read { .. }) => panic!("no file is read"),
+                Err(e) => {
+                    assert!(e.location().line > 0, "no line: {e}");
+                    refused += 1;
+                }
+            }
+        }
+    }
+    println!("mangled samples: {accepted} accepted, {refused} refused");
+    assert!(accepted > 0 && refused > 0);
+}

@@ -189,8 +189,12 @@ fn interpret(
             locations.push(st.location.clone());
         }
     }
+    let globals_at = tree
+        .iter()
+        .rfind(|st| st.keyword() == "global_defs")
+        .map_or_else(|| Location::new(path, 0), |st| st.location.clone());
     validate::global(&r.global)
-        .map_err(|why| ConfigError::invalid(&Location::new(path, 0), "global_defs", why))?;
+        .map_err(|why| ConfigError::invalid(&globals_at, "global_defs", why))?;
     let model = Model {
         global: r.global,
         virtual_servers,

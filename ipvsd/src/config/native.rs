@@ -577,7 +577,13 @@ pub fn read_native_str(text: &str, name: &Path) -> Result<Loaded, ConfigError> {
         virtual_servers.push(vs);
         locations.push(loc);
     }
-    validate::global(&global).map_err(|why| ConfigError::invalid(&file, "global", why))?;
+    // The `[global]` table's line, for its errors.
+    let global_line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("[global"))
+        .map_or(0, |i| i + 1);
+    validate::global(&global)
+        .map_err(|why| ConfigError::invalid(&Location::new(name, global_line), "global", why))?;
     let model = Model {
         global,
         virtual_servers,
