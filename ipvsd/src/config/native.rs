@@ -539,7 +539,13 @@ pub fn read_native_str(text: &str, name: &Path) -> Result<Loaded, ConfigError> {
     })?;
     let at = |span: Range<usize>| Location::new(name, line_of(text, span.start));
     let file = Location::new(name, 0);
-    let global = global(doc.global, &file)?;
+    // The `[global]` table's line, for its errors.
+    let global_line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("[global"))
+        .map_or(0, |i| i + 1);
+    let global_at = Location::new(name, global_line);
+    let global = global(doc.global, &global_at)?;
     let mut groups = std::collections::HashMap::new();
     for g in doc.groups {
         let loc = at(g.span());
@@ -577,13 +583,7 @@ pub fn read_native_str(text: &str, name: &Path) -> Result<Loaded, ConfigError> {
         virtual_servers.push(vs);
         locations.push(loc);
     }
-    // The `[global]` table's line, for its errors.
-    let global_line = text
-        .lines()
-        .position(|l| l.trim_start().starts_with("[global"))
-        .map_or(0, |i| i + 1);
-    validate::global(&global)
-        .map_err(|why| ConfigError::invalid(&Location::new(name, global_line), "global", why))?;
+    validate::global(&global).map_err(|why| ConfigError::invalid(&global_at, "global", why))?;
     let model = Model {
         global,
         virtual_servers,
