@@ -1252,7 +1252,7 @@ impl Reader<'_> {
             checkers: Vec::new(),
         };
         for ck in raw.checkers {
-            let checker = self.resolve_checker(&rs, &inherited, ck)?;
+            let checker = self.resolve_checker(&rs, &inherited, vs.delay_loop, ck)?;
             rs.checkers.push(checker);
         }
         Ok(rs)
@@ -1262,6 +1262,7 @@ impl Reader<'_> {
         &self,
         rs: &RealServer,
         inherited: &Inherited,
+        vs_delay_loop: Duration,
         ck: RawChecker,
     ) -> Result<Checker, ConfigError> {
         let t = ck.timing.over(inherited);
@@ -1339,7 +1340,9 @@ impl Reader<'_> {
                 user,
             } => CheckKind::Misc(MiscCheck {
                 command,
-                timeout: timeout.filter(|d| !d.is_zero()).unwrap_or(delay_loop),
+                // keepalived (check_misc.c): no misc_timeout, the virtual
+                // server's delay loop.
+                timeout: timeout.filter(|d| !d.is_zero()).unwrap_or(vs_delay_loop),
                 dynamic,
                 user,
             }),
@@ -1492,7 +1495,7 @@ fn status_range(s: &Statement, text: &str) -> Result<(u16, u16), ConfigError> {
                 ConfigError::invalid(
                     &s.location,
                     "status_code",
-                    format!("`{text}` is not a status code (100-999) or a range of them"),
+                    format!("`{text}` is not a status code (100-599) or a range of them"),
                 )
             })
     };

@@ -613,3 +613,32 @@ fn whole_configuration_rules() {
     assert!(l.model.virtual_servers.is_empty());
     assert!(l.notes[0].message.contains("no real servers"));
 }
+
+#[test]
+fn misc_timeout_defaults_to_the_virtual_servers_delay_loop() {
+    let l = ok(
+        "virtual_server 10.0.0.1 80 {\n delay_loop 9\n real_server 10.0.0.2 80 {\n  delay_loop 3\n  MISC_CHECK {\n   misc_path /bin/true\n  }\n }\n}\n",
+    );
+    let c = &l.model.virtual_servers[0].real_servers[0].checkers[0];
+    let CheckKind::Misc(m) = &c.kind else {
+        panic!()
+    };
+    assert_eq!(
+        m.timeout,
+        Duration::from_secs(9),
+        "check_misc.c: vs->delay_loop"
+    );
+    assert_eq!(c.timing.delay_loop, Duration::from_secs(3));
+    assert_eq!(c.timing.retry, 0, "MISC_CHECK's default retry");
+}
+
+#[test]
+fn status_codes_are_http_ones() {
+    let text = "virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  HTTP_GET {\n   url {\n    path /\n    status_code 600\n   }\n  }\n }\n}\n";
+    assert_eq!(err(text).keyword(), Some("status_code"));
+    let text = text.replace(
+        "status_code 600",
+        "regex x\n    regex_min_offset 10\n    regex_max_offset 5",
+    );
+    assert!(err(&text).to_string().contains("min offset 10"));
+}

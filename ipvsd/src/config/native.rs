@@ -891,6 +891,7 @@ fn service(
                 &rs_timing,
                 host.as_deref(),
                 global,
+                delay_loop,
                 &cloc,
             )?;
             rs.checkers.push(checker);
@@ -906,6 +907,7 @@ fn checker(
     outer: &TimingToml,
     host: Option<&str>,
     global: &Global,
+    service_delay_loop: Duration,
     loc: &Location,
 ) -> Result<Checker, ConfigError> {
     let own_timing = c.timing();
@@ -1083,7 +1085,7 @@ fn checker(
                 .ok_or_else(|| bad("a misc checker needs `command`".into()))?,
             timeout: secs(c.timeout, "timeout", loc)?
                 .filter(|d| !d.is_zero())
-                .unwrap_or(delay_loop),
+                .unwrap_or(service_delay_loop),
             dynamic: c.dynamic,
             user: c.user.map(|u| RunAs {
                 user: u.user,
@@ -1144,7 +1146,7 @@ fn url(
             t.trim()
                 .parse::<u16>()
                 .ok()
-                .filter(|c| (100..=999).contains(c))
+                .filter(|c| (100..=599).contains(c))
         };
         let range = match text.split_once('-') {
             Some((a, b)) => code(a).zip(code(b)),
@@ -1153,7 +1155,7 @@ fn url(
         .filter(|(a, b)| a <= b)
         .ok_or_else(|| {
             bad(format!(
-                "status code `{text}` is not a code (100-999) or a range such as 200-299"
+                "status code `{text}` is not a code (100-599) or a range such as 200-299"
             ))
         })?;
         status_codes.push(range);

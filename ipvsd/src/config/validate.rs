@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use ipvs::{DaemonRole, ServiceKey};
 
+use super::checker::CheckKind;
 use super::model::{Global, Model, VirtualServer};
 
 /// Checks one virtual server: every service it makes and every real and
@@ -44,6 +45,20 @@ pub fn virtual_server(vs: &VirtualServer) -> Result<(), String> {
             ));
         }
         for c in &rs.checkers {
+            if let CheckKind::Http(h) = &c.kind {
+                for u in &h.urls {
+                    if let Some(r) = &u.regex
+                        && let (Some(min), Some(max)) = (r.min_offset, r.max_offset)
+                        && min >= max
+                    {
+                        return Err(format!(
+                            "real server {}: url {}: regex min offset {min} is not below max offset {max}",
+                            rs.socket(),
+                            u.path
+                        ));
+                    }
+                }
+            }
             if c.timing.rise == 0 || c.timing.fall == 0 {
                 return Err(format!(
                     "real server {}: rise and fall must be at least 1",
