@@ -1490,7 +1490,7 @@ fn status_range(s: &Statement, text: &str) -> Result<(u16, u16), ConfigError> {
     let code = |t: &str| {
         t.parse::<u16>()
             .ok()
-            .filter(|c| (100..=999).contains(c))
+            .filter(|c| (100..=599).contains(c))
             .ok_or_else(|| {
                 ConfigError::invalid(
                     &s.location,
