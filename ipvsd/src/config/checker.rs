@@ -201,7 +201,8 @@ pub struct BodyRegex {
 /// `UDP_CHECK`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UdpCheck {
-    /// `payload`: the bytes sent (from hex; default none: an empty datagram).
+    /// `payload`: the bytes sent (keepalived's free-form hex). Empty: none
+    /// configured, where keepalived sends random bytes.
     pub payload: Vec<u8>,
     /// `require_reply`: a reply is needed (else only an ICMP error fails).
     pub require_reply: bool,
@@ -295,16 +296,18 @@ pub struct RunAs {
     pub group: Option<String>,
 }
 
-/// `FILE_CHECK`: the number in a tracked file, times `weight`, adjusts the
-/// real server's weight; a resulting weight below 0 (or the number, when
-/// `weight` is 0, being non-zero) takes it down.
+/// `FILE_CHECK`: the number in a tracked file, times `weight`, is added to
+/// the real server's weight (keepalived.conf(5), "Track files"; keepalived
+/// itself says real server track-file weights are "not fully implemented").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileCheck {
     /// The `track_file` block's name.
     pub name: String,
     /// Its `file`.
     pub path: PathBuf,
-    /// `weight` (the FILE_CHECK's, else the track_file's; default 1).
+    /// `weight`: the FILE_CHECK's (±2147483647), else the track_file
+    /// block's (-254..=254; default 1). 0: a non-zero number in the file
+    /// is a failure (keepalived.conf(5), "Track files").
     pub weight: i32,
     /// `reverse`: the number counts negatively.
     pub reverse: bool,

@@ -41,8 +41,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// keepalived's `persistence_timeout` given without a value: 360 s
 /// (`IPVS_SVC_PERSISTENT_TIMEOUT`).
 pub const DEFAULT_PERSISTENCE_TIMEOUT: u32 = 360;
-/// The largest `weight` keepalived takes (`IPVS_WEIGHT_LIMIT`).
-pub const WEIGHT_LIMIT: u32 = 65535;
+/// The largest real server `weight` keepalived takes (`IPVS_WEIGHT_LIMIT`,
+/// `INT32_MAX` in keepalived's `ip_vs.h`), the kernel's too.
+pub const WEIGHT_LIMIT: u32 = ipvs::MAX_WEIGHT;
 /// keepalived's schedulers (`lvs_sched`), as keepalived.conf(5) lists them.
 pub const SCHEDULERS: [&str; 14] = [
     "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos",
@@ -538,7 +539,7 @@ impl Reader<'_> {
             no_block(s)?;
             match s.keyword() {
                 "file" => path = Some(PathBuf::from(single(s)?)),
-                "weight" => (weight, reverse) = file_weight(s)?,
+                "weight" => (weight, reverse) = file_weight(s, 254)?,
                 _ => return Err(unsupported(s, "in track_file")),
             }
         }
@@ -1110,24 +1111,11 @@ impl Reader<'_> {
                     _ => return Err(unsupported(s, &context)),
                 },
                 RawKind::Udp(u) => match k {
-                    "payload" => u.payload = hex_bytes(s, single(s)?)?,
+                    "payload" => u.payload = hex_bytes(s, &hex_words(s, false)?)?,
                     "require_reply" => {
-                        at_most(s, 1)?;
                         u.require_reply = true;
-                        if let Some(p) = s.args().first() {
-                            if p.is_empty()
-                                || !p.len().is_multiple_of(2)
-                                || !p
-                                    .chars()
-                                    .all(|c| c.is_ascii_hexdigit() || c == 'x' || c == 'X')
-                            {
-                                return Err(ConfigError::invalid(
-                                    &s.location,
-                                    k,
-                                    format!("`{p}` is not hex digits (x for any nibble)"),
-                                ));
-                            }
-                            u.reply_pattern = Some(p.to_ascii_lowercase());
+                        if !s.args().is_empty() {
+                            u.reply_pattern = Some(hex_words(s, true)?);
                         }
                     }
                     "min_reply_length" => u.min_reply_length = single_u32(s, 0, u32::MAX)?,
@@ -1157,13 +1145,7 @@ impl Reader<'_> {
                     "misc_path" => *command = single(s)?.to_owned(),
                     "misc_timeout" => *timeout = Some(single_seconds(s, 0.0)?),
                     "misc_dynamic" => *dynamic = switch(s)?,
-                    "user" => {
-                        at_most(s, 2)?;
-                        *user = Some(RunAs {
-                            user: arg(s, 0)?.to_owned(),
-                            group: s.args().get(1).cloned(),
-                        });
-                    }
+                    "user" => *user = Some(run_as(s)?),
                     _ => return Err(unsupported(s, &context)),
                 },
                 RawKind::File {
@@ -1173,7 +1155,7 @@ impl Reader<'_> {
                 } => match k {
                     "track_file" => *name = single(s)?.to_owned(),
                     "weight" => {
-                        let (w, r) = file_weight(s)?;
+                        let (w, r) = file_weight(s, i32::MAX)?;
                         *weight = Some(w);
                         *reverse = Some(r);
                     }
@@ -1374,19 +1356,20 @@ impl Reader<'_> {
     }
 }
 
-/// `weight N [reverse]` of `track_file` and `FILE_CHECK`: -254..=254.
-fn file_weight(s: &Statement) -> Result<(i32, bool), ConfigError> {
+/// `weight N [reverse]` of `track_file` (-254..=254, `track_file.c`) and
+/// `FILE_CHECK` (±`IPVS_WEIGHT_LIMIT`, `check_file.c`): `|N| <= limit`.
+fn file_weight(s: &Statement, limit: i32) -> Result<(i32, bool), ConfigError> {
     at_most(s, 2)?;
     let text = arg(s, 0)?;
     let w = text
         .parse::<i32>()
         .ok()
-        .filter(|w| (-254..=254).contains(w))
+        .filter(|w| (-limit..=limit).contains(w))
         .ok_or_else(|| {
             ConfigError::invalid(
                 &s.location,
                 "weight",
-                format!("`{text}` is not in -254..=254"),
+                format!("`{text}` is not in -{limit}..={limit}"),
             )
         })?;
     let reverse = match s.args().get(1).map(String::as_str) {
@@ -1401,6 +1384,71 @@ fn file_weight(s: &Statement) -> Result<(i32, bool), ConfigError> {
         }
     };
     Ok((w, reverse))
+}
+
+/// `user NAME [[:]GROUP]` (also `NAME:GROUP`), keepalived.conf(5) MISC_CHECK.
+fn run_as(s: &Statement) -> Result<RunAs, ConfigError> {
+    at_most(s, 2)?;
+    let first = arg(s, 0)?;
+    let (user, group) = match (first.split_once(':'), s.args().get(1)) {
+        (Some((u, g)), None) => (u, (!g.is_empty()).then(|| g.to_owned())),
+        (None, Some(g)) => (first, Some(g.trim_start_matches(':').to_owned())),
+        (None, None) => (first, None),
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::invalid(
+                &s.location,
+                "user",
+                "is `NAME [GROUP]` or `NAME:GROUP`",
+            ));
+        }
+    };
+    if user.is_empty() || group.as_deref() == Some("") {
+        return Err(ConfigError::invalid(
+            &s.location,
+            "user",
+            "an empty user or group name",
+        ));
+    }
+    Ok(RunAs {
+        user: user.to_owned(),
+        group,
+    })
+}
+
+/// keepalived's free-form hex (keepalived.conf(5), UDP_CHECK): the words
+/// joined, each read in pairs of digits, a word's odd last digit a byte of
+/// its own (`Ab12f 3` is `ab 12 0f 03`); `x` (a nibble matching anything)
+/// only where `wildcards`. The result is even-length lowercase hex.
+fn hex_words(s: &Statement, wildcards: bool) -> Result<String, ConfigError> {
+    arg(s, 0)?;
+    let mut out = String::new();
+    for word in s.args() {
+        let lower = word.to_ascii_lowercase();
+        if lower.is_empty()
+            || !lower
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || (wildcards && c == 'x'))
+        {
+            return Err(ConfigError::invalid(
+                &s.location,
+                s.keyword(),
+                format!(
+                    "`{word}` is not hex digits{}",
+                    if wildcards { " (x for any nibble)" } else { "" }
+                ),
+            ));
+        }
+        let digits: Vec<char> = lower.chars().collect();
+        for pair in digits.chunks(2) {
+            if let [one] = pair {
+                out.push('0');
+                out.push(*one);
+            } else {
+                out.extend(pair);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A `url { ... }` block.

@@ -551,7 +551,7 @@ fn bad_values_are_refused_with_their_line() {
             "protocol",
         ),
         (
-            "virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  weight 70000\n }\n}\n",
+            "virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  weight 2147483648\n }\n}\n",
             3,
             "weight",
         ),
@@ -641,4 +641,57 @@ fn status_codes_are_http_ones() {
         "regex x\n    regex_min_offset 10\n    regex_max_offset 5",
     );
     assert!(err(&text).to_string().contains("min offset 10"));
+}
+
+#[test]
+fn udp_hex_is_free_form_and_misc_user_takes_a_group() {
+    let l = ok(
+        "virtual_server 10.0.0.1 53 {\n protocol UDP\n real_server 10.0.0.2 53 {\n  UDP_CHECK {\n   payload Ab12f 3 456\n   require_reply 0X1 x\n  }\n  MISC_CHECK {\n   misc_path /bin/true\n   user nobody:nogroup\n  }\n }\n}\n",
+    );
+    let rs = &l.model.virtual_servers[0].real_servers[0];
+    let CheckKind::Udp(u) = &rs.checkers[0].kind else {
+        panic!()
+    };
+    // keepalived.conf(5): `Ab12f 3 456` is ab 12 0f 03 45 06.
+    assert_eq!(u.payload, [0xab, 0x12, 0x0f, 0x03, 0x45, 0x06]);
+    assert_eq!(u.reply_pattern.as_deref(), Some("0x010x"));
+    let CheckKind::Misc(m) = &rs.checkers[1].kind else {
+        panic!()
+    };
+    let user = m.user.as_ref().unwrap();
+    assert_eq!(
+        (user.user.as_str(), user.group.as_deref()),
+        ("nobody", Some("nogroup"))
+    );
+    let e = err(
+        "virtual_server 10.0.0.1 53 {\n real_server 10.0.0.2 53 {\n  UDP_CHECK {\n   payload 0g\n  }\n }\n}\n",
+    );
+    assert_eq!((e.location().line, e.keyword()), (4, Some("payload")));
+}
+
+#[test]
+fn file_check_weights_follow_their_block() {
+    let base = "track_file f {\n file /run/f\n weight W\n}\nvirtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  FILE_CHECK {\n   track_file f\n   V\n  }\n }\n}\n";
+    let l = ok(&base.replace("weight W", "weight 3").replace("   V\n", ""));
+    let CheckKind::File(f) = &l.model.virtual_servers[0].real_servers[0].checkers[0].kind else {
+        panic!()
+    };
+    assert_eq!(
+        (f.weight, f.reverse),
+        (3, false),
+        "the track_file block's weight"
+    );
+    let l = ok(&base
+        .replace("weight W", "weight 3")
+        .replace("   V", "   weight 100000 reverse"));
+    let CheckKind::File(f) = &l.model.virtual_servers[0].real_servers[0].checkers[0].kind else {
+        panic!()
+    };
+    assert_eq!((f.weight, f.reverse), (100_000, true), "FILE_CHECK's own");
+    let e = err(&base.replace("weight W", "weight 300").replace("   V\n", ""));
+    assert_eq!(
+        (e.location().line, e.keyword()),
+        (3, Some("weight")),
+        "track_file: -254..=254"
+    );
 }

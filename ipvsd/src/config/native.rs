@@ -1097,8 +1097,8 @@ fn checker(
                 .path
                 .ok_or_else(|| bad("a file checker needs `path`".into()))?;
             let weight = c.weight.unwrap_or(1);
-            if !(-254..=254).contains(&weight) {
-                return Err(bad(format!("weight {weight} is not in -254..=254")));
+            if weight == i32::MIN {
+                return Err(bad(format!("weight {weight} is out of range")));
             }
             CheckKind::File(FileCheck {
                 name: c.name.unwrap_or_else(|| path.display().to_string()),
