@@ -11,8 +11,8 @@ use super::checker::CheckKind;
 use super::model::{Global, Model, VirtualServer};
 
 /// Checks one virtual server: every service it makes and every real and
-/// sorry server against the kernel's rules, real servers unique, quorum
-/// sane.
+/// sorry server against the kernel's rules, real servers unique, checker
+/// settings coherent.
 ///
 /// # Errors
 /// A message saying what is wrong.
@@ -66,12 +66,6 @@ pub fn virtual_server(vs: &VirtualServer) -> Result<(), String> {
                 ));
             }
         }
-    }
-    if vs.hysteresis >= vs.quorum && vs.hysteresis > 0 {
-        return Err(format!(
-            "virtual server {name}: hysteresis {} must be below quorum {}",
-            vs.hysteresis, vs.quorum
-        ));
     }
     Ok(())
 }
