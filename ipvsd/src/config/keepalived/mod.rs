@@ -26,14 +26,14 @@ use super::model::{
     VirtualServer, VirtualTarget,
 };
 use super::validate;
-
-mod args;
-mod checkers;
-
 use super::values::{
     arg, at_most, block, ip, no_block, number, port, single, single_seconds, single_u32, switch,
     unsupported,
 };
+
+mod args;
+mod checkers;
+
 use args::{forwarding, lvs_timeouts, script, sync_daemon};
 use checkers::{RawChecker, file_weight};
 
