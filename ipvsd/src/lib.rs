@@ -6,12 +6,108 @@
 //! apply), `status` (one snapshot for metrics, the JSON API and hooks).
 
 pub mod check;
+pub mod cli;
 pub mod config;
 
+use std::io::Write;
 use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use config::{KeepalivedOptions, Loaded, read_keepalived};
+
+/// The exit code of a refused configuration or a usage error.
+const EXIT_BAD: u8 = 2;
+
+/// Prints notes to stderr.
+fn print_notes(loaded: &Loaded) {
+    for note in &loaded.notes {
+        eprintln!("{note}");
+    }
+}
+
+/// Writes to stdout; a closed pipe (`ipvsd convert f | head`) is not an error.
+fn print_out(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ipvsd: cannot write: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// Runs the command line; the binary's whole `main`.
 pub fn run() -> ExitCode {
-    eprintln!("ipvsd: not yet usable");
-    ExitCode::from(2)
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Check { source }) => {
+            let (Some(path), Some(result)) = (source.path().cloned(), source.load()) else {
+                eprintln!("ipvsd check: give --config FILE or --keepalived FILE");
+                return ExitCode::from(EXIT_BAD);
+            };
+            match result {
+                Ok(loaded) => {
+                    print_notes(&loaded);
+                    print_out(&format!("{}\n", cli::summary(&path, &loaded)))
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::from(EXIT_BAD)
+                }
+            }
+        }
+        Some(Command::Convert {
+            file,
+            checker_only,
+            config_id,
+        }) => {
+            let options = KeepalivedOptions {
+                checker_only,
+                config_id,
+            };
+            let loaded = match read_keepalived(&file, &options) {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(EXIT_BAD);
+                }
+            };
+            print_notes(&loaded);
+            match config::to_toml(&loaded.model) {
+                Ok(text) => print_out(&format!(
+                    "# ipvsd configuration converted from {} by `ipvsd convert`:\n# every value is explicit, keepalived's defaults resolved.\n\n{text}",
+                    file.display()
+                )),
+                Err(e) => {
+                    eprintln!("ipvsd convert: {e}");
+                    ExitCode::from(EXIT_BAD)
+                }
+            }
+        }
+        None => {
+            let Some(result) = cli.source.load() else {
+                eprintln!(
+                    "ipvsd: give --config FILE or --keepalived FILE (or a subcommand; see --help)"
+                );
+                return ExitCode::from(EXIT_BAD);
+            };
+            let loaded = match result {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(EXIT_BAD);
+                }
+            };
+            print_notes(&loaded);
+            // ---- The daemon goes here: `crate::daemon::run(loaded.model)`
+            // (the lead replaces this block). ----
+            let _model = loaded.model;
+            eprintln!("ipvsd: the daemon is not built yet");
+            ExitCode::from(EXIT_BAD)
+        }
+    }
 }

@@ -1,0 +1,106 @@
+//! The command line: `ipvsd check`, `ipvsd convert`, and the daemon
+//! invocation `ipvsd --keepalived FILE` / `ipvsd --config FILE`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{ConfigError, KeepalivedOptions, Loaded, read_keepalived, read_native};
+
+/// ipvsd: an LVS director daemon (health checks, reconcile, metrics) that
+/// runs its native TOML configuration or keepalived's LVS configuration.
+#[derive(Debug, Parser)]
+#[command(name = "ipvsd", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// The configuration to run (without a subcommand).
+    #[command(flatten)]
+    pub source: Source,
+    /// What to do instead of running the daemon.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Which configuration, in which format.
+#[derive(Debug, Clone, Args)]
+pub struct Source {
+    /// A native TOML configuration.
+    #[arg(long, value_name = "FILE", conflicts_with = "keepalived")]
+    pub config: Option<PathBuf>,
+    /// A keepalived.conf (its LVS part).
+    #[arg(long, value_name = "FILE")]
+    pub keepalived: Option<PathBuf>,
+    /// keepalived.conf: skip VRRP blocks (noting them) instead of refusing
+    /// them, like `keepalived --check`.
+    #[arg(long)]
+    pub checker_only: bool,
+    /// keepalived.conf: the id that `@ID` lines are kept for (default the
+    /// host name up to its first dot), like `keepalived --config-id`.
+    #[arg(long, value_name = "ID")]
+    pub config_id: Option<String>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a configuration fully, without a kernel and without root:
+    /// exit 0 with a one-line summary, or 2 with `FILE:LINE: reason`.
+    Check {
+        /// The configuration.
+        #[command(flatten)]
+        source: Source,
+    },
+    /// Print a keepalived.conf as native TOML on stdout.
+    Convert {
+        /// The keepalived.conf.
+        file: PathBuf,
+        /// Skip VRRP blocks instead of refusing them.
+        #[arg(long)]
+        checker_only: bool,
+        /// The id that `@ID` lines are kept for.
+        #[arg(long, value_name = "ID")]
+        config_id: Option<String>,
+    },
+}
+
+impl Source {
+    /// Reads and validates the configuration this names.
+    ///
+    /// # Errors
+    /// The configuration's first problem; `None` when no file was named.
+    pub fn load(&self) -> Option<Result<Loaded, ConfigError>> {
+        match (&self.config, &self.keepalived) {
+            (Some(path), _) => Some(read_native(path)),
+            (None, Some(path)) => Some(read_keepalived(
+                path,
+                &KeepalivedOptions {
+                    checker_only: self.checker_only,
+                    config_id: self.config_id.clone(),
+                },
+            )),
+            (None, None) => None,
+        }
+    }
+
+    /// The file named, for messages.
+    pub fn path(&self) -> Option<&PathBuf> {
+        self.config.as_ref().or(self.keepalived.as_ref())
+    }
+}
+
+/// The one-line summary `ipvsd check` prints for a good configuration.
+pub fn summary(path: &std::path::Path, loaded: &Loaded) -> String {
+    let m = &loaded.model;
+    let services = m.service_keys().count();
+    format!(
+        "{}: configuration OK: {} virtual servers ({} services), {} real servers, {} checkers{}",
+        path.display(),
+        m.virtual_servers.len(),
+        services,
+        m.real_server_count(),
+        m.checker_count(),
+        match loaded.notes.len() {
+            0 => String::new(),
+            n => format!(", {n} notes"),
+        }
+    )
+}

@@ -1,0 +1,194 @@
+//! Unit tests of the native TOML reader: its defaults, inheritance and errors.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ipvs::{AddressFamily, ForwardMethod, Netmask, ServiceKey};
+
+use super::checker::CheckKind;
+use super::{ConfigError, DEFAULT_STATUS_LISTEN, Loaded, read_native_str, to_toml};
+
+fn read(text: &str) -> Result<Loaded, ConfigError> {
+    read_native_str(text, Path::new("ipvsd.toml"))
+}
+
+fn err(text: &str) -> ConfigError {
+    match read(text) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+const ONE: &str = r#"
+[[services]]
+protocol = "tcp"
+address = "192.0.2.1"
+port = 80
+delay_loop = 20
+
+[[services.destinations]]
+address = "192.0.2.11"
+
+[[services.destinations.checkers]]
+type = "http"
+urls = [{ path = "/" }]
+"#;
+
+#[test]
+fn native_defaults() {
+    let m = read(ONE).unwrap().model;
+    assert_eq!(m.global.status_listen, DEFAULT_STATUS_LISTEN);
+    assert!(m.global.start_down);
+    assert_eq!(m.global.check_jitter_percent, 10);
+    let vs = &m.virtual_servers[0];
+    assert_eq!(
+        vs.forward,
+        ForwardMethod::Route,
+        "as the desired-state JSON"
+    );
+    assert!(vs.alpha);
+    let rs = &vs.real_servers[0];
+    assert_eq!((rs.port, rs.weight), (80, 1));
+    assert!(rs.alpha);
+    let c = &rs.checkers[0];
+    assert_eq!(c.timing.delay_loop, Duration::from_secs(20));
+    assert_eq!(
+        c.timing.jitter,
+        Duration::from_secs(2),
+        "10 % of the delay loop"
+    );
+    assert_eq!(c.timing.delay_before_retry, Duration::from_secs(3));
+    assert_eq!((c.timing.rise, c.timing.fall, c.timing.retry), (1, 1, 1));
+    assert!(c.timing.alpha);
+    let CheckKind::Http(h) = &c.kind else {
+        panic!()
+    };
+    assert_eq!(h.urls[0].status_codes, [(200, 299)]);
+}
+
+#[test]
+fn global_rise_fall_and_nearest_timing_win() {
+    let text = format!(
+        "[global]\nrise = 3\nfall = 2\nstart_down = false\ncheck_jitter = 0\n{}",
+        ONE.replace("type = \"http\"", "type = \"http\"\nfall = 5\nwarmup = 0.5")
+    );
+    let m = read(&text).unwrap().model;
+    let c = &m.virtual_servers[0].real_servers[0].checkers[0];
+    assert_eq!((c.timing.rise, c.timing.fall), (3, 5));
+    assert_eq!(c.timing.warmup, Duration::from_millis(500));
+    assert_eq!(c.timing.jitter, Duration::ZERO);
+    assert!(!c.timing.alpha);
+}
+
+#[test]
+fn persistence_prefix_follows_the_family() {
+    let text = ONE.replace(
+        "delay_loop = 20",
+        "persistence = { timeout = 60, prefix_length = 24 }",
+    );
+    let m = read(&text).unwrap().model;
+    let p = m.virtual_servers[0].persistence.unwrap();
+    assert_eq!(
+        p.netmask,
+        Some(Netmask::Ipv4("255.255.255.0".parse().unwrap()))
+    );
+}
+
+#[test]
+fn fwmark_and_group_services() {
+    let text = r#"
+[[groups]]
+name = "g"
+members = ["10.1.0.1-10.1.0.2 443", "fwmark 3"]
+
+[[services]]
+group = "g"
+forward = "masq"
+
+[[services.destinations]]
+address = "10.2.0.1"
+port = 8443
+
+[[services]]
+fwmark = 9
+family = "ipv6"
+
+[[services.destinations]]
+address = "2001:db8::9"
+"#;
+    let m = read(text).unwrap().model;
+    let keys: Vec<String> = m.service_keys().map(ToString::to_string).collect();
+    assert_eq!(
+        keys,
+        [
+            "tcp 10.1.0.1:443",
+            "tcp 10.1.0.2:443",
+            "fwmark 3",
+            "fwmark 9 ipv6"
+        ]
+    );
+    assert_eq!(
+        m.virtual_servers[1].services,
+        [ServiceKey::fwmark(AddressFamily::Ipv6, 9)]
+    );
+    // The model round-trips through its own TOML.
+    let again = read(&to_toml(&m).unwrap()).unwrap().model;
+    assert_eq!(m, again);
+}
+
+#[test]
+fn errors_carry_their_line() {
+    let cases: [(&str, usize, &str); 6] = [
+        // Unknown key in a checker.
+        (
+            &ONE.replace(
+                "urls = [{ path = \"/\" }]",
+                "urls = [{ path = \"/\" }]\ncolour = \"red\"",
+            ),
+            14,
+            "unknown field `colour`",
+        ),
+        // A key of another checker type.
+        (
+            &ONE.replace("type = \"http\"", "type = \"tcp\""),
+            11,
+            "`urls` does not apply",
+        ),
+        // A service with both an address and a mark.
+        (
+            &ONE.replace("port = 80", "port = 80\nfwmark = 1"),
+            2,
+            "exactly one of",
+        ),
+        // The kernel's rules: route forwarding keeps the service's port.
+        (
+            &ONE.replace(
+                "address = \"192.0.2.11\"",
+                "address = \"192.0.2.11\"\nport = 8080",
+            ),
+            8,
+            "must be the service's",
+        ),
+        // A bad value type.
+        (
+            &ONE.replace("delay_loop = 20", "delay_loop = \"soon\""),
+            6,
+            "invalid type",
+        ),
+        // An unknown group.
+        ("[[services]]\ngroup = \"nope\"\n", 1, "no group named nope"),
+    ];
+    for (text, line, words) in cases {
+        let e = err(text);
+        assert_eq!(e.location().line, line, "{e}\n{text}");
+        assert!(e.to_string().contains(words), "{e}");
+    }
+}
+
+#[test]
+fn the_same_service_twice_is_refused() {
+    let text = format!("{ONE}\n{ONE}");
+    let e = err(&text);
+    assert!(e.to_string().contains("declared again"), "{e}");
+    assert_eq!(e.location().line, 16);
+}

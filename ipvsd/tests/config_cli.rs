@@ -1,0 +1,249 @@
+//! `ipvsd check`, `ipvsd convert` and the daemon invocation, run as the
+//! binary: exit codes, the summary line, `FILE:LINE: reason` on stderr;
+//! every example configuration in `ipvsd/conf/` is checked.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ipvsd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ipvsd"))
+        .args(args)
+        .output()
+        .expect("run ipvsd")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A scratch directory for this test process.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipvsd-config-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn conf_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conf")
+}
+
+#[test]
+fn every_example_configuration_checks() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir(conf_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let flag = match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => "--config",
+            Some("conf") => "--keepalived",
+            _ => continue,
+        };
+        let out = ipvsd(&["check", flag, path.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            text(&out.stderr)
+        );
+        let stdout = text(&out.stdout);
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        assert!(stdout.contains("configuration OK"), "{stdout}");
+        seen += 1;
+    }
+    assert!(seen >= 9, "only {seen} examples");
+}
+
+#[test]
+fn check_summary_counts_services_of_a_group() {
+    let out = ipvsd(&[
+        "check",
+        "--config",
+        conf_dir().join("group.toml").to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stdout).contains("1 virtual servers (8 services), 2 real servers, 2 checkers"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn bad_keepalived_conf_exits_2_with_file_and_line() {
+    let dir = scratch("bad-ka");
+    let file = dir.join("keepalived.conf");
+    std::fs::write(
+        &file,
+        "global_defs {\n  router_id x\n}\nvirtual_server 10.0.0.1 80 {\n  lb_algo rr\n  nat_mask 255.255.255.0\n}\n",
+    )
+    .unwrap();
+    let out = ipvsd(&["check", "--keepalived", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "{}:6: unsupported keyword `nat_mask`",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_native_toml_exits_2_with_file_and_line() {
+    let dir = scratch("bad-toml");
+    let file = dir.join("ipvsd.toml");
+    std::fs::write(
+        &file,
+        "[[services]]\nprotocol = \"tcp\"\naddress = \"192.0.2.1\"\nport = 80\n\n[[services.destinations]]\naddress = \"10.0.0.1\"\nwieght = 3\n",
+    )
+    .unwrap();
+    let out = ipvsd(&["check", "--config", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!("{}:8: unknown field `wieght`", file.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_file_exits_2() {
+    let out = ipvsd(&["check", "--config", "/nonexistent/ipvsd.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/nonexistent/ipvsd.toml: cannot read"));
+}
+
+#[test]
+fn vrrp_needs_checker_only() {
+    let dir = scratch("vrrp");
+    let file = dir.join("keepalived.conf");
+    std::fs::write(
+        &file,
+        "vrrp_instance VI_1 {\n  state MASTER\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\nvirtual_server 192.0.2.1 80 {\n  real_server 10.0.0.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = ipvsd(&["check", "--keepalived", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(":1: `vrrp_instance` is VRRP"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ipvsd(&["check", "--checker-only", "--keepalived", path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(":1: note: VRRP `vrrp_instance VI_1` skipped"));
+    assert!(text(&out.stdout).contains("1 virtual servers"));
+}
+
+#[test]
+fn include_and_conditional_lines() {
+    let dir = scratch("include");
+    std::fs::create_dir_all(dir.join("conf.d")).unwrap();
+    std::fs::write(
+        dir.join("conf.d/web.conf"),
+        "virtual_server 192.0.2.1 80 {\n@blue  lb_algo rr\n@^blue lb_algo wrr\n  real_server 10.0.0.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("conf.d/bad.conf"),
+        "virtual_server 192.0.2.2 80 {\n  bogus_keyword 1\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.conf"),
+        "$SITE=blue\ninclude conf.d/web.conf\n",
+    )
+    .unwrap();
+    let main = dir.join("main.conf");
+    let out = ipvsd(&[
+        "check",
+        "--config-id",
+        "blue",
+        "--keepalived",
+        main.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = ipvsd(&["convert", "--config-id", "blue", main.to_str().unwrap()]);
+    assert!(
+        text(&out.stdout).contains("scheduler = \"rr\""),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = ipvsd(&["convert", "--config-id", "green", main.to_str().unwrap()]);
+    assert!(
+        text(&out.stdout).contains("scheduler = \"wrr\""),
+        "{}",
+        text(&out.stdout)
+    );
+    // An error in an included file names that file and its line.
+    std::fs::write(dir.join("main.conf"), "include conf.d/*.conf\n").unwrap();
+    let out = ipvsd(&["check", "--keepalived", main.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("conf.d/bad.conf:2: unsupported keyword `bogus_keyword`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn convert_then_check_gives_the_same_summary() {
+    let source = conf_dir().join("keepalived-lvs.conf");
+    let out = ipvsd(&["convert", source.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let toml = text(&out.stdout);
+    assert!(toml.starts_with("# ipvsd configuration converted from"));
+    let dir = scratch("convert");
+    let converted = dir.join("converted.toml");
+    std::fs::write(&converted, &toml).unwrap();
+    let a = ipvsd(&["check", "--keepalived", source.to_str().unwrap()]);
+    let b = ipvsd(&["check", "--config", converted.to_str().unwrap()]);
+    assert!(b.status.success(), "{}\n{toml}", text(&b.stderr));
+    let summary = |o: &Output| text(&o.stdout).split_once(": ").map(|(_, s)| s.to_owned());
+    assert_eq!(summary(&a), summary(&b));
+    // keepalived's semantics survive the conversion explicitly.
+    assert!(toml.contains("start_down = true"), "alpha:\n{toml}");
+    assert!(toml.contains("forward = \"masq\""), "NAT:\n{toml}");
+}
+
+#[test]
+fn convert_refuses_a_bad_file() {
+    let dir = scratch("convert-bad");
+    let file = dir.join("k.conf");
+    std::fs::write(&file, "virtual_server 10.0.0.1 80 {\n  real_server 10.0.0.2 80 {\n    SMTP_CHECK {\n    }\n  }\n}\n").unwrap();
+    let out = ipvsd(&["convert", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains(":3: unsupported keyword `SMTP_CHECK` in real_server"));
+}
+
+#[test]
+fn the_daemon_invocation_is_not_built_yet() {
+    let conf = conf_dir().join("basic.toml");
+    let out = ipvsd(&["--config", conf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("ipvsd: the daemon is not built yet"));
+    // A bad configuration is refused before that.
+    let out = ipvsd(&["--config", "/nonexistent.toml"]);
+    assert!(text(&out.stderr).contains("cannot read"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &[][..],
+        &["check"][..],
+        &["check", "--config", "a", "--keepalived", "b"][..],
+        &["frobnicate"][..],
+    ] {
+        let out = ipvsd(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
