@@ -23,6 +23,18 @@ VM_HOST_TOOLS=(
 )
 # Packages unpacked into the guest without installing them on the host.
 VM_GUEST_DEBS=(linux-image-amd64 ipvsadm libnl-3-200 libnl-genl-3-200 libpopt0)
+# keepalived, the reference director daemon (ipvsd's differential suite), and
+# the libraries of its ldd closure that a minimal Debian host may lack (the
+# rest, libc and the like, come from the host as for ipvsadm).
+VM_GUEST_DEBS+=(keepalived libmnl0 libnftnl11 libsnmp40 libpci3 libwrap0 libperl5.36 libsensors5
+  libglib2.0-0 libssl3 libsystemd0 libpcre2-8-0 libffi8)
+# keepalived and its libraries stay on the host, in VM_KEEPALIVED (the guest
+# sees the target folder at the same path), so the initramfs does not grow by
+# their 24 MB; the guest's /usr/sbin/keepalived is a wrapper that runs them.
+VM_KEEPALIVED=$VM_DIR/keepalived
+# Where prepare keeps keepalived's sample configurations (the corpus of
+# ipvsd/tests/config_samples.rs, through IPVSD_KEEPALIVED_SAMPLES).
+VM_KEEPALIVED_SAMPLES=$VM_DIR/keepalived-samples
 
 vm_log() { printf 'vm: %s\n' "$*" >&2; }
 vm_die() { printf 'vm: error: %s\n' "$*" >&2; exit 1; }
