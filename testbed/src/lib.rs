@@ -1,7 +1,8 @@
 //! The workspace's test bed, shared by the kernel tests and benchmarks of
 //! every crate and by the LVS lab: a fresh network namespace per test
 //! ([`netns`]), Debian's ipvsadm 1.31 as the reference ([`reference`](mod@reference)), a
-//! small HTTP server and client ([`http`]), measuring a program's time and
+//! small HTTP server and client ([`http`]), real servers a test stops,
+//! breaks and restarts ([`servers`]), measuring a program's time and
 //! memory ([`measure`]) and large generated tables ([`tables`]).
 //!
 //! It depends on no crate of the workspace (namespaces are emptied through
@@ -25,4 +26,5 @@ pub mod http;
 pub mod measure;
 pub mod netns;
 pub mod reference;
+pub mod servers;
 pub mod tables;
