@@ -909,6 +909,12 @@ fn quorum_lost_and_regained_with_sorry_server() {
                 "-A -t 10.10.9.4:80 -s rr
                  -a -t 10.10.9.4:80 -r 10.10.0.13:8080 -m -w 1",
             ),
+            step(
+                "reload while quorum is lost (same configuration)",
+                Do::Reload(QUORUM_SORRY),
+                "-A -t 10.10.9.4:80 -s rr
+                 -a -t 10.10.9.4:80 -r 10.10.0.13:8080 -m -w 1",
+            ),
             step("rs1 back: quorum regained", Do::Up(0), BOTH),
             step("stop", Do::Stop, ""),
         ],
@@ -1167,6 +1173,90 @@ fn udp_check_port_closed_wrong_reply_and_silence() {
             step("rs1 answers something else", Do::Error(0), RS2),
             step("rs1 answers again", Do::Up(0), BOTH),
             step("rs1 silent past connect_timeout", Do::Hang(0), RS2),
+            step("stop", Do::Stop, ""),
+        ],
+    });
+}
+
+/// A real server whose check is wrong (connect_port of a closed port).
+const BAD_CHECK: &str = r"
+global_defs {
+    router_id kad
+}
+virtual_server 10.10.9.9 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 10.10.0.11 8080 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+        }
+    }
+    real_server 10.10.0.12 8080 {
+        weight 1
+        TCP_CHECK {
+            connect_port 9999
+            connect_timeout 1
+            retry 0
+        }
+    }
+}
+";
+
+/// BAD_CHECK with the check fixed.
+const BAD_CHECK_FIXED: &str = r"
+global_defs {
+    router_id kad
+}
+virtual_server 10.10.9.9 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 10.10.0.11 8080 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+        }
+    }
+    real_server 10.10.0.12 8080 {
+        weight 1
+        TCP_CHECK {
+            connect_port 8080
+            connect_timeout 1
+            retry 0
+        }
+    }
+}
+";
+
+/// acassen/keepalived#1720: a failed real server re-added once a reload
+/// fixes its check.
+#[test]
+fn failed_real_server_comes_back_after_a_reload_fixes_its_check() {
+    differential(&Scenario {
+        name: "reload_fixes_check",
+        config: BAD_CHECK,
+        servers: &[(TCP, "rs1"), (TCP, "rs2")],
+        initially_down: &[],
+        steps: vec![
+            step(
+                "start: rs2's check probes a closed port",
+                Do::Start,
+                "-A -t 10.10.9.9:80 -s rr
+                 -a -t 10.10.9.9:80 -r 10.10.0.11:8080 -m -w 1",
+            ),
+            step(
+                "reload with rs2's check fixed",
+                Do::Reload(BAD_CHECK_FIXED),
+                "-A -t 10.10.9.9:80 -s rr
+                 -a -t 10.10.9.9:80 -r 10.10.0.11:8080 -m -w 1
+                 -a -t 10.10.9.9:80 -r 10.10.0.12:8080 -m -w 1",
+            ),
             step("stop", Do::Stop, ""),
         ],
     });
