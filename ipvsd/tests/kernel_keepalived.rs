@@ -33,7 +33,7 @@ use testbed::servers::{Mode, Protocol, RealServer};
 
 /// How long a table must stay unchanged to count as settled: longer than
 /// `delay_loop 1`, so that a flap after a match shows.
-const STABLE: Duration = Duration::from_millis(1500);
+const STABLE: Duration = Duration::from_millis(1200);
 /// How long an event may take to settle.
 const DEADLINE: Duration = Duration::from_secs(12);
 /// The kernel's default IPVS timeouts (tcp tcpfin udp), not shown in tables.
@@ -163,11 +163,18 @@ impl Director {
     }
 }
 
-/// Debian's keepalived: `$IPVSD_KEEPALIVED`, else /usr/sbin/keepalived
+/// Debian's keepalived: `$IPVS_RS_KEEPALIVED`, else /usr/sbin/keepalived
 /// (the VM's, see tests/vm/prepare).
 fn keepalived_path() -> PathBuf {
-    std::env::var_os("IPVSD_KEEPALIVED")
+    std::env::var_os("IPVS_RS_KEEPALIVED")
         .map_or_else(|| PathBuf::from("/usr/sbin/keepalived"), PathBuf::from)
+}
+
+/// The ipvsd to run as the daemon: `$IPVS_RS_IPVSD` (an
+/// installed build, or a stand-in to test this harness), else this build's.
+fn ipvsd_path() -> PathBuf {
+    std::env::var_os("IPVS_RS_IPVSD")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ipvsd")), PathBuf::from)
 }
 
 /// A director program running in the test's namespace, its output in a file.
@@ -194,7 +201,7 @@ impl Running {
                 c
             }
             Director::Ipvsd => {
-                let mut c = Command::new(env!("CARGO_BIN_EXE_ipvsd"));
+                let mut c = Command::new(ipvsd_path());
                 c.arg("--keepalived").arg(config);
                 c
             }
@@ -404,7 +411,7 @@ fn run(director: Director, sc: &Scenario, servers: &mut Servers, dir: &Path) -> 
 
 fn indent(text: &str) -> String {
     if text.is_empty() {
-        return "    (empty)".to_owned();
+        return "    (empty)\n".to_owned();
     }
     text.lines().map(|l| format!("    {l}\n")).collect()
 }
