@@ -47,6 +47,8 @@ virtual_server fwmark 5 {
 }
 ";
 
+// `Stats` is non-exhaustive: no struct literal outside its crate.
+#[allow(clippy::field_reassign_with_default)]
 fn stats(n: u64) -> Stats {
     let mut s = Stats::default();
     s.connections = n;
