@@ -262,3 +262,16 @@ fn metrics_parse_with_node_exporter_names_and_no_label_clashes() {
     );
     assert_eq!(find("ipvsd_table_read_ok", &[]), [1.0]);
 }
+
+#[test]
+fn ipvsd_status_without_a_daemon_fails_with_a_clear_message() {
+    // Port 1 on loopback: nothing listens there (connection refused).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ipvsd"))
+        .args(["status", "--listen", "127.0.0.1:1"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot reach ipvsd at 127.0.0.1:1"), "{err}");
+    assert!(out.stdout.is_empty());
+}

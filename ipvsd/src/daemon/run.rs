@@ -32,6 +32,7 @@ type Event = HealthEvent<RealServerId>;
 pub fn run(source: Source, loaded: Loaded) -> ExitCode {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -53,6 +54,21 @@ pub fn run(source: Source, loaded: Loaded) -> ExitCode {
             tracing::error!("{e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Why a health event happened, for the log: the checker and what it saw.
+fn reason(e: &Event) -> String {
+    use crate::check::ChangeReason;
+    let what = match &e.reason {
+        ChangeReason::Success => format!("success in {:?}", e.latency),
+        ChangeReason::Weight => format!("dynamic weight {}", e.weight),
+        ChangeReason::Reconfigured => "configured weight changed".to_owned(),
+        ChangeReason::Failure(f) => f.to_string(),
+    };
+    match (e.kind, e.checker) {
+        (Some(kind), Some(i)) => format!("{kind} #{i}: {what}"),
+        _ => what,
     }
 }
 
@@ -218,7 +234,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
 
 impl Daemon {
     fn on_event(&mut self, e: Event) {
-        let reason = e.to_string();
+        let reason = reason(&e);
         let state = ServerState {
             health: e.health,
             weight: e.weight,
@@ -229,8 +245,15 @@ impl Daemon {
         for n in self.engine.on_health(&e.server, state, &reason) {
             self.notifier.notify(&n);
         }
-        if e.previous.is_some_and(|p| p.0 == e.health) {
-            tracing::info!("{reason}");
+        if e.previous.is_some_and(|p| p.0 == e.health) && e.previous.map(|p| p.1) != Some(e.weight)
+        {
+            tracing::info!(
+                "real server {}:{} of {} weight {}: {reason}",
+                e.server.address,
+                e.server.port,
+                e.server.virtual_server,
+                e.weight
+            );
         }
     }
 
