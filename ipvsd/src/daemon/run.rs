@@ -82,6 +82,8 @@ struct Daemon {
     counters: Counters,
     view: watch::Sender<Arc<View>>,
     started: u64,
+    /// Whether ipvsd set the IPVS timeouts (then they are put back on stop).
+    timeouts_set: bool,
 }
 
 async fn daemon(source: Source, model: Model) -> Result<(), String> {
@@ -93,15 +95,19 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         ipvs.flush().map_err(|e| format!("lvs_flush: {e}"))?;
         tracing::info!("lvs_flush: IPVS table emptied");
     }
+    let mut timeouts_set = false;
     if let Some(t) = &global.lvs_timeouts {
         // 0 leaves the kernel's value (ipvsadm --set semantics).
         match ipvs.set_timeouts(t) {
-            Ok(()) => tracing::info!(
-                "lvs_timeouts set: tcp {} tcpfin {} udp {}",
-                t.tcp,
-                t.tcp_fin,
-                t.udp
-            ),
+            Ok(()) => {
+                timeouts_set = true;
+                tracing::info!(
+                    "lvs_timeouts set: tcp {} tcpfin {} udp {}",
+                    t.tcp,
+                    t.tcp_fin,
+                    t.udp
+                );
+            }
             Err(e) => tracing::warn!("lvs_timeouts: {e}"),
         }
     }
@@ -175,6 +181,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         counters: Counters::default(),
         view: view_tx,
         started,
+        timeouts_set,
     };
     for n in &start_notes {
         d.notifier.notify(n);
@@ -398,6 +405,42 @@ impl Daemon {
             plan.restart.len(),
             plan.reweight.len()
         );
+        let old = &self.engine.model.global;
+        if new.global.lvs_timeouts != old.lvs_timeouts
+            && let Some(t) = &new.global.lvs_timeouts
+        {
+            match self.ipvs.set_timeouts(t) {
+                Ok(()) => {
+                    self.timeouts_set = true;
+                    tracing::info!(
+                        "lvs_timeouts set: tcp {} tcpfin {} udp {}",
+                        t.tcp,
+                        t.tcp_fin,
+                        t.udp
+                    );
+                }
+                Err(e) => tracing::warn!("lvs_timeouts: {e}"),
+            }
+        }
+        let old = &self.engine.model.global;
+        for (what, changed) in [
+            (
+                "status_listen",
+                new.global.status_listen != old.status_listen,
+            ),
+            (
+                "lvs_sync_daemon",
+                new.global.lvs_sync_daemon != old.lvs_sync_daemon,
+            ),
+            (
+                "lvs_notify_fifo",
+                new.global.lvs_notify_fifo != old.lvs_notify_fifo,
+            ),
+        ] {
+            if changed {
+                tracing::warn!("reload: the new {what} takes effect at the next start");
+            }
+        }
         let notes = self
             .engine
             .reload(new, &plan, added, &table, Instant::now());
@@ -498,7 +541,7 @@ impl Daemon {
                 }
             }
         }
-        if self.engine.model.global.lvs_timeouts.is_some()
+        if self.timeouts_set
             && let Some(t) = saved
         {
             match ipvs.set_timeouts(&t) {
