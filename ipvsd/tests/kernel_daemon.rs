@@ -21,9 +21,23 @@ use testbed::reference::ipvsadm_ok;
 
 const VIP: &str = "10.0.0.100:80";
 
-/// The configuration, with rs2's weight; notify FIFO and scripts in `dir`.
-fn conf(weight2: u32, dir: &std::path::Path) -> String {
+/// The configuration, with rs2 at this weight (or without rs2); notify
+/// FIFO and scripts in `dir`.
+fn conf(weight2: Option<u32>, dir: &std::path::Path) -> String {
     let dir = dir.display();
+    let rs2 = match weight2 {
+        Some(w) => format!(
+            "  real_server 10.0.0.12 8080 {{
+    weight {w}
+    TCP_CHECK {{
+      connect_timeout 1
+      retry 0
+    }}
+  }}
+"
+        ),
+        None => String::new(),
+    };
     format!(
         "global_defs {{
   router_id kernel-test
@@ -47,14 +61,7 @@ virtual_server 10.0.0.100 80 {{
       retry 0
     }}
   }}
-  real_server 10.0.0.12 8080 {{
-    weight {weight2}
-    TCP_CHECK {{
-      connect_timeout 1
-      retry 0
-    }}
-  }}
-}}
+{rs2}}}
 "
     )
 }
@@ -158,7 +165,7 @@ fn ipvsd_keeps_the_table_right_reloads_without_loss_and_stops_cleanly() {
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keepalived.conf");
-    std::fs::write(&path, conf(1, dir.path())).unwrap();
+    std::fs::write(&path, conf(Some(1), dir.path())).unwrap();
     // The notify FIFO, read by a thread (ipvsd opens it read-write, so the
     // open here returns once ipvsd has started).
     let fifo = dir.path().join("fifo");
@@ -258,7 +265,7 @@ fn ipvsd_keeps_the_table_right_reloads_without_loss_and_stops_cleanly() {
         .unwrap()
         .unwrap();
     let before = vip_lines();
-    std::fs::write(&path, conf(3, dir.path())).unwrap();
+    std::fs::write(&path, conf(Some(3), dir.path())).unwrap();
     kill(pid, Signal::SIGHUP).unwrap();
     wait_for(Duration::from_secs(5), "new weight", || {
         real_server_line("10.0.0.12:8080").is_some_and(|l| l.ends_with("-w 3"))
@@ -286,6 +293,46 @@ fn ipvsd_keeps_the_table_right_reloads_without_loss_and_stops_cleanly() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(vip_lines(), after);
 
+    // A reload that removes rs2 drains it: weight 0 while connections are
+    // open through it (two held requests: rr sends one to each real
+    // server), and both complete.
+    let held: Vec<HeldRequest> = (0..2)
+        .map(|_| {
+            client
+                .run(|| HeldRequest::open(vip, Duration::from_secs(10)))
+                .unwrap()
+                .unwrap()
+        })
+        .collect();
+    std::fs::write(&path, conf(None, dir.path())).unwrap();
+    kill(pid, Signal::SIGHUP).unwrap();
+    wait_for(Duration::from_secs(5), "rs2 drained", || {
+        real_server_line("10.0.0.12:8080").is_some_and(|l| l.ends_with("-w 0"))
+    });
+    assert_eq!(
+        real_server_line("10.0.0.11:8080").unwrap(),
+        "-a -t 10.0.0.100:80 -r 10.0.0.11:8080 -m -w 1",
+        "rs1 untouched"
+    );
+    let mut bodies: Vec<String> = held
+        .into_iter()
+        .map(|h| {
+            client
+                .run(move || h.finish())
+                .unwrap()
+                .expect("no connection is cut")
+        })
+        .collect();
+    bodies.sort();
+    assert_eq!(bodies, ["rs1", "rs2"]);
+    // New connections all go to rs1 while rs2 drains.
+    for _ in 0..4 {
+        let body = client
+            .run(|| http::get(vip, Duration::from_secs(5)))
+            .unwrap();
+        assert_eq!(body.unwrap(), "rs1");
+    }
+
     // The status API and /metrics answer and parse.
     let status = Command::new(env!("CARGO_BIN_EXE_ipvsd"))
         .arg("status")
@@ -306,7 +353,7 @@ fn ipvsd_keeps_the_table_right_reloads_without_loss_and_stops_cleanly() {
     if let Err(e) = validator.validate(&doc) {
         panic!("{e}\n{doc:#}");
     }
-    assert_eq!(doc["counters"]["reloads"], 1);
+    assert_eq!(doc["counters"]["reloads"], 2);
     assert_eq!(doc["counters"]["reload_errors"], 1);
     assert_eq!(doc["virtual_servers"][0]["services"][0]["present"], true);
     let metrics = api_get("/metrics");
@@ -320,7 +367,10 @@ fn ipvsd_keeps_the_table_right_reloads_without_loss_and_stops_cleanly() {
                 && s.labels.get("remote_address") == Some("10.0.0.12")
         })
         .expect("a weight sample");
-    assert!(matches!(weight.value, prometheus_parse::Value::Gauge(w) if w == 3.0));
+    assert!(
+        matches!(weight.value, prometheus_parse::Value::Gauge(w) if w == 0.0),
+        "draining"
+    );
     let conns = scrape
         .samples
         .iter()
