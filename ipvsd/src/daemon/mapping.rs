@@ -76,7 +76,10 @@ fn connect(c: &model::Connect) -> ConnectOptions {
     }
 }
 
-/// keepalived's `regex_options` names as `regex` crate flags.
+/// keepalived's `regex_options` names (PCRE2's, `check_http.c`) as
+/// `regex` crate flags. Options that only tune PCRE2's matcher or its
+/// Unicode handling (which the `regex` crate always has) change no verdict
+/// and are taken as they are; the others have no equivalent and are refused.
 fn regex_flags(options: &[String]) -> Result<String, String> {
     let mut flags = String::new();
     for o in options {
@@ -86,6 +89,8 @@ fn regex_flags(options: &[String]) -> Result<String, String> {
             "dotall" => 's',
             "extended" => 'x',
             "ungreedy" => 'U',
+            "auto_callout" | "dupnames" | "no_auto_capture" | "no_auto_possess"
+            | "no_dotstar_anchor" | "no_start_optimize" | "ucp" | "utf" => continue,
             other => return Err(format!("regex option {other:?} is not supported")),
         };
         flags.push(f);
@@ -296,3 +301,42 @@ pub fn cycle_period(model: &Model) -> Duration {
 
 /// The longest reconcile cycle: drift is repaired within this.
 pub const MAX_CYCLE: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_patterns_with_x_nibbles_and_odd_digits() {
+        let p = reply_pattern("0a x1 f").unwrap();
+        assert_eq!(p.data, [0x0a, 0x01, 0x0f]);
+        assert_eq!(p.ignore, [0x00, 0xf0, 0x00]);
+        let p = reply_pattern("dead beef").unwrap();
+        assert_eq!(p.data, [0xde, 0xad, 0xbe, 0xef]);
+        assert!(p.ignore.is_empty(), "nothing ignored: no mask");
+        assert!(reply_pattern("0g").is_err());
+    }
+
+    #[test]
+    fn regex_options_become_flags_and_unknown_ones_are_refused() {
+        let r = body_regex(&model::BodyRegex {
+            pattern: "^ok$".into(),
+            no_match: false,
+            options: vec!["caseless".into(), "multiline".into()],
+            min_offset: None,
+            max_offset: None,
+            stack: None,
+        })
+        .unwrap();
+        assert!(r.matches(b"status\nOK\n"));
+        let bad = body_regex(&model::BodyRegex {
+            pattern: "x".into(),
+            no_match: false,
+            options: vec!["no_such_option".into()],
+            min_offset: None,
+            max_offset: None,
+            stack: None,
+        });
+        assert!(bad.unwrap_err().contains("no_such_option"));
+    }
+}

@@ -124,6 +124,12 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
             }
         }
     }
+    for vs in model.virtual_servers.iter().filter(|v| v.ha_suspend) {
+        tracing::warn!(
+            "virtual server {}: ha_suspend has no effect without VRRP (checks run)",
+            vs.name()
+        );
+    }
     let notifier = Notifier::new(
         global.lvs_notify_fifo.as_deref(),
         global.script_user.clone(),
