@@ -125,20 +125,7 @@ impl Drop for Daemon {
 
 #[test]
 fn ipvsd_keeps_the_table_right_reloads_without_loss_and_stops_cleanly() {
-    netns::enter_fresh();
-    let rs = Namespace::new("ipvsd-rs").unwrap();
-    let client = Namespace::new("ipvsd-client").unwrap();
-    netns::link_to(&rs, "dir-rs", "10.0.0.1/24", "rs0", "10.0.0.11/24").unwrap();
-    rs.ip(&["addr", "add", "10.0.0.12/24", "dev", "rs0"])
-        .unwrap();
-    rs.ip(&["route", "add", "default", "via", "10.0.0.1"])
-        .unwrap();
-    netns::link_to(&client, "dir-cl", "10.1.0.1/24", "cl0", "10.1.0.2/24").unwrap();
-    client
-        .ip(&["route", "add", "default", "via", "10.1.0.1"])
-        .unwrap();
-    netns::ip(&["addr", "add", "10.0.0.100/32", "dev", "lo"]).unwrap();
-    std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").unwrap();
+    let (rs, client) = network();
     let timeouts_before = ipvsadm_ok(&["-L", "--timeout"]);
 
     let mut rs1 = Some(start_rs(&rs, "rs1", "10.0.0.11:8080"));
@@ -422,4 +409,116 @@ fn ipvsd_keeps_the_table_right_reloads_without_loss_and_stops_cleanly() {
     let events = std::fs::read_to_string(dir.path().join("rs1.events")).unwrap();
     assert_eq!(events, "down\nup\n");
     drop(rs1);
+}
+
+/// The director (this thread's fresh namespace) with the real servers'
+/// and the client's namespaces wired as in the module's picture (the real
+/// servers' side has 10.0.0.11, .12 and .13); gives (real servers, client).
+fn network() -> (Namespace, Namespace) {
+    netns::enter_fresh();
+    let rs = Namespace::new("ipvsd-rs").unwrap();
+    let client = Namespace::new("ipvsd-client").unwrap();
+    netns::link_to(&rs, "dir-rs", "10.0.0.1/24", "rs0", "10.0.0.11/24").unwrap();
+    for a in ["10.0.0.12/24", "10.0.0.13/24"] {
+        rs.ip(&["addr", "add", a, "dev", "rs0"]).unwrap();
+    }
+    rs.ip(&["route", "add", "default", "via", "10.0.0.1"])
+        .unwrap();
+    netns::link_to(&client, "dir-cl", "10.1.0.1/24", "cl0", "10.1.0.2/24").unwrap();
+    client
+        .ip(&["route", "add", "default", "via", "10.1.0.1"])
+        .unwrap();
+    netns::ip(&["addr", "add", "10.0.0.100/32", "dev", "lo"]).unwrap();
+    std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").unwrap();
+    (rs, client)
+}
+
+#[test]
+fn alpha_quorum_and_the_sorry_server_follow_keepalived() {
+    let (rs, client) = network();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keepalived.conf");
+    // Quorum 2 of two weight-1 real servers; .12 is inhibited on failure;
+    // alpha: nothing is in before its first check.
+    let checker = "TCP_CHECK {\n      connect_timeout 1\n      retry 0\n    }";
+    std::fs::write(
+        &path,
+        format!(
+            "virtual_server 10.0.0.100 80 {{
+  delay_loop 1
+  lvs_sched rr
+  lvs_method NAT
+  alpha
+  quorum 2
+  quorum_up \"/bin/sh -c 'echo up >> {d}/quorum'\"
+  quorum_down \"/bin/sh -c 'echo down >> {d}/quorum'\"
+  sorry_server 10.0.0.13 8080
+  real_server 10.0.0.11 8080 {{
+    {checker}
+  }}
+  real_server 10.0.0.12 8080 {{
+    inhibit_on_failure
+    {checker}
+  }}
+}}
+",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    let _sorry = start_rs(&rs, "sorry", "10.0.0.13:8080");
+    let log = std::fs::File::create(dir.path().join("ipvsd.log")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_ipvsd"))
+        .arg("--keepalived")
+        .arg(&path)
+        .stdin(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("ipvsd starts");
+    let _daemon = Daemon(child);
+    // alpha, both real servers down (nothing listens): quorum lost from the
+    // start, the sorry server in, the inhibited real server at weight 0.
+    let sorry_table = vec![
+        "-A -t 10.0.0.100:80 -s rr".to_owned(),
+        "-a -t 10.0.0.100:80 -r 10.0.0.12:8080 -m -w 0".to_owned(),
+        "-a -t 10.0.0.100:80 -r 10.0.0.13:8080 -m -w 1".to_owned(),
+    ];
+    let sorted = || {
+        let mut v = vip_lines();
+        v.sort();
+        v
+    };
+    wait_for(Duration::from_secs(10), "the sorry server in", || {
+        sorted() == sorry_table
+    });
+    let vip: SocketAddr = VIP.parse().unwrap();
+    let body = client
+        .run(|| http::get(vip, Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!(body.unwrap(), "sorry");
+    // One real server up: live weight 1 < quorum 2, the sorry server stays.
+    let rs1 = start_rs(&rs, "rs1", "10.0.0.11:8080");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(sorted(), sorry_table, "below quorum: no change");
+    // Both up: quorum gained, the sorry server out, both real servers in.
+    let _rs2 = start_rs(&rs, "rs2", "10.0.0.12:8080");
+    let full = vec![
+        "-A -t 10.0.0.100:80 -s rr".to_owned(),
+        "-a -t 10.0.0.100:80 -r 10.0.0.11:8080 -m -w 1".to_owned(),
+        "-a -t 10.0.0.100:80 -r 10.0.0.12:8080 -m -w 1".to_owned(),
+    ];
+    wait_for(Duration::from_secs(5), "quorum gained", || sorted() == full);
+    // One down again: quorum lost (1 < 2), the sorry server back.
+    drop(rs1);
+    wait_for(Duration::from_secs(5), "quorum lost", || {
+        sorted() == sorry_table
+    });
+    // quorum_down at start too (keepalived's "Starting with quorum down"
+    // notifies when a sorry server is configured), then up, then down.
+    let quorum = || std::fs::read_to_string(dir.path().join("quorum")).unwrap_or_default();
+    wait_for(
+        Duration::from_secs(5),
+        "quorum_down, quorum_up, quorum_down ran",
+        || quorum() == "down\nup\ndown\n",
+    );
 }
