@@ -463,11 +463,7 @@ impl Daemon {
     /// each service once empty); with `omega` the down notifiers run; the
     /// timeouts put back; the sync daemons it started stopped.
     async fn stop(mut self, saved: Option<Timeouts>, sync_started: &[DaemonRole]) {
-        let runner = std::mem::replace(
-            &mut self.runner,
-            Runner::new(RunnerOptions::default(), mpsc::channel(1).0),
-        );
-        runner.stop().await;
+        self.runner.stop().await;
         let mut notes: Vec<Notification> = Vec::new();
         for vs in &self.engine.model.virtual_servers {
             if !vs.omega {
