@@ -60,6 +60,12 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         config_id: Option<String>,
     },
+    /// Print the status document (JSON) of a running ipvsd.
+    Status {
+        /// The daemon's status API address (its `status_listen`).
+        #[arg(long, value_name = "ADDR", default_value_t = crate::config::DEFAULT_STATUS_LISTEN)]
+        listen: std::net::SocketAddr,
+    },
 }
 
 impl Source {

@@ -8,6 +8,8 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod daemon;
+pub mod status;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -19,6 +21,9 @@ use config::{KeepalivedOptions, Loaded, read_keepalived};
 
 /// The exit code of a refused configuration or a usage error.
 const EXIT_BAD: u8 = 2;
+
+/// How long `ipvsd status` waits for the daemon.
+const STATUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Prints notes to stderr.
 fn print_notes(loaded: &Loaded) {
@@ -88,6 +93,25 @@ pub fn run() -> ExitCode {
                 }
             }
         }
+        Some(Command::Status { listen }) => {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("ipvsd status: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(status::fetch_status(listen, STATUS_TIMEOUT)) {
+                Ok(text) => print_out(&text),
+                Err(e) => {
+                    eprintln!("ipvsd status: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         None => {
             let Some(result) = cli.source.load() else {
                 eprintln!(
@@ -103,11 +127,7 @@ pub fn run() -> ExitCode {
                 }
             };
             print_notes(&loaded);
-            // ---- The daemon goes here: `crate::daemon::run(loaded.model)`
-            // (the lead replaces this block). ----
-            let _model = loaded.model;
-            eprintln!("ipvsd: the daemon is not built yet");
-            ExitCode::from(EXIT_BAD)
+            daemon::run(cli.source, loaded)
         }
     }
 }

@@ -1,0 +1,18 @@
+//! The daemon: checkers, reconcile, reload, stop, status.
+//!
+//! - [`mapping`]: the model's checkers as the runtime's probes;
+//! - [`reconcile`]: model and health into an `ipvs::DesiredState`, pure;
+//! - [`engine`]: the state between events (health, quorum, draining) and
+//!   what a reload changes, without I/O;
+//! - [`notify`]: scripts and keepalived's notify FIFO;
+//! - [`run()`]: the edges: signals, the runner, the kernel, the status API.
+
+pub mod engine;
+pub mod mapping;
+pub mod notify;
+pub mod reconcile;
+mod run;
+#[cfg(test)]
+mod tests;
+
+pub use run::run;

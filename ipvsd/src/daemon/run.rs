@@ -1,0 +1,566 @@
+//! The run loop: start (timeouts, sync daemon, checkers, first apply),
+//! then health events, the reconcile cycle, reloads (SIGHUP, `POST
+//! /reload`) and stop (SIGTERM, SIGINT), on a current-thread tokio runtime.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use ipvs::{ApplyOptions, DaemonRole, DiffOptions, Ipvs, Removal, Scope, ServiceInfo, Timeouts};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::check::{HealthEvent, Runner, RunnerOptions};
+use crate::cli::Source;
+use crate::config::{FlushOnStop, Loaded, Model};
+use crate::status::{Counters, ReloadRequest, View, serve};
+
+use super::engine::{Engine, Notification, ReloadPlan};
+use super::mapping::{cycle_period, real_server_spec, specs};
+use super::notify::{Notifier, start_fifo_script};
+use super::reconcile::{RealServerId, ServerState};
+
+type Event = HealthEvent<RealServerId>;
+
+/// Runs the daemon on `loaded` (read from `source`, which a reload reads
+/// again) until SIGTERM or SIGINT; logs go to stderr.
+///
+/// Exit codes: 0 after a clean stop, 1 when it cannot start (no IPVS, the
+/// status address taken, a checker that cannot run here).
+pub fn run(source: Source, loaded: Loaded) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(daemon(source, loaded.model)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Why a health event happened, for the log: the checker and what it saw.
+fn reason(e: &Event) -> String {
+    use crate::check::ChangeReason;
+    let what = match &e.reason {
+        ChangeReason::Success => format!("success in {:?}", e.latency),
+        ChangeReason::Weight => format!("dynamic weight {}", e.weight),
+        ChangeReason::Reconfigured => "configured weight changed".to_owned(),
+        ChangeReason::Failure(f) => f.to_string(),
+    };
+    match (e.kind, e.checker) {
+        (Some(kind), Some(i)) => format!("{kind} #{i}: {what}"),
+        _ => what,
+    }
+}
+
+/// The daemon's I/O around the [`Engine`].
+struct Daemon {
+    source: Source,
+    ipvs: Arc<Ipvs>,
+    engine: Engine,
+    runner: Runner<RealServerId>,
+    notifier: Notifier,
+    counters: Counters,
+    view: watch::Sender<Arc<View>>,
+    started: u64,
+    /// Whether ipvsd set the IPVS timeouts (then they are put back on stop).
+    timeouts_set: bool,
+}
+
+async fn daemon(source: Source, model: Model) -> Result<(), String> {
+    let ipvs = Arc::new(Ipvs::new().map_err(|e| format!("IPVS: {e}"))?);
+    let global = model.global.clone();
+    // The timeouts to put back on stop.
+    let saved_timeouts = ipvs.timeouts().ok();
+    if global.lvs_flush {
+        ipvs.flush().map_err(|e| format!("lvs_flush: {e}"))?;
+        tracing::info!("lvs_flush: IPVS table emptied");
+    }
+    let mut timeouts_set = false;
+    if let Some(t) = &global.lvs_timeouts {
+        // 0 leaves the kernel's value (ipvsadm --set semantics).
+        match ipvs.set_timeouts(t) {
+            Ok(()) => {
+                timeouts_set = true;
+                tracing::info!(
+                    "lvs_timeouts set: tcp {} tcpfin {} udp {}",
+                    t.tcp,
+                    t.tcp_fin,
+                    t.udp
+                );
+            }
+            Err(e) => tracing::warn!("lvs_timeouts: {e}"),
+        }
+    }
+    let mut sync_started = Vec::new();
+    if let Some(s) = &global.lvs_sync_daemon {
+        // Without VRRP both roles run, as keepalived does without `inst`.
+        for role in [DaemonRole::Master, DaemonRole::Backup] {
+            match ipvs.start_daemon(&s.daemon(role)) {
+                Ok(()) => {
+                    tracing::info!("lvs_sync_daemon {role:?} started on {}", s.interface);
+                    sync_started.push(role);
+                }
+                Err(e) => tracing::warn!("lvs_sync_daemon {role:?}: {e}"),
+            }
+        }
+    }
+    for vs in model.virtual_servers.iter().filter(|v| v.ha_suspend) {
+        tracing::warn!(
+            "virtual server {}: ha_suspend has no effect without VRRP (checks run)",
+            vs.name()
+        );
+    }
+    let notifier = Notifier::new(
+        global.lvs_notify_fifo.as_deref(),
+        global.script_user.clone(),
+    )
+    .map_err(|e| format!("lvs_notify_fifo: {e}"))?;
+    if let (Some(script), Some(fifo)) = (&global.lvs_notify_fifo_script, &global.lvs_notify_fifo) {
+        start_fifo_script(script, fifo);
+    }
+    let listener = tokio::net::TcpListener::bind(global.status_listen)
+        .await
+        .map_err(|e| format!("status API on {}: {e}", global.status_listen))?;
+    tracing::info!(
+        "status API on http://{}/status and /metrics",
+        global.status_listen
+    );
+
+    let (events_tx, mut events) = mpsc::channel::<Event>(4096);
+    let mut runner = Runner::new(RunnerOptions::default(), events_tx);
+    let mut states = HashMap::new();
+    for spec in specs(&model).map_err(|e| e.to_string())? {
+        let id = spec.id.clone();
+        runner.add(spec).map_err(|e| e.to_string())?;
+        if let Some(s) = runner.status(&id) {
+            states.insert(
+                id,
+                ServerState {
+                    health: s.health,
+                    weight: s.weight,
+                },
+            );
+        }
+    }
+    let (engine, start_notes) = Engine::new(model, states);
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (view_tx, view_rx) = watch::channel(Arc::new(View {
+        model: engine.model.clone(),
+        config_path: source
+            .path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        states: HashMap::new(),
+        checkers: HashMap::new(),
+        quorum: HashMap::new(),
+        counters: Counters::default(),
+        started,
+    }));
+    let mut d = Daemon {
+        source,
+        ipvs: ipvs.clone(),
+        engine,
+        runner,
+        notifier,
+        counters: Counters::default(),
+        view: view_tx,
+        started,
+        timeouts_set,
+    };
+    for n in &start_notes {
+        d.notifier.notify(n);
+    }
+    d.reconcile().await;
+
+    let cancel = CancellationToken::new();
+    let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(8);
+    let server = tokio::spawn(serve(
+        listener,
+        view_rx,
+        ipvs.clone(),
+        reload_tx,
+        cancel.clone(),
+    ));
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut period = cycle_period(&d.engine.model);
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tracing::info!("reconcile cycle every {period:?}");
+    loop {
+        tokio::select! {
+            Some(event) = events.recv() => {
+                d.on_event(event);
+                // Take every event already queued, then apply once.
+                while let Ok(event) = events.try_recv() {
+                    d.on_event(event);
+                }
+                d.reconcile().await;
+            }
+            _ = tick.tick() => d.reconcile().await,
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: reloading");
+                let _ = d.reload().await;
+            }
+            Some(req) = reload_rx.recv() => {
+                tracing::info!("reload asked through the status API");
+                let _ = req.reply.send(d.reload().await);
+            }
+            _ = term.recv() => { tracing::info!("SIGTERM: stopping"); break; }
+            _ = int.recv() => { tracing::info!("SIGINT: stopping"); break; }
+        }
+        let p = cycle_period(&d.engine.model);
+        if p != period {
+            period = p;
+            tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        }
+    }
+    cancel.cancel();
+    let _ = server.await;
+    d.stop(saved_timeouts, &sync_started).await;
+    Ok(())
+}
+
+impl Daemon {
+    fn on_event(&mut self, e: Event) {
+        let reason = reason(&e);
+        let state = ServerState {
+            health: e.health,
+            weight: e.weight,
+        };
+        if e.previous.map(|p| p.0) != Some(e.health) {
+            self.counters.health_changes += 1;
+        }
+        for n in self.engine.on_health(&e.server, state, &reason) {
+            self.notifier.notify(&n);
+        }
+        if e.previous.is_some_and(|p| p.0 == e.health) && e.previous.map(|p| p.1) != Some(e.weight)
+        {
+            tracing::info!(
+                "real server {}:{} of {} weight {}: {reason}",
+                e.server.address,
+                e.server.port,
+                e.server.virtual_server,
+                e.weight
+            );
+        }
+    }
+
+    /// Reads the table, ends drains that are over, applies the diff.
+    async fn reconcile(&mut self) {
+        self.counters.reconciles += 1;
+        let ipvs = self.ipvs.clone();
+        let table = match tokio::task::spawn_blocking(move || ipvs.table()).await {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => return self.failed(format!("reading the table: {e}")),
+            Err(e) => return self.failed(e.to_string()),
+        };
+        for line in self.engine.prune(&table, Instant::now()) {
+            tracing::info!("{line}");
+        }
+        let desired = self.engine.desired();
+        let options = ApplyOptions::default()
+            .with_diff(
+                DiffOptions::default()
+                    .with_scope(Scope::Managed(self.engine.managed()))
+                    .with_removal(Removal::Delete),
+            )
+            .with_lock_timeout(Some(std::time::Duration::from_secs(5)));
+        let ipvs = self.ipvs.clone();
+        let report = tokio::task::spawn_blocking(move || ipvs.apply(&desired, &options)).await;
+        match report {
+            Ok(Ok(r)) if r.is_success() => {
+                for step in &r.applied {
+                    tracing::info!("applied: {step}");
+                }
+                self.counters.steps_applied += r.applied.len() as u64;
+            }
+            Ok(Ok(r)) => {
+                let why = r
+                    .failed
+                    .iter()
+                    .map(|(s, e)| format!("{s}: {e}"))
+                    .chain(r.stopped.iter().map(ToString::to_string))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                self.failed(format!("apply: {why}"));
+            }
+            Ok(Err(e)) => self.failed(format!("apply: {e}")),
+            Err(e) => self.failed(e.to_string()),
+        }
+        self.publish();
+    }
+
+    fn failed(&mut self, why: String) {
+        tracing::error!("reconcile: {why}");
+        self.counters.reconcile_errors += 1;
+        self.counters.last_reconcile_error = Some(why);
+        self.publish();
+    }
+
+    fn publish(&self) {
+        let view = View {
+            model: self.engine.model.clone(),
+            config_path: self
+                .source
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            states: self.engine.states.clone(),
+            checkers: self.runner.statuses().into_iter().collect(),
+            quorum: self.engine.quorum.clone(),
+            counters: self.counters.clone(),
+            started: self.started,
+        };
+        self.view.send_replace(Arc::new(view));
+    }
+
+    /// Reads the configuration again; a bad one is logged and counted and
+    /// the running one stays.
+    async fn reload(&mut self) -> Result<(), String> {
+        let result = match self.source.load() {
+            Some(Ok(loaded)) => self.switch(loaded.model).await,
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err("no configuration file".to_owned()),
+        };
+        match &result {
+            Ok(()) => {
+                self.counters.reloads += 1;
+                tracing::info!("reloaded");
+            }
+            Err(e) => {
+                self.counters.reload_errors += 1;
+                self.counters.last_reload_error = Some(e.clone());
+                tracing::error!("reload refused, the running configuration stays: {e}");
+            }
+        }
+        self.publish();
+        result
+    }
+
+    async fn switch(&mut self, new: Model) -> Result<(), String> {
+        let plan = ReloadPlan::between(&self.engine.model, &new);
+        // Every checker must be runnable before anything changes.
+        let mut new_specs = HashMap::new();
+        for vs in &new.virtual_servers {
+            for rs in &vs.real_servers {
+                let spec = real_server_spec(vs, rs, &new.global).map_err(|e| e.to_string())?;
+                new_specs.insert(spec.id.clone(), spec);
+            }
+        }
+        let ipvs = self.ipvs.clone();
+        let table: Vec<ServiceInfo> = tokio::task::spawn_blocking(move || ipvs.table())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("reading the table: {e}"))?;
+        for id in &plan.remove {
+            self.runner.remove(id);
+        }
+        for (id, w) in &plan.reweight {
+            self.runner.set_weight(id, *w);
+        }
+        let mut added = HashMap::new();
+        for id in plan.add.iter().chain(&plan.restart) {
+            let Some(spec) = new_specs.remove(id) else {
+                continue;
+            };
+            self.runner.remove(id);
+            self.runner.add(spec).map_err(|e| e.to_string())?;
+            // A restarted real server keeps its state until its new
+            // checkers report.
+            if plan.add.contains(id)
+                && let Some(s) = self.runner.status(id)
+            {
+                added.insert(
+                    id.clone(),
+                    ServerState {
+                        health: s.health,
+                        weight: s.weight,
+                    },
+                );
+            }
+        }
+        tracing::info!(
+            "reload: {} real servers added, {} removed, {} with new checkers, {} with a new weight",
+            plan.add.len(),
+            plan.remove.len(),
+            plan.restart.len(),
+            plan.reweight.len()
+        );
+        let old = &self.engine.model.global;
+        if new.global.lvs_timeouts != old.lvs_timeouts
+            && let Some(t) = &new.global.lvs_timeouts
+        {
+            match self.ipvs.set_timeouts(t) {
+                Ok(()) => {
+                    self.timeouts_set = true;
+                    tracing::info!(
+                        "lvs_timeouts set: tcp {} tcpfin {} udp {}",
+                        t.tcp,
+                        t.tcp_fin,
+                        t.udp
+                    );
+                }
+                Err(e) => tracing::warn!("lvs_timeouts: {e}"),
+            }
+        }
+        let old = &self.engine.model.global;
+        for (what, changed) in [
+            (
+                "status_listen",
+                new.global.status_listen != old.status_listen,
+            ),
+            (
+                "lvs_sync_daemon",
+                new.global.lvs_sync_daemon != old.lvs_sync_daemon,
+            ),
+            (
+                "lvs_notify_fifo",
+                new.global.lvs_notify_fifo != old.lvs_notify_fifo,
+            ),
+        ] {
+            if changed {
+                tracing::warn!("reload: the new {what} takes effect at the next start");
+            }
+        }
+        let notes = self
+            .engine
+            .reload(new, &plan, added, &table, Instant::now());
+        for n in &notes {
+            self.notifier.notify(n);
+        }
+        self.reconcile().await;
+        Ok(())
+    }
+
+    /// Stops as keepalived does: checkers stopped; the configured services
+    /// removed (`lvs_flush_on_stop`: the whole table, or the configured
+    /// services whole; by default only the real servers ipvsd put in, and
+    /// each service once empty); with `omega` the down notifiers run; the
+    /// timeouts put back; the sync daemons it started stopped.
+    async fn stop(mut self, saved: Option<Timeouts>, sync_started: &[DaemonRole]) {
+        self.runner.stop().await;
+        let mut notes: Vec<Notification> = Vec::new();
+        for vs in &self.engine.model.virtual_servers {
+            if !vs.omega {
+                continue;
+            }
+            for rs in &vs.real_servers {
+                let id = RealServerId::of(vs, rs);
+                if self
+                    .engine
+                    .states
+                    .get(&id)
+                    .is_some_and(|s| s.health == crate::check::Health::Up)
+                {
+                    notes.push(Notification {
+                        message: format!(
+                            "real server {} of {} DOWN: shutting down",
+                            rs.socket(),
+                            vs.name()
+                        ),
+                        script: rs.notify_down.clone(),
+                        fifo_line: format!(
+                            "RS {} {} DOWN\n",
+                            super::engine::fifo_rs(vs, rs),
+                            super::engine::fifo_vs(vs)
+                        ),
+                    });
+                }
+            }
+            notes.push(Notification {
+                message: format!("virtual server {} quorum down: shutting down", vs.name()),
+                script: vs.quorum_down.clone(),
+                fifo_line: format!("VS {} DOWN\n", super::engine::fifo_vs(vs)),
+            });
+        }
+        for n in &notes {
+            self.notifier.notify(n);
+        }
+        let ipvs = &self.ipvs;
+        match self.engine.model.global.lvs_flush_on_stop {
+            FlushOnStop::All => match ipvs.flush() {
+                Ok(()) => tracing::info!("lvs_flush_on_stop: IPVS table emptied"),
+                Err(e) => tracing::error!("lvs_flush_on_stop: {e}"),
+            },
+            FlushOnStop::VirtualServers => {
+                for key in self.engine.managed() {
+                    match ipvs.delete_service(&key) {
+                        Ok(()) => tracing::info!("removed service {key}"),
+                        Err(e) if e.kind() == ipvs::ErrorKind::NoSuchService => {}
+                        Err(e) => tracing::error!("removing service {key}: {e}"),
+                    }
+                }
+            }
+            FlushOnStop::None => {
+                let ours = self.engine.desired();
+                for spec in &ours.services {
+                    let key = spec.service.key;
+                    for dest in &spec.destinations {
+                        if let Err(e) = ipvs.delete_destination(&key, dest.address, dest.port)
+                            && e.kind() != ipvs::ErrorKind::NoSuchDestination
+                            && e.kind() != ipvs::ErrorKind::NoSuchService
+                        {
+                            tracing::error!("removing real server from {key}: {e}");
+                        }
+                    }
+                    match ipvs.destinations(&key) {
+                        Ok(left) if left.is_empty() => match ipvs.delete_service(&key) {
+                            Ok(()) => tracing::info!("removed service {key}"),
+                            Err(e) => tracing::error!("removing service {key}: {e}"),
+                        },
+                        Ok(left) => tracing::info!(
+                            "service {key} kept: {} real servers ipvsd did not add",
+                            left.len()
+                        ),
+                        Err(e) if e.kind() == ipvs::ErrorKind::NoSuchService => {}
+                        Err(e) => tracing::error!("reading service {key}: {e}"),
+                    }
+                }
+            }
+        }
+        if self.timeouts_set
+            && let Some(t) = saved
+        {
+            match ipvs.set_timeouts(&t) {
+                Ok(()) => tracing::info!(
+                    "timeouts put back: tcp {} tcpfin {} udp {}",
+                    t.tcp,
+                    t.tcp_fin,
+                    t.udp
+                ),
+                Err(e) => tracing::error!("putting the timeouts back: {e}"),
+            }
+        }
+        for role in sync_started {
+            if let Err(e) = ipvs.stop_daemon(*role) {
+                tracing::error!("stopping the sync daemon {role:?}: {e}");
+            }
+        }
+        tracing::info!("stopped");
+    }
+}

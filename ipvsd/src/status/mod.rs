@@ -1,0 +1,16 @@
+//! Status: one snapshot type ([`Snapshot`]) that every output reads: the
+//! JSON status API (`GET /status`, `ipvsd status`), Prometheus text
+//! (`GET /metrics`), and the reload call (`POST /reload`).
+
+mod client;
+mod metrics;
+mod server;
+mod snapshot;
+
+pub use client::fetch_status;
+pub use metrics::render as render_metrics;
+pub use server::{ReloadRequest, serve};
+pub use snapshot::{
+    CheckerView, Counters, DestinationStatus, RealServerStatus, ServiceStatus, Snapshot,
+    StatsStatus, View, VirtualServerStatus,
+};

@@ -1,0 +1,157 @@
+//! The status HTTP server (hyper, HTTP/1.1): `GET /status` (JSON),
+//! `GET /metrics` (Prometheus text), `POST /reload`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::metrics::render;
+use super::snapshot::{Snapshot, View};
+
+/// A reload asked through the API; the daemon answers on `reply` with the
+/// reload's error, if any.
+#[derive(Debug)]
+pub struct ReloadRequest {
+    /// Where the outcome goes.
+    pub reply: oneshot::Sender<Result<(), String>>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    view: watch::Receiver<Arc<View>>,
+    ipvs: Arc<ipvs::Ipvs>,
+    reload: mpsc::Sender<ReloadRequest>,
+}
+
+/// Serves the status API on `listener` until `cancel`: each request reads
+/// the kernel's table afresh (counters are never older than the request)
+/// and the daemon's latest [`View`].
+pub async fn serve(
+    listener: TcpListener,
+    view: watch::Receiver<Arc<View>>,
+    ipvs: Arc<ipvs::Ipvs>,
+    reload: mpsc::Sender<ReloadRequest>,
+    cancel: CancellationToken,
+) {
+    let shared = Shared { view, ipvs, reload };
+    loop {
+        let (stream, _) = tokio::select! {
+            () = cancel.cancelled() => return,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("status API: accept: {e}");
+                    continue;
+                }
+            },
+        };
+        let shared = shared.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| handle(shared.clone(), req));
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                r = conn => if let Err(e) = r {
+                    tracing::debug!("status API connection: {e}");
+                },
+            }
+        });
+    }
+}
+
+fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    if let Ok(v) = content_type.parse() {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+/// The snapshot now.
+async fn snapshot(shared: &Shared) -> Snapshot {
+    let view = shared.view.borrow().clone();
+    let ipvs = shared.ipvs.clone();
+    let table = tokio::task::spawn_blocking(move || ipvs.table()).await;
+    match table {
+        Ok(Ok(t)) => Snapshot::build(&view, Ok(&t)),
+        Ok(Err(e)) => Snapshot::build(&view, Err(e.to_string())),
+        Err(e) => Snapshot::build(&view, Err(e.to_string())),
+    }
+}
+
+async fn handle(
+    shared: Shared,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    const JSON: &str = "application/json";
+    Ok(match (req.method(), req.uri().path()) {
+        (&Method::GET, "/status") => {
+            let s = snapshot(&shared).await;
+            match serde_json::to_string_pretty(&s) {
+                Ok(text) => reply(StatusCode::OK, JSON, text + "\n"),
+                Err(e) => reply(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    e.to_string(),
+                ),
+            }
+        }
+        (&Method::GET, "/metrics") => {
+            let s = snapshot(&shared).await;
+            reply(
+                StatusCode::OK,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                render(&s),
+            )
+        }
+        (&Method::POST, "/reload") => {
+            let (tx, rx) = oneshot::channel();
+            if shared
+                .reload
+                .send(ReloadRequest { reply: tx })
+                .await
+                .is_err()
+            {
+                return Ok(reply(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    JSON,
+                    "{\"reloaded\":false,\"error\":\"stopping\"}\n".into(),
+                ));
+            }
+            match rx.await {
+                Ok(Ok(())) => reply(StatusCode::OK, JSON, "{\"reloaded\":true}\n".into()),
+                Ok(Err(e)) => reply(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    JSON,
+                    serde_json::json!({"reloaded": false, "error": e}).to_string() + "\n",
+                ),
+                Err(_) => reply(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    JSON,
+                    "{\"reloaded\":false,\"error\":\"stopping\"}\n".into(),
+                ),
+            }
+        }
+        (_, "/status" | "/metrics" | "/reload") => reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "method not allowed\n".into(),
+        ),
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found: try /status, /metrics, POST /reload\n".into(),
+        ),
+    })
+}
