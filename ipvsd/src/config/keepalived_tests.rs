@@ -464,6 +464,25 @@ fn real_server_ports_follow_keepalived() {
     );
 }
 
+/// keepalived probes the port as written while the table gets the
+/// service's (seen in the VM: `kernel_keepalived`'s http_get_dr).
+#[test]
+fn a_dr_real_server_is_checked_at_the_port_written() {
+    let l = ok(
+        "virtual_server 10.0.0.1 80 {\n lvs_method DR\n real_server 10.0.0.2 8080 {\n  TCP_CHECK {\n  }\n }\n}\n",
+    );
+    let rs = &l.model.virtual_servers[0].real_servers[0];
+    assert_eq!(rs.port, 80, "the table's port");
+    let connect = rs.checkers[0]
+        .connect
+        .as_ref()
+        .expect("a TCP check connects");
+    assert_eq!(
+        connect.to,
+        "10.0.0.2:8080".parse::<SocketAddr>().expect("addr")
+    );
+}
+
 #[test]
 fn unsupported_keywords_name_file_line_and_keyword() {
     let e = err(&format!(

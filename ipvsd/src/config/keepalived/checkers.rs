@@ -284,6 +284,7 @@ impl Reader<'_> {
     pub(super) fn resolve_checker(
         &self,
         rs: &RealServer,
+        checked_port: u16,
         inherited: &Inherited,
         vs_delay_loop: Duration,
         ck: RawChecker,
@@ -312,7 +313,7 @@ impl Reader<'_> {
         let connect = if connects {
             let to = SocketAddr::new(
                 ck.connect_ip.unwrap_or(rs.address),
-                ck.connect_port.unwrap_or(rs.port),
+                ck.connect_port.unwrap_or(checked_port),
             );
             if to.port() == 0 {
                 return Err(ConfigError::invalid(

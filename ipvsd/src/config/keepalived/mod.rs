@@ -908,8 +908,12 @@ impl Reader<'_> {
             smtp_alert: raw.smtp_alert,
             checkers: Vec::new(),
         };
+        // The checkers probe the port as written, even where the table
+        // gets the service's (DR, TUN, marks): keepalived takes a checker's
+        // address from the real server before its port is reset.
+        let checked_port = raw.port.unwrap_or(port);
         for ck in raw.checkers {
-            let checker = self.resolve_checker(&rs, &inherited, vs.delay_loop, ck)?;
+            let checker = self.resolve_checker(&rs, checked_port, &inherited, vs.delay_loop, ck)?;
             rs.checkers.push(checker);
         }
         Ok(rs)
