@@ -298,7 +298,11 @@ fn path_str(path: &Path) -> &str {
 
 /// Who goes first in a round: ipvsadm (0) in even rounds, ipvsadm-rs (1) in odd ones.
 fn order(round: usize) -> [usize; 2] {
-    if round.is_multiple_of(2) { [0, 1] } else { [1, 0] }
+    if round.is_multiple_of(2) {
+        [0, 1]
+    } else {
+        [1, 0]
+    }
 }
 
 fn main() {

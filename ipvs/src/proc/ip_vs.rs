@@ -6,7 +6,7 @@
 //! else; this file lists every real server of every service without
 //! counters, in one read (see [`crate::Destinations::Brief`]).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::io::BufRead;
 use std::net::IpAddr;
 
@@ -53,14 +53,14 @@ pub(crate) struct ProcTable {
     pub(crate) services: Vec<ProcKey>,
     /// Each service's real servers, by how the file names the service; a
     /// firewall mark listed twice is ambiguous and left out.
-    pub(crate) destinations: HashMap<ProcKey, Vec<DestinationInfo>>,
+    pub(crate) destinations: FxHashMap<ProcKey, Vec<DestinationInfo>>,
 }
 
 /// Reads `/proc/net/ip_vs` a line at a time (a table of 400,000 real
 /// servers is tens of megabytes of text). A service in a form this does not
 /// know is left out, with its real servers.
 pub(crate) fn parse_proc_ip_vs(mut input: impl BufRead) -> Result<ProcTable, String> {
-    let mut out: HashMap<ProcKey, Vec<DestinationInfo>> = HashMap::new();
+    let mut out: FxHashMap<ProcKey, Vec<DestinationInfo>> = FxHashMap::default();
     let mut services = Vec::new();
     let mut ambiguous = Vec::new();
     // The service the following real-server lines belong to (None: skipped),
