@@ -172,12 +172,11 @@ pub(crate) fn ipvsadm_service_order(services: &mut [ServiceInfo]) {
 
 /// The order in which ipvsadm lists `services`: their indices.
 fn ipvsadm_service_indices(services: &[ServiceInfo]) -> Vec<usize> {
-    let keys: Vec<ServiceSortKey<'_>> = services
-        .iter()
-        .map(|s| ServiceSortKey::of(&s.service.key))
-        .collect();
+    // The sort keys are made as compared rather than kept: on a table of
+    // 100,000 services they would be megabytes of the listing's peak memory.
+    let key = |i: usize| ServiceSortKey::of(&services[i].service.key);
     let mut idx: Vec<usize> = (0..services.len()).collect();
-    glibc_qsort(&mut idx, &|a, b| cmp_services(&keys[*a], &keys[*b]));
+    glibc_qsort(&mut idx, &|a, b| cmp_services(&key(*a), &key(*b)));
     idx
 }
 
