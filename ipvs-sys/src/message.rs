@@ -104,8 +104,8 @@ impl Emitable for IpvsMessage {
 
     fn emit(&self, buffer: &mut [u8]) {
         match &self.attrs {
-            IpvsAttrs::Cmd(attrs) => attrs.as_slice().emit(buffer),
-            IpvsAttrs::Info(attrs) => attrs.as_slice().emit(buffer),
+            IpvsAttrs::Cmd(attrs) => crate::nla::emit_nested(attrs, buffer),
+            IpvsAttrs::Info(attrs) => crate::nla::emit_nested(attrs, buffer),
         }
     }
 }

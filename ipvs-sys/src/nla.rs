@@ -1,7 +1,10 @@
 //! Helpers shared by the attribute sets: nests, NUL-terminated strings and
 //! `union nf_inet_addr` payloads.
 
-use netlink_packet_core::{DecodeError, Emitable, NlaBuffer, NlasIterator, Parseable};
+use netlink_packet_core::{
+    DecodeError, Emitable, NLA_ALIGNTO, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HEADER_SIZE, Nla,
+    NlaBuffer, NlasIterator, Parseable,
+};
 
 /// Parses every attribute of a nest (or of a message body).
 pub(crate) fn parse_all<T>(payload: &[u8]) -> Result<Vec<T>, DecodeError>
@@ -17,13 +20,38 @@ where
 }
 
 /// Length on the wire of a list of attributes.
-pub(crate) fn nested_len<T: netlink_packet_core::Nla>(attrs: &[T]) -> usize {
+pub(crate) fn nested_len<T: Nla>(attrs: &[T]) -> usize {
     attrs.buffer_len()
 }
 
-/// Writes a list of attributes into `buffer`, which is exactly `nested_len` long.
-pub(crate) fn emit_nested<T: netlink_packet_core::Nla>(attrs: &[T], buffer: &mut [u8]) {
-    attrs.emit(buffer)
+/// Writes a list of attributes into `buffer`, which is exactly `nested_len`
+/// long: each one's header (length without padding, type with the nested
+/// and byte-order flags), value and zero padding to 4 bytes, as
+/// netlink-packet-core's `emit` of a slice writes them. That one asks each
+/// attribute for its length five times, and a nest's length is the sum of
+/// its attributes': on `-R` of a big table those repeated sums were a
+/// quarter of ipvsadm-rs's own time. Here each length is asked once.
+pub(crate) fn emit_nested<T: Nla>(attrs: &[T], buffer: &mut [u8]) {
+    let mut at = 0;
+    for nla in attrs {
+        let value_len = nla.value_len();
+        let len = NLA_HEADER_SIZE + value_len;
+        let mut kind = nla.kind();
+        if nla.is_nested() {
+            kind |= NLA_F_NESTED;
+        }
+        if nla.is_network_byteorder() {
+            kind |= NLA_F_NET_BYTEORDER;
+        }
+        // The length field is 16 bits; an attribute longer than that cannot
+        // be built (the kernel's own limit), so this is never cut.
+        buffer[at..at + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+        buffer[at + 2..at + 4].copy_from_slice(&kind.to_ne_bytes());
+        nla.emit_value(&mut buffer[at + NLA_HEADER_SIZE..at + len]);
+        let padded = len.div_ceil(NLA_ALIGNTO) * NLA_ALIGNTO;
+        buffer[at + len..at + padded].fill(0);
+        at += padded;
+    }
 }
 
 /// Length on the wire of a C string: its bytes plus the terminating NUL.

@@ -16,8 +16,11 @@ use crate::message::IpvsMessage;
 use crate::transport::{NetlinkTransport, Transport};
 
 /// Size of the receive buffer. The kernel builds dump datagrams of at most
-/// about 32 KiB, so nothing it sends is ever truncated here.
-const RECV_BUFFER_BYTES: usize = 64 * 1024;
+/// about 32 KiB, so nothing it sends is ever truncated here. It is 128 KiB,
+/// glibc's initial mmap threshold, so that the zeroed buffer comes from
+/// fresh zero pages instead of being cleared by hand: a short command then
+/// touches only the pages its answers land in.
+const RECV_BUFFER_BYTES: usize = 128 * 1024;
 /// A pipelined window is sent in datagrams of at most this size.
 const SEND_DATAGRAM_BYTES: usize = 64 * 1024;
 const NLMSG_HDRLEN: usize = 16;

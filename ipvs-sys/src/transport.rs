@@ -46,8 +46,10 @@ pub struct NetlinkTransport {
     socket: Socket,
     port_id: u32,
     rcvbuf: usize,
-    /// Buffers for `recvmmsg`, reused.
-    slots: Vec<Vec<u8>>,
+    /// `DATAGRAMS_PER_CALL` receive slots of `SLOT_BYTES` each, end to end,
+    /// for `recvmmsg`. One zeroed allocation: its pages are only touched as
+    /// datagrams land in them, so a short command does not pay for them.
+    slots: Box<[u8]>,
     /// Datagrams received but not yet handed out: (slot, length, truncated).
     queued: VecDeque<(usize, usize, bool)>,
 }
@@ -79,7 +81,7 @@ impl NetlinkTransport {
             socket,
             port_id: addr.port_number(),
             rcvbuf,
-            slots: vec![vec![0; SLOT_BYTES]; DATAGRAMS_PER_CALL],
+            slots: vec![0; SLOT_BYTES * DATAGRAMS_PER_CALL].into_boxed_slice(),
             queued: VecDeque::new(),
         })
     }
@@ -96,7 +98,7 @@ impl NetlinkTransport {
     fn fill(&mut self) -> io::Result<()> {
         let mut iovecs: Vec<libc::iovec> = self
             .slots
-            .iter_mut()
+            .chunks_exact_mut(SLOT_BYTES)
             .map(|slot| libc::iovec {
                 iov_base: slot.as_mut_ptr().cast(),
                 iov_len: slot.len(),
@@ -177,10 +179,11 @@ impl Transport for NetlinkTransport {
             return Err(io::Error::other("recvmmsg returned no datagram"));
         };
         let n = len.min(buf.len());
-        buf[..n].copy_from_slice(&self.slots[slot][..n]);
+        let start = slot * SLOT_BYTES;
+        buf[..n].copy_from_slice(&self.slots[start..start + n]);
         // A truncated datagram reports more than its buffer, as MSG_TRUNC does.
         Ok(if truncated {
-            len.max(self.slots[slot].len() + 1)
+            len.max(SLOT_BYTES + 1)
         } else {
             len
         })

@@ -2,7 +2,7 @@
 //! namespace (or any other [`Transport`]), and every operation on it. What
 //! goes on the wire is built and read by [`crate::wire`].
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::fs::File;
 use std::net::IpAddr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -277,7 +277,7 @@ impl Ipvs {
     /// When the kernel refuses (`PermissionDenied` without `CAP_NET_ADMIN`).
     pub fn services(&self) -> Result<Vec<ServiceInfo>> {
         let op = Operation::ListServices;
-        let mut seen = HashSet::new();
+        let mut seen = FxHashSet::default();
         let mut out = Vec::new();
         let mut bad = None;
         // Each reply is read as it arrives: a table of 100,000 services is

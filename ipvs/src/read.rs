@@ -11,7 +11,7 @@
 //! it skip a service; `/proc/net/ip_vs` skips too, at other places (kernel 6.1,
 //! `net/netfilter/ipvs/ip_vs_ctl.c`). All of that stays here.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::destination::ForwardMethod;
 use crate::error::{Error, ErrorKind, Operation, Result};
@@ -102,7 +102,7 @@ enum Source {
     /// In brief from one read of `/proc/net/ip_vs`, by service; a service it
     /// lacks, or one of whose real servers tunnels (the file has no tunnel
     /// parameters), is dumped.
-    Proc(HashMap<ProcKey, Vec<DestinationInfo>>),
+    Proc(FxHashMap<ProcKey, Vec<DestinationInfo>>),
     /// A dump per service, as it is reached.
     PerService,
 }
@@ -240,7 +240,7 @@ impl Ipvs {
     /// before it missed, until one finds nothing new (at most [`MORE_DUMPS`]).
     fn dump_until_settled(&self, services: &mut Vec<ServiceInfo>) -> Result<()> {
         for _ in 0..MORE_DUMPS {
-            let known: HashSet<ServiceKey> = services.iter().map(|s| s.service.key).collect();
+            let known: FxHashSet<ServiceKey> = services.iter().map(|s| s.service.key).collect();
             let before = services.len();
             services.extend(
                 self.services()?
@@ -266,7 +266,7 @@ impl Ipvs {
     /// `/proc/net/ip_vs`) it lacks, as the kernel has them now, without
     /// their real servers.
     fn add_skipped(&self, services: &mut Vec<ServiceInfo>, listed: &[ProcKey]) -> Result<()> {
-        let known: HashSet<ServiceKey> = services.iter().map(|s| s.service.key).collect();
+        let known: FxHashSet<ServiceKey> = services.iter().map(|s| s.service.key).collect();
         for key in candidates(listed) {
             if known.contains(&key) {
                 continue;
@@ -303,7 +303,7 @@ impl Ipvs {
 /// The service keys a listing of `/proc/net/ip_vs` can mean: a firewall
 /// mark there carries no family, so it stands for both, once.
 fn candidates(listed: &[ProcKey]) -> Vec<ServiceKey> {
-    let mut seen = HashSet::new();
+    let mut seen = FxHashSet::default();
     let mut out = Vec::with_capacity(listed.len());
     for key in listed {
         let keys = match *key {

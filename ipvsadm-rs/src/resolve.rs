@@ -184,10 +184,16 @@ pub(crate) fn port_to_service(port: u16, protocol: Option<Protocol>) -> Option<S
 
 /// An address as `inet_ntop` writes it.
 pub(crate) fn ntop(addr: &IpAddr) -> String {
-    let (family, bytes): (c_int, Vec<u8>) = match addr {
-        IpAddr::V4(a) => (libc::AF_INET, a.octets().to_vec()),
-        IpAddr::V6(a) => (libc::AF_INET6, a.octets().to_vec()),
+    let bytes = match addr {
+        // Dotted decimal, as inet_ntop writes it; Rust's own is quicker
+        // than glibc's (which goes through sprintf) and a listing prints
+        // one for every service and real server.
+        IpAddr::V4(a) => return a.to_string(),
+        // glibc's IPv6 text differs from Rust's for some addresses (such
+        // as the IPv4-compatible ::1.2.3.4): ask glibc.
+        IpAddr::V6(a) => a.octets(),
     };
+    let family: c_int = libc::AF_INET6;
     let mut buf = [0 as c_char; 64];
     // SAFETY: a valid address of the family and a buffer larger than INET6_ADDRSTRLEN.
     let out = unsafe {
@@ -216,17 +222,21 @@ pub(crate) fn addrport(
     protocol: Option<Protocol>,
     numeric: bool,
 ) -> String {
-    let (host, port_text) = if numeric {
-        (ntop(addr), port.to_string())
-    } else {
-        (
-            addr_to_host(addr).unwrap_or_else(|| ntop(addr)),
-            port_to_service(port, protocol).unwrap_or_else(|| port.to_string()),
-        )
-    };
-    let mut text = match addr {
-        IpAddr::V4(_) => format!("{host}:{port_text}"),
-        IpAddr::V6(_) => format!("[{host}]:{port_text}"),
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(24);
+    if numeric {
+        // One string, written once: this runs for every line of a listing.
+        let _ = match addr {
+            IpAddr::V4(a) => write!(text, "{a}:{port}"),
+            IpAddr::V6(_) => write!(text, "[{}]:{port}", ntop(addr)),
+        };
+        return text;
+    }
+    let host = addr_to_host(addr).unwrap_or_else(|| ntop(addr));
+    let port_text = port_to_service(port, protocol).unwrap_or_else(|| port.to_string());
+    let _ = match addr {
+        IpAddr::V4(_) => write!(text, "{host}:{port_text}"),
+        IpAddr::V6(_) => write!(text, "[{host}]:{port_text}"),
     };
     truncate(&mut text, 59);
     text

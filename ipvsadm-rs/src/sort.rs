@@ -120,28 +120,34 @@ fn cmp_dests(a: &DestinationInfo, b: &DestinationInfo) -> i32 {
 
 /// glibc 2.36's `qsort`: a top-down merge sort that splits `n` as `n / 2`
 /// and `n - n / 2` and takes from the left run while `cmp(left, right) <= 0`.
-fn glibc_qsort<T: Clone>(items: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
+fn glibc_qsort<T: Copy>(items: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
+    let mut scratch = Vec::with_capacity(items.len());
+    merge_sort(items, cmp, &mut scratch);
+}
+
+/// [`glibc_qsort`]'s recursion, merging through one buffer for the whole sort.
+fn merge_sort<T: Copy>(items: &mut [T], cmp: &dyn Fn(&T, &T) -> i32, scratch: &mut Vec<T>) {
     let n = items.len();
     if n <= 1 {
         return;
     }
     let n1 = n / 2;
-    glibc_qsort(&mut items[..n1], cmp);
-    glibc_qsort(&mut items[n1..], cmp);
-    let mut merged = Vec::with_capacity(n);
+    merge_sort(&mut items[..n1], cmp, scratch);
+    merge_sort(&mut items[n1..], cmp, scratch);
+    scratch.clear();
     let (mut i, mut j) = (0, n1);
     while i < n1 && j < n {
         if cmp(&items[i], &items[j]) <= 0 {
-            merged.push(items[i].clone());
+            scratch.push(items[i]);
             i += 1;
         } else {
-            merged.push(items[j].clone());
+            scratch.push(items[j]);
             j += 1;
         }
     }
-    merged.extend_from_slice(&items[i..n1]);
-    merged.extend_from_slice(&items[j..n]);
-    items.clone_from_slice(&merged);
+    scratch.extend_from_slice(&items[i..n1]);
+    scratch.extend_from_slice(&items[j..n]);
+    items.copy_from_slice(scratch);
 }
 
 /// Puts `services` in the order in which ipvsadm lists them.
@@ -166,12 +172,11 @@ pub(crate) fn ipvsadm_service_order(services: &mut [ServiceInfo]) {
 
 /// The order in which ipvsadm lists `services`: their indices.
 fn ipvsadm_service_indices(services: &[ServiceInfo]) -> Vec<usize> {
-    let keys: Vec<ServiceSortKey<'_>> = services
-        .iter()
-        .map(|s| ServiceSortKey::of(&s.service.key))
-        .collect();
+    // The sort keys are made as compared rather than kept: on a table of
+    // 100,000 services they would be megabytes of the listing's peak memory.
+    let key = |i: usize| ServiceSortKey::of(&services[i].service.key);
     let mut idx: Vec<usize> = (0..services.len()).collect();
-    glibc_qsort(&mut idx, &|a, b| cmp_services(&keys[*a], &keys[*b]));
+    glibc_qsort(&mut idx, &|a, b| cmp_services(&key(*a), &key(*b)));
     idx
 }
 

@@ -21,6 +21,11 @@ use std::time::{Duration, Instant};
 pub struct Measured {
     /// Wall time from start to exit.
     pub time: Duration,
+    /// CPU time spent in the program's own code (`ru_utime`).
+    pub user: Duration,
+    /// CPU time the kernel spent for it (`ru_stime`): for these programs,
+    /// mostly the kernel's IPVS work, the floor no tool can go under.
+    pub system: Duration,
     /// Peak resident set size, in KiB.
     pub max_rss_kib: u64,
     /// Exit status (`-1` if killed by a signal).
@@ -93,6 +98,8 @@ pub fn run(program: &Path, args: &[&str], stdin: Option<&Path>) -> Measured {
     let _ = std::fs::remove_file(&scratch);
     Measured {
         time,
+        user: timeval(usage.ru_utime),
+        system: timeval(usage.ru_stime),
         max_rss_kib: usage.ru_maxrss.max(0) as u64,
         code,
         stdout_digest,
@@ -100,6 +107,10 @@ pub fn run(program: &Path, args: &[&str], stdin: Option<&Path>) -> Measured {
         stdout_lines,
         stderr,
     }
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
 }
 
 /// (digest, bytes, lines) of a file, read in pieces.

@@ -3,7 +3,7 @@
 //! failure undoes what was applied, so an apply is all or nothing; and only
 //! one apply runs at a time in a network namespace.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::time::{Duration, Instant};
@@ -157,7 +157,7 @@ fn is_race(err: &Error) -> bool {
 
 /// The steps that undo `step`, in the order to carry them out, given the
 /// table as it was before it.
-fn undo_of(step: &Step, before: &HashMap<ServiceKey, &ServiceInfo>) -> Vec<Step> {
+fn undo_of(step: &Step, before: &FxHashMap<ServiceKey, &ServiceInfo>) -> Vec<Step> {
     let original = |service: &ServiceKey, address, port| {
         before.get(service).and_then(|info| {
             info.destinations
@@ -371,7 +371,7 @@ impl Ipvs {
                     return Ok(report);
                 }
             };
-            let before: HashMap<ServiceKey, &ServiceInfo> =
+            let before: FxHashMap<ServiceKey, &ServiceInfo> =
                 table.iter().map(|s| (s.service.key, s)).collect();
             let mut failed = Vec::new();
             for (step, outcome) in plan.steps.into_iter().zip(outcomes) {
@@ -583,7 +583,7 @@ mod tests {
                 .with_scope(Scope::Whole);
             let plan = diff(&now, &desired, &options);
             assert!(plan.steps.len() >= 8, "{plan}");
-            let before: HashMap<ServiceKey, &ServiceInfo> =
+            let before: FxHashMap<ServiceKey, &ServiceInfo> =
                 found.iter().map(|s| (s.service.key, s)).collect();
             let mut undo = Vec::new();
             for step in &plan.steps {

@@ -7,7 +7,9 @@ pub(crate) mod apply;
 pub(crate) mod json;
 pub(crate) mod plan;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -374,7 +376,7 @@ impl DesiredState {
     }
 
     fn first_problem(&self) -> Option<Problem> {
-        let mut keys = HashSet::new();
+        let mut keys = FxHashSet::default();
         for (i, spec) in self.services.iter().enumerate() {
             let key = spec.service.key;
             let problem = |destination, reason| {
@@ -390,7 +392,7 @@ impl DesiredState {
             if let Err(e) = spec.service.validate() {
                 return problem(None, format!("service {key}: {e}"));
             }
-            let mut dests = HashSet::new();
+            let mut dests = FxHashSet::default();
             for (j, d) in spec.destinations.iter().enumerate() {
                 if !dests.insert((d.address, d.port)) {
                     return problem(

@@ -2,7 +2,9 @@
 //! state: which services and real servers to add, change, drain or delete,
 //! and in which order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -536,9 +538,9 @@ pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptio
     let mut removals = Vec::new();
     let mut deletes = Vec::new();
     let mut draining = Vec::new();
-    let now: HashMap<ServiceKey, &ServiceInfo> =
+    let now: FxHashMap<ServiceKey, &ServiceInfo> =
         current.iter().map(|s| (s.service.key, s)).collect();
-    let wanted: HashSet<ServiceKey> = desired.services.iter().map(|s| s.service.key).collect();
+    let wanted: FxHashSet<ServiceKey> = desired.services.iter().map(|s| s.service.key).collect();
 
     for spec in &desired.services {
         let key = spec.service.key;
@@ -562,7 +564,7 @@ pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptio
                     .collect()
             })
             .unwrap_or_default();
-        let mut keep = HashSet::new();
+        let mut keep = FxHashSet::default();
         for dest in &spec.destinations {
             keep.insert((dest.address, dest.port));
             match have.get(&(dest.address, dest.port)) {

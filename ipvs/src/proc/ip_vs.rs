@@ -6,7 +6,7 @@
 //! else; this file lists every real server of every service without
 //! counters, in one read (see [`crate::Destinations::Brief`]).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::io::BufRead;
 use std::net::IpAddr;
 
@@ -53,18 +53,26 @@ pub(crate) struct ProcTable {
     pub(crate) services: Vec<ProcKey>,
     /// Each service's real servers, by how the file names the service; a
     /// firewall mark listed twice is ambiguous and left out.
-    pub(crate) destinations: HashMap<ProcKey, Vec<DestinationInfo>>,
+    pub(crate) destinations: FxHashMap<ProcKey, Vec<DestinationInfo>>,
 }
 
 /// Reads `/proc/net/ip_vs` a line at a time (a table of 400,000 real
 /// servers is tens of megabytes of text). A service in a form this does not
 /// know is left out, with its real servers.
 pub(crate) fn parse_proc_ip_vs(mut input: impl BufRead) -> Result<ProcTable, String> {
-    let mut out: HashMap<ProcKey, Vec<DestinationInfo>> = HashMap::new();
+    let mut out: FxHashMap<ProcKey, Vec<DestinationInfo>> = FxHashMap::default();
     let mut services = Vec::new();
     let mut ambiguous = Vec::new();
-    // The service the following real-server lines belong to (None: skipped).
-    let mut current: Option<ProcKey> = None;
+    // The service the following real-server lines belong to (None: skipped),
+    // and its real servers so far: put in `out` when the next service starts.
+    let mut current: Option<(ProcKey, Vec<DestinationInfo>)> = None;
+    let mut finish = |current: Option<(ProcKey, Vec<DestinationInfo>)>| {
+        if let Some((key, list)) = current
+            && out.insert(key, list).is_some()
+        {
+            ambiguous.push(key);
+        }
+    };
     let mut line = String::new();
     for n in 0usize.. {
         line.clear();
@@ -77,39 +85,23 @@ pub(crate) fn parse_proc_ip_vs(mut input: impl BufRead) -> Result<ProcTable, Str
             continue; // the version and the two title lines
         }
         let line = line.trim_end_matches('\n');
-        let fields: Vec<&str> = line.split_whitespace().collect();
         if let Some(rest) = line.strip_prefix("  -> ") {
-            let Some(key) = current else { continue };
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let parsed = (|| {
-                let (address, port) = parse_addr_port(f.first()?)?;
-                let count =
-                    |i: usize| -> Option<u32> { f.get(i)?.parse::<i64>().ok()?.try_into().ok() };
-                let mut destination =
-                    Destination::new(address, port, ForwardMethod::from_kernel_name(f.get(1)?)?);
-                destination.weight = count(2)?;
-                Some(DestinationInfo {
-                    destination,
-                    active_connections: count(3)?,
-                    inactive_connections: count(4)?,
-                    persistent_connections: None,
-                    stats: None,
-                })
-            })();
-            match parsed {
-                Some(d) => out.entry(key).or_default().push(d),
+            let Some((_, list)) = current.as_mut() else {
+                continue;
+            };
+            match destination_line(rest) {
+                Some(d) => list.push(d),
                 None => return Err(format!("/proc/net/ip_vs line {}: `{line}`", n + 1)),
             }
             continue;
         }
-        current = service_line(&fields);
-        if let Some(key) = current {
+        finish(current.take());
+        current = service_line(line).map(|key| {
             services.push(key);
-            if out.insert(key, Vec::new()).is_some() {
-                ambiguous.push(key);
-            }
-        }
+            (key, Vec::new())
+        });
     }
+    finish(current);
     for key in ambiguous {
         out.remove(&key);
     }
@@ -119,13 +111,34 @@ pub(crate) fn parse_proc_ip_vs(mut input: impl BufRead) -> Result<ProcTable, Str
     })
 }
 
+/// A real server's line after its `  -> `: address and port, forwarding
+/// method, weight, active and inactive connections.
+fn destination_line(text: &str) -> Option<DestinationInfo> {
+    // ASCII whitespace: the kernel writes nothing else, and it is far
+    // quicker to find than Unicode's (this runs for every real server).
+    let mut fields = text.split_ascii_whitespace();
+    let (address, port) = parse_addr_port(fields.next()?)?;
+    let forward = ForwardMethod::from_kernel_name(fields.next()?)?;
+    let mut count = || -> Option<u32> { fields.next()?.parse::<i64>().ok()?.try_into().ok() };
+    let mut destination = Destination::new(address, port, forward);
+    destination.weight = count()?;
+    Some(DestinationInfo {
+        destination,
+        active_connections: count()?,
+        inactive_connections: count()?,
+        persistent_connections: None,
+        stats: None,
+    })
+}
+
 /// The service a line of `/proc/net/ip_vs` names, if it is a service line
 /// in a form this knows.
-fn service_line(fields: &[&str]) -> Option<ProcKey> {
-    match fields {
-        ["FWM", mark, ..] => u32::from_str_radix(mark, 16).ok().map(ProcKey::Fwmark),
-        [proto, addr_port, ..] => {
-            let protocol = match *proto {
+fn service_line(line: &str) -> Option<ProcKey> {
+    let mut fields = line.split_ascii_whitespace();
+    match (fields.next(), fields.next()) {
+        (Some("FWM"), Some(mark)) => u32::from_str_radix(mark, 16).ok().map(ProcKey::Fwmark),
+        (Some(proto), Some(addr_port)) => {
+            let protocol = match proto {
                 "TCP" => Some(Protocol::Tcp),
                 "UDP" => Some(Protocol::Udp),
                 "SCTP" => Some(Protocol::Sctp),

@@ -1,7 +1,7 @@
 //! Whole request messages built from domain values, and whole replies read
 //! back into domain values.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::net::IpAddr;
 
 use ipvs_sys::{IpvsCmd, IpvsCmdAttr, IpvsDaemonAttr, IpvsInfoAttr, IpvsMessage, IpvsServiceFlags};
@@ -132,7 +132,7 @@ pub(crate) fn read_destinations(
     replies: &[IpvsMessage],
     family: AddressFamily,
 ) -> Result<Vec<DestinationInfo>, WireError> {
-    let mut seen = HashSet::new();
+    let mut seen = FxHashSet::default();
     let mut out = Vec::with_capacity(replies.len());
     for attr in replies.iter().flat_map(IpvsMessage::cmd_attrs) {
         if let IpvsCmdAttr::Dest(attrs) = attr {

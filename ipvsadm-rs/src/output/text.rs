@@ -15,6 +15,25 @@ use crate::parse::Format;
 use crate::resolve::{addrport, truncate};
 
 /// `print_largenum`.
+/// `text` then spaces up to `width` characters, as `%-Ns` pads.
+fn push_left(out: &mut String, text: &str, width: usize) {
+    out.push_str(text);
+    let len = if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    };
+    for _ in len..width {
+        out.push(' ');
+    }
+}
+
+/// A number then spaces up to `width`, as `%-Nd` or `%-Nu` pads. Listings
+/// print several per real server, so without the formatting machinery.
+fn push_number_left(out: &mut String, n: impl itoa::Integer, width: usize) {
+    push_left(out, itoa::Buffer::new().format(n), width);
+}
+
 fn largenum(out: &mut String, i: u64, exact: bool) {
     if exact {
         let len = i.to_string().len();
@@ -229,24 +248,33 @@ fn service_entry(out: &mut String, info: &ServiceInfo, f: &Format, rule: bool) {
             truncate(&mut dname, 28);
         }
         if rule {
-            let w = dest.weight as i32;
-            let base = format!(
-                "-a {svc_name} -r {dname} {} -w {w}",
-                fwd_switch(dest.forward)
-            );
-            let tunnel = match (dest.forward, dest.tunnel) {
-                (ForwardMethod::Tunnel, Some(t)) => match t.kind {
-                    TunnelKind::Ipip => " --tun-type ipip".to_owned(),
-                    TunnelKind::Gue => format!(
-                        " --tun-type gue --tun-port {} {}",
-                        t.port,
-                        tun_flag_option(t.checksum)
-                    ),
-                    TunnelKind::Gre => format!(" --tun-type gre {}", tun_flag_option(t.checksum)),
-                },
-                _ => String::new(),
-            };
-            let _ = writeln!(out, "{base}{tunnel}");
+            // -a SERVICE -r SERVER -g|-i|-m -w WEIGHT [tunnel], a line per
+            // real server: written piece by piece.
+            out.push_str("-a ");
+            out.push_str(&svc_name);
+            out.push_str(" -r ");
+            out.push_str(&dname);
+            out.push(' ');
+            out.push_str(fwd_switch(dest.forward));
+            out.push_str(" -w ");
+            push_number_left(out, dest.weight as i32, 0);
+            if let (ForwardMethod::Tunnel, Some(t)) = (dest.forward, dest.tunnel) {
+                match t.kind {
+                    TunnelKind::Ipip => out.push_str(" --tun-type ipip"),
+                    TunnelKind::Gue => {
+                        let _ = write!(
+                            out,
+                            " --tun-type gue --tun-port {} {}",
+                            t.port,
+                            tun_flag_option(t.checksum)
+                        );
+                    }
+                    TunnelKind::Gre => {
+                        let _ = write!(out, " --tun-type gre {}", tun_flag_option(t.checksum));
+                    }
+                }
+            }
+            out.push('\n');
         } else if f.stats {
             let _ = write!(out, "  -> {dname:<28}");
             stats_cols(out, &d.stats.unwrap_or_default(), f.exact, false);
@@ -290,14 +318,18 @@ fn service_entry(out: &mut String, info: &ServiceInfo, f: &Format, rule: bool) {
                 d.inactive_connections
             );
         } else {
-            let _ = writeln!(
-                out,
-                "  -> {dname:<28} {:<7} {:<6} {:<10} {:<10}",
-                ForwardMethod::kernel_name(dest.forward),
-                dest.weight as i32,
-                d.active_connections,
-                d.inactive_connections
-            );
+            // "  -> %-28s %-7s %-6d %-10u %-10u", the common listing.
+            out.push_str("  -> ");
+            push_left(out, &dname, 28);
+            out.push(' ');
+            push_left(out, ForwardMethod::kernel_name(dest.forward), 7);
+            out.push(' ');
+            push_number_left(out, dest.weight as i32, 6);
+            out.push(' ');
+            push_number_left(out, d.active_connections, 10);
+            out.push(' ');
+            push_number_left(out, d.inactive_connections, 10);
+            out.push('\n');
         }
     }
 }
