@@ -51,21 +51,45 @@ impl DnsType {
     }
 }
 
+impl DnsType {
+    /// Every type, in keepalived.conf(5)'s order.
+    const ALL: [DnsType; 7] = [
+        DnsType::A,
+        DnsType::Ns,
+        DnsType::Cname,
+        DnsType::Soa,
+        DnsType::Mx,
+        DnsType::Txt,
+        DnsType::Aaaa,
+    ];
+
+    /// The upper-case name, as keepalived.conf writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DnsType::A => "A",
+            DnsType::Ns => "NS",
+            DnsType::Cname => "CNAME",
+            DnsType::Soa => "SOA",
+            DnsType::Mx => "MX",
+            DnsType::Txt => "TXT",
+            DnsType::Aaaa => "AAAA",
+        }
+    }
+
+    /// The type of a name, any case (keepalived compares with strcasecmp).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(name))
+    }
+}
+
 impl FromStr for DnsType {
     type Err = String;
 
     /// Parses a type name, any case (keepalived compares with strcasecmp).
     fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s.to_ascii_uppercase().as_str() {
-            "A" => DnsType::A,
-            "NS" => DnsType::Ns,
-            "CNAME" => DnsType::Cname,
-            "SOA" => DnsType::Soa,
-            "MX" => DnsType::Mx,
-            "TXT" => DnsType::Txt,
-            "AAAA" => DnsType::Aaaa,
-            _ => return Err(format!("unknown DNS_CHECK type {s:?}")),
-        })
+        Self::from_name(s).ok_or_else(|| format!("unknown DNS_CHECK type {s:?}"))
     }
 }
 

@@ -223,55 +223,8 @@ pub struct DnsCheck {
     pub name: String,
 }
 
-/// A DNS query type `DNS_CHECK` can send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DnsType {
-    /// A.
-    A,
-    /// NS.
-    Ns,
-    /// CNAME.
-    Cname,
-    /// SOA (the default).
-    #[default]
-    Soa,
-    /// MX.
-    Mx,
-    /// TXT.
-    Txt,
-    /// AAAA.
-    Aaaa,
-}
-
-impl DnsType {
-    /// The upper-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::A => "A",
-            Self::Ns => "NS",
-            Self::Cname => "CNAME",
-            Self::Soa => "SOA",
-            Self::Mx => "MX",
-            Self::Txt => "TXT",
-            Self::Aaaa => "AAAA",
-        }
-    }
-
-    /// The type of a name (any case).
-    pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Self::A,
-            Self::Ns,
-            Self::Cname,
-            Self::Soa,
-            Self::Mx,
-            Self::Txt,
-            Self::Aaaa,
-        ]
-        .into_iter()
-        .find(|t| t.name().eq_ignore_ascii_case(name))
-    }
-}
+/// A DNS query type `DNS_CHECK` can send: the checker's own type.
+pub use crate::check::DnsType;
 
 /// `MISC_CHECK`: runs a program; exit 0 is up, 1 down; with `misc_dynamic`
 /// an exit of 2..=255 is up with weight `code - 2`.

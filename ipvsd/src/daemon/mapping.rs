@@ -204,15 +204,7 @@ fn probe(c: &Checker, global: &Global) -> Result<Probe, String> {
         }
         CheckKind::Dns(d) => Probe::Dns(check::DnsCheck {
             conn: conn()?,
-            query_type: match d.query_type {
-                model::DnsType::A => check::DnsType::A,
-                model::DnsType::Ns => check::DnsType::Ns,
-                model::DnsType::Cname => check::DnsType::Cname,
-                model::DnsType::Soa => check::DnsType::Soa,
-                model::DnsType::Mx => check::DnsType::Mx,
-                model::DnsType::Txt => check::DnsType::Txt,
-                model::DnsType::Aaaa => check::DnsType::Aaaa,
-            },
+            query_type: d.query_type,
             name: d.name.clone(),
         }),
         CheckKind::Misc(m) => {
