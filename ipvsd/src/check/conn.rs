@@ -74,6 +74,21 @@ impl ConnectOptions {
         }
     }
 
+    /// `bind_if` and `fwmark` on a probe's socket, TCP or UDP.
+    fn set_device_and_mark(&self, socket: socket2::SockRef<'_>) -> Result<(), ProbeFailure> {
+        if let Some(dev) = &self.bind_if {
+            socket
+                .bind_device(Some(dev.as_bytes()))
+                .map_err(|e| ProbeFailure::io("bind_if", &e))?;
+        }
+        if let Some(mark) = self.fwmark {
+            socket
+                .set_mark(mark)
+                .map_err(|e| ProbeFailure::io("fwmark", &e))?;
+        }
+        Ok(())
+    }
+
     /// Connects a TCP stream, bounded by `timeout`.
     ///
     /// # Errors
@@ -86,16 +101,7 @@ impl ConnectOptions {
             SocketAddr::V6(_) => TcpSocket::new_v6(),
         }
         .map_err(|e| ProbeFailure::io("socket", &e))?;
-        if let Some(dev) = &self.bind_if {
-            socket
-                .bind_device(Some(dev.as_bytes()))
-                .map_err(|e| ProbeFailure::io("bind_if", &e))?;
-        }
-        if let Some(mark) = self.fwmark {
-            socket2::SockRef::from(&socket)
-                .set_mark(mark)
-                .map_err(|e| ProbeFailure::io("fwmark", &e))?;
-        }
+        self.set_device_and_mark(socket2::SockRef::from(&socket))?;
         if let Some(local) = self.bind_addr() {
             if local.port() != 0 {
                 // A fixed source port is reused probe after probe; the
@@ -129,16 +135,7 @@ impl ConnectOptions {
         let socket = UdpSocket::bind(local)
             .await
             .map_err(|e| ProbeFailure::io("bind", &e))?;
-        if let Some(dev) = &self.bind_if {
-            socket
-                .bind_device(Some(dev.as_bytes()))
-                .map_err(|e| ProbeFailure::io("bind_if", &e))?;
-        }
-        if let Some(mark) = self.fwmark {
-            socket2::SockRef::from(&socket)
-                .set_mark(mark)
-                .map_err(|e| ProbeFailure::io("fwmark", &e))?;
-        }
+        self.set_device_and_mark(socket2::SockRef::from(&socket))?;
         socket
             .connect(self.connect)
             .await
