@@ -19,7 +19,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use super::snapshot::{ServiceStatus, Snapshot, StatsStatus};
+use ipvs::Stats;
+
+use super::snapshot::{ServiceStatus, Snapshot};
 
 type Labels = Vec<(String, String)>;
 
@@ -89,7 +91,7 @@ impl CounterSet {
         CounterSet { total, rate }
     }
 
-    fn set(&self, labels: &Labels, s: &StatsStatus) {
+    fn set(&self, labels: &Labels, s: &Stats) {
         let totals = [
             s.connections,
             s.in_packets,

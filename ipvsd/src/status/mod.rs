@@ -11,6 +11,6 @@ pub use client::fetch_status;
 pub use metrics::render as render_metrics;
 pub use server::{ReloadRequest, serve};
 pub use snapshot::{
-    CheckerView, Counters, DestinationStatus, RealServerStatus, ServiceStatus, Snapshot,
-    StatsStatus, View, VirtualServerStatus,
+    CheckerView, Counters, DestinationStatus, RealServerStatus, ServiceStatus, Snapshot, View,
+    VirtualServerStatus,
 };

@@ -109,7 +109,7 @@ pub struct ServiceStatus {
     /// Whether the kernel has it.
     pub present: bool,
     /// Its counters.
-    pub stats: Option<StatsStatus>,
+    pub stats: Option<Stats>,
     /// Its real servers as the kernel has them.
     pub destinations: Vec<DestinationStatus>,
 }
@@ -128,49 +128,7 @@ pub struct DestinationStatus {
     /// Inactive connections.
     pub inactive_connections: u32,
     /// Counters.
-    pub stats: Option<StatsStatus>,
-}
-
-/// The kernel's 64-bit counters and its estimated rates.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct StatsStatus {
-    /// Connections scheduled.
-    pub connections: u64,
-    /// Packets in.
-    pub in_packets: u64,
-    /// Packets out.
-    pub out_packets: u64,
-    /// Bytes in.
-    pub in_bytes: u64,
-    /// Bytes out.
-    pub out_bytes: u64,
-    /// Connections per second.
-    pub cps: u64,
-    /// Packets in per second.
-    pub in_pps: u64,
-    /// Packets out per second.
-    pub out_pps: u64,
-    /// Bytes in per second.
-    pub in_bps: u64,
-    /// Bytes out per second.
-    pub out_bps: u64,
-}
-
-impl From<&Stats> for StatsStatus {
-    fn from(s: &Stats) -> Self {
-        StatsStatus {
-            connections: s.connections,
-            in_packets: s.in_packets,
-            out_packets: s.out_packets,
-            in_bytes: s.in_bytes,
-            out_bytes: s.out_bytes,
-            cps: s.cps,
-            in_pps: s.in_pps,
-            out_pps: s.out_pps,
-            in_bps: s.in_bps,
-            out_bps: s.out_bps,
-        }
-    }
+    pub stats: Option<Stats>,
 }
 
 /// A configured real server's health.
@@ -270,7 +228,7 @@ impl Snapshot {
                             port,
                             fwmark,
                             present: info.is_some(),
-                            stats: info.map(|i| StatsStatus::from(&i.stats)),
+                            stats: info.map(|i| i.stats),
                             destinations: info
                                 .map(|i| {
                                     i.destinations
@@ -281,7 +239,7 @@ impl Snapshot {
                                             weight: d.destination.weight,
                                             active_connections: d.active_connections,
                                             inactive_connections: d.inactive_connections,
-                                            stats: d.stats.as_ref().map(StatsStatus::from),
+                                            stats: d.stats,
                                         })
                                         .collect()
                                 })
