@@ -175,11 +175,9 @@ fn bench_size(theirs: &Path, ours: &Path, services: usize) -> Vec<Row> {
         for who in order(round) {
             testbed::netns::enter_fresh();
             let m = ok(programs[who], &["-R"], Some(&input));
-            assert_eq!(
-                rules_in(theirs),
-                rules as u64,
-                "-R restored the whole table"
-            );
+            // Counted by ipvsadm-rs: ipvsadm's -Sn of 100,000 services
+            // takes minutes (both print the same: the differential suite).
+            assert_eq!(rules_in(ours), rules as u64, "-R restored the whole table");
             [&mut restore.theirs, &mut restore.ours][who].0.push(m);
         }
     }
