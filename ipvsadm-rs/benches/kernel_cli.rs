@@ -67,6 +67,9 @@ impl Row {
 }
 
 fn cell(r: &Runs) -> String {
+    if r.0.is_empty() {
+        return format!("{:>36}", "not run");
+    }
     format!(
         "{:>9.1} {:>8.1} {:>8.1} {:>7.0}",
         r.ms(),
@@ -149,12 +152,11 @@ fn to_file(program: &Path, args: &[&str], path: &Path) {
     assert!(status.success(), "{} {args:?}", program.display());
 }
 
-fn services_in(program: &Path) -> usize {
-    let out = Command::new(program).arg("-Sn").output().expect("runs");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with("-A"))
-        .count()
+/// The rules `-Sn` prints: services and real servers. Counted by
+/// [`run`] as the output streams to a file: this process must never hold a
+/// listing (its own peak would become every later run's floor).
+fn rules_in(program: &Path) -> u64 {
+    run(program, &["-Sn"], None).stdout_lines
 }
 
 fn bench_size(theirs: &Path, ours: &Path, services: usize) -> Vec<Row> {
@@ -173,7 +175,9 @@ fn bench_size(theirs: &Path, ours: &Path, services: usize) -> Vec<Row> {
         for who in order(round) {
             testbed::netns::enter_fresh();
             let m = ok(programs[who], &["-R"], Some(&input));
-            assert_eq!(services_in(theirs), services, "-R restored the whole table");
+            // Counted by ipvsadm-rs: ipvsadm's -Sn of 100,000 services
+            // takes minutes (both print the same: the differential suite).
+            assert_eq!(rules_in(ours), rules as u64, "-R restored the whole table");
             [&mut restore.theirs, &mut restore.ours][who].0.push(m);
         }
     }
@@ -240,6 +244,11 @@ fn bench_size(theirs: &Path, ours: &Path, services: usize) -> Vec<Row> {
     let mut apply = Row::new("apply, 1 change (vs -C, -R)");
     for round in 0..rounds.min(5) {
         for who in order(round) {
+            // ipvsadm's -R of 100,000 services takes many minutes: its
+            // counterpart runs on the smaller tables only.
+            if who == 0 && services > 10_000 {
+                continue;
+            }
             if who == 0 {
                 let cleared = ok(theirs, &["-C"], None);
                 let mut restored = ok(theirs, &["-R"], Some(&saved));
@@ -259,12 +268,8 @@ fn bench_size(theirs: &Path, ours: &Path, services: usize) -> Vec<Row> {
         }
     }
     assert_eq!(
-        std::fs::read(&saved).ok(),
-        Command::new(theirs)
-            .arg("-Sn")
-            .output()
-            .ok()
-            .map(|o| o.stdout),
+        run(theirs, &["-Sn"], None).stdout_digest,
+        run(&PathBuf::from("/bin/cat"), &[path_str(&saved)], None).stdout_digest,
         "after the applies, the table is the one saved"
     );
     rows.push(apply);
