@@ -14,7 +14,7 @@
 //!   listeners, in 10 ms buckets of the delay loop, the busiest bucket
 //!   against the mean;
 //! - the most open file descriptors seen (/proc/self/fd, sampled every
-//!   2 ms) against the runner's probes-in-flight limit.
+//!   10 ms) against the runner's probes-in-flight limit.
 //!
 //! The listeners run in a child process (this program again, with
 //! `IPVSD_BENCH_ROLE=listener`) so that their CPU, memory and descriptors are
@@ -177,7 +177,7 @@ fn ensure_nofile(need: u64) -> Result<(u64, u64), String> {
     Ok((soft, new))
 }
 
-/// Samples the open descriptors every 2 ms on a thread of its own,
+/// Samples the open descriptors every 10 ms on a thread of its own,
 /// keeping the most seen and its own CPU time (to take out of the
 /// checkers').
 struct FdSampler {
@@ -200,7 +200,7 @@ impl FdSampler {
                     if let Ok((user, sys)) = cpu(UsageWho::RUSAGE_THREAD) {
                         own_cpu_us.store((user + sys).as_micros() as u64, Ordering::Relaxed);
                     }
-                    std::thread::sleep(Duration::from_millis(2));
+                    std::thread::sleep(Duration::from_millis(10));
                 }
             }
         });
