@@ -273,6 +273,7 @@ fn apply(
     let started = Instant::now();
     let mut applied = 0;
     let mut options = options;
+    let mut draining;
     loop {
         let report = ipvs.apply(desired, &options).map_err(|e| e.to_string())?;
         for step in &report.applied {
@@ -283,19 +284,19 @@ fn apply(
         if !report.is_success() {
             return Ok(failed(&report));
         }
+        draining = report.draining;
         let Some(bound) = drain_timeout.map(Duration::from_secs) else {
             break;
         };
-        let waiting = ipvs
-            .plan(desired, &options.diff)
-            .map_err(|e| e.to_string())?
-            .draining;
+        // What still drains is what this apply's own read found (a table of
+        // thousands of services takes seconds to read again).
+        let waiting = &draining;
         if waiting.is_empty() || options.diff.removal == Removal::Delete {
             break;
         }
         if started.elapsed() >= bound {
             // The bound: what still has connections goes now.
-            for d in &waiting {
+            for d in waiting {
                 let _ = writeln!(out, "{d}: deleting it (--drain-timeout)");
             }
             options.diff = options.diff.clone().with_removal(Removal::Delete);
@@ -304,10 +305,8 @@ fn apply(
         std::thread::sleep(Duration::from_secs(1));
     }
     let _ = writeln!(out, "{} applied", changes(applied));
-    if drain_timeout.is_none()
-        && let Ok(plan) = ipvs.plan(desired, &options.diff)
-    {
-        for d in &plan.draining {
+    if drain_timeout.is_none() {
+        for d in &draining {
             let _ = writeln!(out, "{d} (apply again to delete it once idle)");
         }
     }

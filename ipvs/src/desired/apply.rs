@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::batch::Change;
 use crate::desired::DesiredState;
-use crate::desired::plan::{DiffOptions, Plan, Scope, Step, diff};
+use crate::desired::plan::{DiffOptions, Draining, Plan, Scope, Step, diff};
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::handle::Ipvs;
 use crate::key::ServiceKey;
@@ -106,6 +106,11 @@ pub struct ApplyReport {
     /// [`OnFailure::RollBack`]: the applied steps undone in reverse order,
     /// or, after a failed exchange, the table put back as it was found.
     pub rollback: Option<Rollback>,
+    /// What the last plan left draining ([`Removal::Drain`](crate::Removal::Drain)): removed
+    /// real servers and services that still had connections when the table
+    /// was read; a later apply deletes them once idle. Saves reading the
+    /// table again to learn it ([`Ipvs::plan`]).
+    pub draining: Vec<Draining>,
 }
 
 /// The undoing of an apply that failed.
@@ -357,7 +362,8 @@ impl Ipvs {
         let mut table = found.clone();
         loop {
             report.rounds += 1;
-            let plan = diff(&table, desired, &options.diff);
+            let mut plan = diff(&table, desired, &options.diff);
+            report.draining = std::mem::take(&mut plan.draining);
             if plan.is_empty() {
                 return Ok(report);
             }
