@@ -29,14 +29,17 @@ fn conf_dir() -> PathBuf {
 
 #[test]
 fn every_example_configuration_checks() {
-    let mut seen = 0;
+    let mut checked = Vec::new();
     for entry in std::fs::read_dir(conf_dir()).unwrap() {
         let path = entry.unwrap().path();
+        // `keepalived.conf.example` (what the package installs) is
+        // keepalived's format too.
         let flag = match path.extension().and_then(|e| e.to_str()) {
             Some("toml") => "--config",
-            Some("conf") => "--keepalived",
+            Some("conf" | "example") => "--keepalived",
             _ => continue,
         };
+        checked.push(path.file_name().unwrap().to_string_lossy().into_owned());
         let out = ipvsd(&["check", flag, path.to_str().unwrap()]);
         assert!(
             out.status.success(),
@@ -47,9 +50,14 @@ fn every_example_configuration_checks() {
         let stdout = text(&out.stdout);
         assert_eq!(stdout.lines().count(), 1, "{stdout}");
         assert!(stdout.contains("configuration OK"), "{stdout}");
-        seen += 1;
     }
-    assert!(seen >= 9, "only {seen} examples");
+    assert!(checked.len() >= 11, "only {checked:?}");
+    for shipped in ["keepalived.conf.example", "keepalived-lvs.conf", "basic.toml"] {
+        assert!(
+            checked.iter().any(|c| c == shipped),
+            "{shipped} not checked: {checked:?}"
+        );
+    }
 }
 
 #[test]
