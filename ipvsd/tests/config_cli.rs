@@ -52,7 +52,11 @@ fn every_example_configuration_checks() {
         assert!(stdout.contains("configuration OK"), "{stdout}");
     }
     assert!(checked.len() >= 11, "only {checked:?}");
-    for shipped in ["keepalived.conf.example", "keepalived-lvs.conf", "basic.toml"] {
+    for shipped in [
+        "keepalived.conf.example",
+        "keepalived-lvs.conf",
+        "basic.toml",
+    ] {
         assert!(
             checked.iter().any(|c| c == shipped),
             "{shipped} not checked: {checked:?}"
