@@ -102,6 +102,28 @@ fn bad_keepalived_conf_exits_2_with_file_and_line() {
 }
 
 #[test]
+fn an_unknown_script_user_exits_2_with_file_and_line() {
+    // keepalived refuses a script whose user does not exist; so does `ipvsd check`.
+    let dir = scratch("bad-user");
+    let file = dir.join("keepalived.conf");
+    std::fs::write(
+        &file,
+        "virtual_server 10.0.0.1 80 {\n  real_server 10.0.0.2 80 {\n    MISC_CHECK {\n      misc_path /bin/true\n      user no-such-user-ipvsd-test\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let out = ipvsd(&["check", "--keepalived", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "{}:5: `user`: no such user \"no-such-user-ipvsd-test\"",
+            file.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_native_toml_exits_2_with_file_and_line() {
     let dir = scratch("bad-toml");
     let file = dir.join("ipvsd.toml");

@@ -20,6 +20,7 @@ use crate::config::values::{
     single_u32, switch, unsupported,
 };
 
+use super::args::known_user;
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, Inherited, Reader};
 
 /// A checker block as written, before inheritance.
@@ -451,10 +452,12 @@ pub(super) fn run_as(s: &Statement) -> Result<RunAs, ConfigError> {
             "an empty user or group name",
         ));
     }
-    Ok(RunAs {
+    let who = RunAs {
         user: user.to_owned(),
         group,
-    })
+    };
+    known_user(s, &who)?;
+    Ok(who)
 }
 
 /// keepalived's free-form hex (keepalived.conf(5), UDP_CHECK): the words
