@@ -33,6 +33,7 @@ use super::values::{
 
 mod args;
 mod checkers;
+mod pcre;
 
 use args::{forwarding, lvs_timeouts, script, sync_daemon};
 use checkers::{RawChecker, file_weight};
