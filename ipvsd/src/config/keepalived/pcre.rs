@@ -8,8 +8,9 @@
 //! pattern silently matched another way.
 //!
 //! What is translated rather than refused:
-//! - without `utf ucp`, PCRE2 works on bytes with ASCII classes and case
-//!   folding: `(?-u)`;
+//! - PCRE2 works on bytes (keepalived sets no UTF mode) with ASCII classes
+//!   and case folding: `(?-u)`, and a non-ASCII character of the pattern is
+//!   its UTF-8 bytes (a quantifier after it repeats the last byte);
 //! - `$` (and `\Z`) also matches before a final newline: `(?:\n?\z)`, where
 //!   nothing that takes a character follows it (else refused);
 //! - a `{` that is not a `{n}`, `{n,}` or `{n,m}` count is a literal brace;
@@ -27,8 +28,6 @@ struct Options {
     dollar_endonly: bool,
     alt_circumflex: bool,
     allow_empty_class: bool,
-    utf: bool,
-    ucp: bool,
 }
 
 /// Reads one `regex_options` name.
@@ -51,8 +50,11 @@ fn set_option(o: &mut Options, name: &str) -> Result<(), String> {
         "dollar_endonly" => o.dollar_endonly = true,
         "alt_circumflex" => o.alt_circumflex = true,
         "allow_empty_class" => o.allow_empty_class = true,
-        "utf" => o.utf = true,
-        "ucp" => o.ucp = true,
+        "utf" | "ucp" => {
+            return Err(format!(
+                "regex option `{name}`: PCRE2's Unicode mode fails on a body that is not UTF-8 and makes `[[:alpha:]]` and the like Unicode; the regex crate would match otherwise"
+            ));
+        }
         // Matcher tuning, callouts, capture bookkeeping, limits on what a
         // pattern may contain, an offset limit keepalived never sets: no
         // verdict changes.
@@ -120,12 +122,6 @@ pub(super) fn translate(pattern: &str, options: &[String]) -> Result<String, Str
     for name in options {
         set_option(&mut o, name)?;
     }
-    if o.utf != o.ucp {
-        return Err(
-            "regex options `utf` and `ucp` go together here (Unicode characters with Unicode classes), or neither (bytes with ASCII classes)"
-                .into(),
-        );
-    }
     let tokens = scan(pattern, &o)?;
     for (i, t) in tokens.iter().enumerate() {
         if t.kind == Kind::Dollar && t.out != "$" && !only_zero_width_after(&tokens, i + 1) {
@@ -153,14 +149,8 @@ pub(super) fn translate(pattern: &str, options: &[String]) -> Result<String, Str
             flags.push(f);
         }
     }
-    if !o.utf {
-        flags.push_str("-u");
-    }
-    let mut out = if flags.is_empty() {
-        String::new()
-    } else {
-        format!("(?{flags})")
-    };
+    // Bytes, ASCII classes and ASCII case folding, as PCRE2 without UTF.
+    let mut out = format!("(?{flags}-u)");
     for t in &tokens {
         out.push_str(&t.out);
     }
@@ -211,24 +201,26 @@ fn scan(pattern: &str, o: &Options) -> Result<Vec<Token>, String> {
                 push(&mut tokens, Kind::Dollar, out.into());
             }
             '*' | '+' | '?' => {
+                repeatable(&tokens)?;
                 let kind = if c == '+' {
                     Kind::AtLeastOnce
                 } else {
                     Kind::MaybeNone
                 };
                 push(&mut tokens, kind, c.to_string());
-                i = after_quantifier(&chars, i + 1, &mut tokens)?;
+                i = after_quantifier(&chars, i + 1, o, &mut tokens)?;
                 continue;
             }
             '{' => match counted(&chars, i) {
                 Some((min, end)) => {
+                    repeatable(&tokens)?;
                     let kind = if min == 0 {
                         Kind::MaybeNone
                     } else {
                         Kind::AtLeastOnce
                     };
                     push(&mut tokens, kind, chars[i..end].iter().collect());
-                    i = after_quantifier(&chars, end, &mut tokens)?;
+                    i = after_quantifier(&chars, end, o, &mut tokens)?;
                     continue;
                 }
                 // PCRE2 10.42: not a count, a literal brace.
@@ -244,6 +236,12 @@ fn scan(pattern: &str, o: &Options) -> Result<Vec<Token>, String> {
                 continue;
             }
             c if o.extended && c.is_whitespace() => push(&mut tokens, Kind::Nothing, c.into()),
+            // PCRE2 without UTF sees the bytes: each one an item of its own.
+            c if !c.is_ascii() => {
+                for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                    push(&mut tokens, Kind::Atom, format!("\\x{b:02x}"));
+                }
+            }
             c => push(&mut tokens, Kind::Atom, c.to_string()),
         }
         i += 1;
@@ -251,9 +249,31 @@ fn scan(pattern: &str, o: &Options) -> Result<Vec<Token>, String> {
     Ok(tokens)
 }
 
-/// After a quantifier: a lazy `?` is kept, a possessive `+` refused.
-fn after_quantifier(chars: &[char], i: usize, tokens: &mut [Token]) -> Result<usize, String> {
-    match chars.get(i) {
+/// A quantifier must follow something it can repeat (PCRE2 refuses it
+/// after an assertion or another quantifier; the regex crate would take it).
+fn repeatable(tokens: &[Token]) -> Result<(), String> {
+    match tokens.iter().rev().find(|t| t.kind != Kind::Nothing) {
+        Some(t) if matches!(t.kind, Kind::Atom | Kind::Close) => Ok(()),
+        _ => Err(
+            "a quantifier with nothing to repeat before it (the start, an assertion or another quantifier): PCRE2 refuses it"
+                .into(),
+        ),
+    }
+}
+
+/// After a quantifier: a lazy `?` is kept, a possessive `+` refused
+/// (with `extended`, also after whitespace, which both engines skip).
+fn after_quantifier(
+    chars: &[char],
+    i: usize,
+    o: &Options,
+    tokens: &mut [Token],
+) -> Result<usize, String> {
+    let mut j = i;
+    while o.extended && chars.get(j).is_some_and(|c| c.is_whitespace()) {
+        j += 1;
+    }
+    match chars.get(j) {
         Some('+') => Err(
             "a possessive quantifier (`*+`, `++`, `?+`, `{n}+`): the regex crate has none (it would read a repetition of a repetition)"
                 .into(),
@@ -262,7 +282,7 @@ fn after_quantifier(chars: &[char], i: usize, tokens: &mut [Token]) -> Result<us
             if let Some(last) = tokens.last_mut() {
                 last.out.push('?');
             }
-            Ok(i + 1)
+            Ok(j + 1)
         }
         _ => Ok(i),
     }
@@ -492,6 +512,11 @@ fn class(chars: &[char], i: usize, o: &Options) -> Result<(String, usize), Strin
                     "{c:?} in a class with `extended`: PCRE2 keeps it, the regex crate ignores it; escape it"
                 ));
             }
+            c if !c.is_ascii() => {
+                for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+            }
             c => out.push(c),
         }
         j += 1;
@@ -499,9 +524,9 @@ fn class(chars: &[char], i: usize, o: &Options) -> Result<(String, usize), Strin
     Err("an unclosed class `[`".into())
 }
 
-/// Whether only zero-width items (group ends, other alternatives, `$`,
-/// `\z`) follow token `from` to the end of the pattern: then `$` may take
-/// the final newline.
+/// Whether only group ends, other alternatives and more `$` follow token
+/// `from` to the end of the pattern: then `$` may take the final newline
+/// (not before `\z` or `\b`, which would then see another position).
 fn only_zero_width_after(tokens: &[Token], from: usize) -> bool {
     let mut j = from;
     while j < tokens.len() {
@@ -510,7 +535,6 @@ fn only_zero_width_after(tokens: &[Token], from: usize) -> bool {
             Kind::MaybeNone | Kind::AtLeastOnce if j > 0 && tokens[j - 1].kind == Kind::Close => {
                 j += 1;
             }
-            Kind::Assertion if tokens[j].out == r"\z" => j += 1,
             // Another alternative: skip to the end of its group.
             Kind::Alt => {
                 let mut depth = 0usize;
@@ -678,10 +702,19 @@ mod tests {
             ("[a--b]", "set difference"),
             ("(?m)^a", "multiline"),
             ("(?x)a b", "extended"),
+            ("a**", "nothing to repeat"),
+            (r"\b+", "nothing to repeat"),
+            ("^*", "nothing to repeat"),
         ] {
             let e = refused(pattern, &[]);
             assert!(e.contains(why), "{pattern:?}: {e}");
         }
+        // With `extended` both engines skip whitespace before the `+`.
+        for pattern in ["a+ +b", "a{2} +"] {
+            let e = refused(pattern, &["extended"]);
+            assert!(e.contains("possessive"), "{pattern:?}: {e}");
+        }
+        assert!(ok("a+ ?b", &["extended"]).is_match(b"aab"));
     }
 
     #[test]
@@ -689,8 +722,8 @@ mod tests {
         assert!(refused("a", &["firstline"]).contains("firstline"));
         assert!(refused("a", &["alt_bsux"]).contains("alt_bsux"));
         assert!(refused("a", &["no_such_option"]).contains("no_such_option"));
-        assert!(refused("a", &["utf"]).contains("ucp"));
-        assert!(refused("a", &["ucp"]).contains("utf"));
+        assert!(refused("a", &["utf"]).contains("UTF-8"));
+        assert!(refused("a", &["utf", "ucp"]).contains("UTF-8"));
         assert!(refused("[]a]", &["allow_empty_class"]).contains("empty class"));
         assert!(refused("[a b]", &["extended"]).contains("extended"));
         assert!(check_option("caseless").is_ok());
@@ -714,12 +747,15 @@ mod tests {
     }
 
     #[test]
-    fn bytes_and_ascii_classes_unless_utf_and_ucp() {
+    fn bytes_and_ascii_classes() {
         // PCRE2 without UTF: `.` is one byte, `\w` ASCII.
         assert!(!ok(r"^\w$", &[]).is_match("é".as_bytes()));
         assert!(ok(r"^..$", &[]).is_match("é".as_bytes()));
-        assert!(ok(r"^\w$", &["utf", "ucp"]).is_match("é".as_bytes()));
-        assert!(ok(r"^.$", &["utf", "ucp"]).is_match("é".as_bytes()));
+        // A quantifier after a non-ASCII character repeats its last byte.
+        assert!(ok("^é*$", &[]).is_match(b"\xc3"));
+        assert!(ok("^é+$", &[]).is_match(b"\xc3\xa9\xa9"));
+        assert!(ok("^[é]+$", &[]).is_match(b"\xa9\xc3"));
+        assert!(!ok("(?i)é", &[]).is_match("É".as_bytes()));
         assert!(ok(r"^\xff", &[]).is_match(b"\xff"));
     }
 
@@ -737,6 +773,8 @@ mod tests {
         assert!(!ok("ok$", &["dollar_endonly"]).is_match(b"ok\n"));
         assert!(refused(r"ok$\n", &[]).contains("final newline"));
         assert!(refused(r"(ok$)x", &[]).contains("final newline"));
+        assert!(refused(r"ok\Z\z", &[]).contains("final newline"));
+        assert!(ok(r"ok$$", &[]).is_match(b"ok\n"));
         // With multiline `$` is the end of any line in both.
         assert!(ok(r"ok$\n", &["multiline"]).is_match(b"ok\n"));
     }
