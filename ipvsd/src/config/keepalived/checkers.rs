@@ -535,7 +535,7 @@ pub(super) fn url(st: &Statement) -> Result<Url, ConfigError> {
             "regex" => {
                 regex_at = Some(s);
                 u.regex = Some(BodyRegex {
-                    pattern: single(s)?.to_owned(),
+                    pattern: pcre::unescape(single(s)?),
                     no_match: false,
                     options: Vec::new(),
                     min_offset: None,
@@ -673,6 +673,20 @@ mod tests {
         assert!(e.to_string().contains("firstline"), "{e}");
         let e = refused(&conf("ok", "    regex_options no_such_option\n"));
         assert_eq!(e.location().line, 7, "{e}");
+    }
+
+    #[test]
+    fn a_regex_is_what_keepalived_gives_pcre2_after_its_escapes() {
+        let text = conf("^v\\\\d+\\.x$", "");
+        let l = read_keepalived_str(&text, Path::new("/k.conf"), &KeepalivedOptions::default())
+            .unwrap();
+        let crate::config::checker::CheckKind::Http(h) =
+            &l.model.virtual_servers[0].real_servers[0].checkers[0].kind
+        else {
+            panic!("not HTTP")
+        };
+        // `\\d` is PCRE2's `\d`; `\.` loses its backslash, as in keepalived.
+        assert_eq!(h.urls[0].regex.as_ref().unwrap().pattern, r"^v\d+.x$");
     }
 
     #[test]

@@ -17,6 +17,36 @@
 //! - `\<` and `\>` are literal; in a class, `\b` is a backspace, `[` not
 //!   starting `[:name:]` is literal, and `&&` / `~~` are literal.
 
+/// The pattern keepalived gives PCRE2 for a `regex` word: keepalived reads
+/// that line with backslash escapes (`parser.c`,
+/// `alloc_strvec_quoted_escaped`): `\a \b \E \f \n \r \t \v` are control
+/// characters (`\E` is ESC) and a backslash before any other character is
+/// dropped, so PCRE2's `\d` is written `\\d` in keepalived.conf.
+pub(super) fn unescape(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut chars = word.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('a') => out.push('\u{7}'),
+            Some('b') => out.push('\u{8}'),
+            Some('E') => out.push('\u{1b}'),
+            Some('f') => out.push('\u{c}'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('v') => out.push('\u{b}'),
+            Some(other) => out.push(other),
+            // A final lone backslash stays (PCRE2 refuses it anyway).
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// The `regex_options` that change how a pattern reads.
 #[derive(Debug, Default, Clone, Copy)]
 struct Options {
@@ -790,6 +820,15 @@ mod tests {
         assert!(ok("^$", &["multiline", "alt_circumflex"]).is_match(b"a\n"));
         // Without multiline `^` is the start only, in both.
         assert!(ok("^$", &[]).is_match(b""));
+    }
+
+    #[test]
+    fn keepalived_unescapes_the_regex_line_first() {
+        assert_eq!(unescape(r"\\d+ ok"), r"\d+ ok");
+        assert_eq!(unescape(r"a\.b"), "a.b", "a lone backslash is dropped");
+        assert_eq!(unescape(r"a\tb\n"), "a\tb\n");
+        assert_eq!(unescape(r"x\"), r"x\");
+        assert!(ok(&unescape(r"^\\d+$"), &[]).is_match(b"42\n"));
     }
 
     #[test]
