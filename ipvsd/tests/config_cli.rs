@@ -29,14 +29,17 @@ fn conf_dir() -> PathBuf {
 
 #[test]
 fn every_example_configuration_checks() {
-    let mut seen = 0;
+    let mut checked = Vec::new();
     for entry in std::fs::read_dir(conf_dir()).unwrap() {
         let path = entry.unwrap().path();
+        // `keepalived.conf.example` (what the package installs) is
+        // keepalived's format too.
         let flag = match path.extension().and_then(|e| e.to_str()) {
             Some("toml") => "--config",
-            Some("conf") => "--keepalived",
+            Some("conf" | "example") => "--keepalived",
             _ => continue,
         };
+        checked.push(path.file_name().unwrap().to_string_lossy().into_owned());
         let out = ipvsd(&["check", flag, path.to_str().unwrap()]);
         assert!(
             out.status.success(),
@@ -47,9 +50,18 @@ fn every_example_configuration_checks() {
         let stdout = text(&out.stdout);
         assert_eq!(stdout.lines().count(), 1, "{stdout}");
         assert!(stdout.contains("configuration OK"), "{stdout}");
-        seen += 1;
     }
-    assert!(seen >= 9, "only {seen} examples");
+    assert!(checked.len() >= 11, "only {checked:?}");
+    for shipped in [
+        "keepalived.conf.example",
+        "keepalived-lvs.conf",
+        "basic.toml",
+    ] {
+        assert!(
+            checked.iter().any(|c| c == shipped),
+            "{shipped} not checked: {checked:?}"
+        );
+    }
 }
 
 #[test]
@@ -87,6 +99,28 @@ fn bad_keepalived_conf_exits_2_with_file_and_line() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn an_unknown_script_user_exits_2_with_file_and_line() {
+    // keepalived refuses a script whose user does not exist; so does `ipvsd check`.
+    let dir = scratch("bad-user");
+    let file = dir.join("keepalived.conf");
+    std::fs::write(
+        &file,
+        "virtual_server 10.0.0.1 80 {\n  real_server 10.0.0.2 80 {\n    MISC_CHECK {\n      misc_path /bin/true\n      user no-such-user-ipvsd-test\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let out = ipvsd(&["check", "--keepalived", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "{}:5: `user`: no such user \"no-such-user-ipvsd-test\"",
+            file.display()
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -2,8 +2,11 @@
 //! /usr/share/doc/keepalived/samples) as a corpus: each is accepted, or
 //! refused with an error naming an unsupported (or VRRP) keyword; never a
 //! panic, never a generic parse failure. The directory comes from
-//! `IPVSD_KEEPALIVED_SAMPLES` (unset: the test says it was skipped; set but
-//! missing: the test fails). The samples are GPL and never copied here.
+//! `IPVSD_KEEPALIVED_SAMPLES` (set but missing: the test fails); unset, it
+//! is the copy the VM image keeps (`tests/vm/prepare`):
+//! `$CARGO_TARGET_DIR/vm/keepalived-samples`, else the workspace's
+//! `target/vm/keepalived-samples`; when neither exists the test says it was
+//! skipped. The samples are GPL and never copied here.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -32,6 +35,42 @@ const LVS_WITH_VRRP: &[&str] = &[
     "keepalived.conf.sample",
     "keepalived.conf.vrrp.lvs_syncd",
 ];
+
+/// Where the VM image keeps the samples, below a target directory.
+const VM_SAMPLES: &str = "vm/keepalived-samples";
+
+/// The samples directory: `IPVSD_KEEPALIVED_SAMPLES` (which must exist),
+/// else the VM image's copy under `$CARGO_TARGET_DIR` (relative to the
+/// workspace root when relative) or the workspace's `target/`; `None`,
+/// with the reason printed, when there is none.
+fn samples_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("IPVSD_KEEPALIVED_SAMPLES").map(PathBuf::from) {
+        assert!(
+            dir.is_dir(),
+            "IPVSD_KEEPALIVED_SAMPLES={} is not a directory",
+            dir.display()
+        );
+        return Some(dir);
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut tried = Vec::new();
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        tried.push(workspace.join(target).join(VM_SAMPLES));
+    }
+    tried.push(workspace.join("target").join(VM_SAMPLES));
+    if let Some(dir) = tried.iter().find(|d| d.is_dir()) {
+        return Some(dir.clone());
+    }
+    eprintln!(
+        "skipped: IPVSD_KEEPALIVED_SAMPLES is not set (Debian's keepalived samples directory) and the VM image's copy is missing ({})",
+        tried
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    None
+}
 
 /// A sample's text (gunzipped if it ends in `.gz`).
 fn read_sample(path: &Path) -> String {
@@ -70,17 +109,9 @@ fn outcome(result: &Result<ipvsd::config::Loaded, ConfigError>) -> String {
 
 #[test]
 fn debian_keepalived_samples() {
-    let Some(dir) = std::env::var_os("IPVSD_KEEPALIVED_SAMPLES").map(PathBuf::from) else {
-        eprintln!(
-            "skipped: IPVSD_KEEPALIVED_SAMPLES is not set (Debian's keepalived samples directory)"
-        );
+    let Some(dir) = samples_dir() else {
         return;
     };
-    assert!(
-        dir.is_dir(),
-        "IPVSD_KEEPALIVED_SAMPLES={} is not a directory",
-        dir.display()
-    );
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -163,15 +194,9 @@ fn debian_keepalived_samples() {
 /// native TOML and back to the same model; what is refused names a line.
 #[test]
 fn mangled_samples_never_panic() {
-    let Some(dir) = std::env::var_os("IPVSD_KEEPALIVED_SAMPLES").map(PathBuf::from) else {
-        eprintln!("skipped: IPVSD_KEEPALIVED_SAMPLES is not set");
+    let Some(dir) = samples_dir() else {
         return;
     };
-    assert!(
-        dir.is_dir(),
-        "IPVSD_KEEPALIVED_SAMPLES={} is not a directory",
-        dir.display()
-    );
     // xorshift: the same mutations every run.
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut random = move || {

@@ -17,7 +17,19 @@ pub(super) fn script(st: &Statement) -> Result<Script, ConfigError> {
         user: u.clone(),
         group: st.args().get(2).cloned(),
     });
+    if let Some(u) = &user {
+        known_user(st, u)?;
+    }
     Ok(Script { command, user })
+}
+
+/// Refuses a user or group this host does not have: keepalived drops a
+/// script whose user it cannot find, and ipvsd would fail to start its
+/// checker or hook, so `ipvsd check` says so with the line.
+pub(super) fn known_user(st: &Statement, who: &RunAs) -> Result<(), ConfigError> {
+    crate::check::RunAs::lookup(&who.user, who.group.as_deref())
+        .map(|_| ())
+        .map_err(|why| ConfigError::invalid(&st.location, st.keyword(), why))
 }
 
 /// `lvs_method NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`.
@@ -175,4 +187,86 @@ pub(super) fn sync_daemon(s: &Statement) -> Result<SyncDaemonConfig, ConfigError
         i += 2;
     }
     Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{ConfigError, KeepalivedOptions, read_keepalived_str};
+
+    /// A user and a group no host has.
+    const NO_USER: &str = "no-such-user-ipvsd-test";
+    const NO_GROUP: &str = "no-such-group-ipvsd-test";
+
+    fn read(text: &str) -> Result<crate::config::Loaded, ConfigError> {
+        read_keepalived_str(
+            text,
+            Path::new("/etc/keepalived/users.conf"),
+            &KeepalivedOptions::default(),
+        )
+    }
+
+    /// A virtual server whose real server has a `notify_up` (line 6) and a
+    /// MISC_CHECK with `user` (line 9); `global` goes in global_defs
+    /// (line 2).
+    fn conf(global: &str, notify: &str, user: &str) -> String {
+        format!(
+            "global_defs {{\n {global}\n}}\nvirtual_server 10.0.0.1 80 {{\n real_server 10.0.0.2 80 {{\n  notify_up \"/bin/true\" {notify}\n  MISC_CHECK {{\n   misc_path /bin/true\n   user {user}\n  }}\n }}\n}}\n"
+        )
+    }
+
+    fn refused(text: &str) -> (usize, String, String) {
+        match read(text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => (
+                e.location().line,
+                e.keyword().unwrap_or_default().to_owned(),
+                e.to_string(),
+            ),
+        }
+    }
+
+    #[test]
+    fn known_users_and_groups_are_accepted() {
+        let l = read(&conf("script_user root root", "root", "root root")).unwrap();
+        assert_eq!(l.model.virtual_servers.len(), 1);
+        read(&conf("script_user root", "root root", "root:root")).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_misc_check_user_or_group_is_refused_with_its_line() {
+        let (line, keyword, message) = refused(&conf("router_id x", "root", NO_USER));
+        assert_eq!((line, keyword.as_str()), (9, "user"), "{message}");
+        assert!(
+            message.starts_with("/etc/keepalived/users.conf:9: `user`: no such user"),
+            "{message}"
+        );
+        assert!(message.contains(NO_USER), "{message}");
+        let (line, _, message) = refused(&conf("router_id x", "root", &format!("root {NO_GROUP}")));
+        assert_eq!(line, 9, "{message}");
+        assert!(
+            message.contains(&format!("no such group \"{NO_GROUP}\"")),
+            "{message}"
+        );
+        let (line, _, message) = refused(&conf("router_id x", "root", &format!("root:{NO_GROUP}")));
+        assert_eq!(line, 9, "{message}");
+    }
+
+    #[test]
+    fn an_unknown_script_user_is_refused_with_its_line() {
+        let (line, keyword, message) =
+            refused(&conf(&format!("script_user {NO_USER}"), "root", "root"));
+        assert_eq!((line, keyword.as_str()), (2, "script_user"), "{message}");
+        assert!(message.contains(NO_USER), "{message}");
+        let (line, keyword, _) = refused(&conf(
+            &format!("script_user root {NO_GROUP}"),
+            "root",
+            "root",
+        ));
+        assert_eq!((line, keyword.as_str()), (2, "script_user"));
+        // A notify script's own user, too.
+        let (line, keyword, message) = refused(&conf("router_id x", NO_USER, "root"));
+        assert_eq!((line, keyword.as_str()), (6, "notify_up"), "{message}");
+    }
 }

@@ -20,6 +20,8 @@ use crate::config::values::{
     single_u32, switch, unsupported,
 };
 
+use super::args::known_user;
+use super::pcre;
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, Inherited, Reader};
 
 /// A checker block as written, before inheritance.
@@ -451,10 +453,12 @@ pub(super) fn run_as(s: &Statement) -> Result<RunAs, ConfigError> {
             "an empty user or group name",
         ));
     }
-    Ok(RunAs {
+    let who = RunAs {
         user: user.to_owned(),
         group,
-    })
+    };
+    known_user(s, &who)?;
+    Ok(who)
 }
 
 /// keepalived's free-form hex (keepalived.conf(5), UDP_CHECK): the words
@@ -504,6 +508,7 @@ pub(super) fn url(st: &Statement) -> Result<Url, ConfigError> {
         regex: None,
     };
     let mut regex_opts: Vec<&Statement> = Vec::new();
+    let mut regex_at: Option<&Statement> = None;
     for s in block(st)? {
         no_block(s)?;
         let k = s.keyword();
@@ -528,8 +533,9 @@ pub(super) fn url(st: &Statement) -> Result<Url, ConfigError> {
             }
             "virtualhost" => u.virtualhost = Some(single(s)?.to_owned()),
             "regex" => {
+                regex_at = Some(s);
                 u.regex = Some(BodyRegex {
-                    pattern: single(s)?.to_owned(),
+                    pattern: pcre::unescape(single(s)?),
                     no_match: false,
                     options: Vec::new(),
                     min_offset: None,
@@ -562,11 +568,23 @@ pub(super) fn url(st: &Statement) -> Result<Url, ConfigError> {
                 at_most(s, 0)?;
                 r.no_match = true;
             }
-            "regex_options" => r.options.extend(s.args().iter().cloned()),
+            "regex_options" => {
+                for o in s.args() {
+                    pcre::check_option(o)
+                        .map_err(|why| ConfigError::invalid(&s.location, s.keyword(), why))?;
+                    r.options.push(o.clone());
+                }
+            }
             "regex_min_offset" => r.min_offset = Some(number(s, single(s)?, 0, u64::MAX)?),
             "regex_max_offset" => r.max_offset = Some(number(s, single(s)?, 0, u64::MAX)?),
             _ => r.stack = Some(number(s, single(s)?, 0, u64::MAX)?),
         }
+    }
+    // keepalived matches with PCRE2, ipvsd with the regex crate: a pattern
+    // that would match differently is refused here, never at run time.
+    if let (Some(r), Some(at)) = (&u.regex, regex_at) {
+        pcre::translate(&r.pattern, &r.options)
+            .map_err(|why| ConfigError::invalid(&at.location, "regex", why))?;
     }
     if u.status_codes.is_empty() {
         // keepalived.conf(5): status_code defaults to 200-299.
@@ -604,4 +622,88 @@ pub(super) fn status_range(s: &Statement, text: &str) -> Result<(u16, u16), Conf
         ));
     }
     Ok((a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{ConfigError, KeepalivedOptions, read_keepalived_str};
+
+    /// An HTTP_GET whose url has `regex` on line 6 and `lines` after it.
+    fn conf(regex: &str, lines: &str) -> String {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n real_server 10.0.0.2 80 {{\n  HTTP_GET {{\n   url {{\n    path /\n    regex \"{regex}\"\n{lines}   }}\n  }}\n }}\n}}\n"
+        )
+    }
+
+    fn refused(text: &str) -> ConfigError {
+        match read_keepalived_str(text, Path::new("/k.conf"), &KeepalivedOptions::default()) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_regex_the_regex_crate_would_read_otherwise_is_refused_at_its_line() {
+        let e = refused(&conf("(?<!error)ok", ""));
+        assert_eq!((e.location().line, e.keyword()), (6, Some("regex")), "{e}");
+        assert!(e.to_string().contains("look-behind"), "{e}");
+        let e = refused(&conf("ok$\\n", ""));
+        assert_eq!(e.location().line, 6, "{e}");
+        let e = refused(&conf(
+            "^$",
+            "    regex_options caseless\n    regex_options multiline\n",
+        ));
+        assert_eq!(e.location().line, 6, "{e}");
+        assert!(e.to_string().contains("alt_circumflex"), "{e}");
+    }
+
+    #[test]
+    fn a_regex_option_without_an_equivalent_is_refused_at_its_line() {
+        let e = refused(&conf(
+            "ok",
+            "    regex_options caseless\n    regex_options firstline\n",
+        ));
+        assert_eq!(
+            (e.location().line, e.keyword()),
+            (8, Some("regex_options")),
+            "{e}"
+        );
+        assert!(e.to_string().contains("firstline"), "{e}");
+        let e = refused(&conf("ok", "    regex_options no_such_option\n"));
+        assert_eq!(e.location().line, 7, "{e}");
+    }
+
+    #[test]
+    fn a_regex_is_what_keepalived_gives_pcre2_after_its_escapes() {
+        let text = conf("^v\\\\d+\\.x$", "");
+        let l = read_keepalived_str(&text, Path::new("/k.conf"), &KeepalivedOptions::default())
+            .unwrap();
+        let crate::config::checker::CheckKind::Http(h) =
+            &l.model.virtual_servers[0].real_servers[0].checkers[0].kind
+        else {
+            panic!("not HTTP")
+        };
+        // `\\d` is PCRE2's `\d`; `\.` loses its backslash, as in keepalived.
+        assert_eq!(h.urls[0].regex.as_ref().unwrap().pattern, r"^v\d+.x$");
+    }
+
+    #[test]
+    fn a_regex_that_reads_the_same_is_kept_as_written() {
+        let text = conf(
+            "^Status: (OK|FINE)$",
+            "    regex_options caseless multiline\n",
+        );
+        let l = read_keepalived_str(&text, Path::new("/k.conf"), &KeepalivedOptions::default())
+            .unwrap();
+        let crate::config::checker::CheckKind::Http(h) =
+            &l.model.virtual_servers[0].real_servers[0].checkers[0].kind
+        else {
+            panic!("not HTTP")
+        };
+        let r = h.urls[0].regex.as_ref().unwrap();
+        assert_eq!(r.pattern, "^Status: (OK|FINE)$");
+        assert_eq!(r.options, ["caseless", "multiline"]);
+    }
 }

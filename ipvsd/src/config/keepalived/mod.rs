@@ -33,6 +33,7 @@ use super::values::{
 
 mod args;
 mod checkers;
+mod pcre;
 
 use args::{forwarding, lvs_timeouts, script, sync_daemon};
 use checkers::{RawChecker, file_weight};
@@ -379,10 +380,12 @@ impl Reader<'_> {
                 }
                 "script_user" => {
                     at_most(s, 2)?;
-                    self.global.script_user = Some(RunAs {
+                    let who = RunAs {
                         user: arg(s, 0)?.to_owned(),
                         group: s.args().get(1).cloned(),
-                    });
+                    };
+                    args::known_user(s, &who)?;
+                    self.global.script_user = Some(who);
                 }
                 "enable_script_security" => {
                     at_most(s, 0)?;
