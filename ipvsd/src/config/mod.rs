@@ -35,4 +35,5 @@ pub use model::{
     DEFAULT_STATUS_LISTEN, FlushOnStop, Global, GroupMember, Model, RealServer, Script, Smtp,
     SorryServer, SyncDaemonConfig, TlsClient, VirtualServer, VirtualTarget,
 };
+pub(crate) use keepalived::pcre_to_regex;
 pub use native::{read_native, read_native_str, to_toml};

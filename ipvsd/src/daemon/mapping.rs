@@ -76,36 +76,10 @@ fn connect(c: &model::Connect) -> ConnectOptions {
     }
 }
 
-/// keepalived's `regex_options` names (PCRE2's, `check_http.c`) as
-/// `regex` crate flags. Options that only tune PCRE2's matcher or its
-/// Unicode handling (which the `regex` crate always has) change no verdict
-/// and are taken as they are; the others have no equivalent and are refused.
-fn regex_flags(options: &[String]) -> Result<String, String> {
-    let mut flags = String::new();
-    for o in options {
-        let f = match o.as_str() {
-            "caseless" => 'i',
-            "multiline" => 'm',
-            "dotall" => 's',
-            "extended" => 'x',
-            "ungreedy" => 'U',
-            "auto_callout" | "dupnames" | "no_auto_capture" | "no_auto_possess"
-            | "no_dotstar_anchor" | "no_start_optimize" | "ucp" | "utf" => continue,
-            other => return Err(format!("regex option {other:?} is not supported")),
-        };
-        flags.push(f);
-    }
-    Ok(flags)
-}
-
 /// A url's body regex.
 fn body_regex(r: &model::BodyRegex) -> Result<check::BodyRegex, String> {
-    let flags = regex_flags(&r.options)?;
-    let pattern = if flags.is_empty() {
-        r.pattern.clone()
-    } else {
-        format!("(?{flags}){}", r.pattern)
-    };
+    // PCRE2's pattern and options, as the configuration checked them.
+    let pattern = crate::config::pcre_to_regex(&r.pattern, &r.options)?;
     let regex = regex::bytes::Regex::new(&pattern).map_err(|e| format!("regex: {e}"))?;
     let offset = |v: Option<u64>| v.map(|v| usize::try_from(v).unwrap_or(usize::MAX));
     let mut out = check::BodyRegex::new(regex);

@@ -35,6 +35,8 @@ mod args;
 mod checkers;
 mod pcre;
 
+pub(crate) use pcre::translate as pcre_to_regex;
+
 use args::{forwarding, lvs_timeouts, script, sync_daemon};
 use checkers::{RawChecker, file_weight};
 

@@ -147,7 +147,7 @@ struct Token {
 ///
 /// # Errors
 /// Why the pattern or an option cannot be matched the same way.
-pub(super) fn translate(pattern: &str, options: &[String]) -> Result<String, String> {
+pub(crate) fn translate(pattern: &str, options: &[String]) -> Result<String, String> {
     let mut o = Options::default();
     for name in options {
         set_option(&mut o, name)?;

@@ -675,6 +675,12 @@ fn url(
     if status_codes.is_empty() {
         status_codes.push((200, 299));
     }
+    // The pattern is PCRE2's, as in keepalived.conf: refused here if the
+    // regex crate would match it differently.
+    if let Some(r) = &u.regex {
+        crate::config::pcre_to_regex(&r.pattern, &r.options)
+            .map_err(|why| bad(format!("regex: {why}")))?;
+    }
     Ok(Url {
         path: u.path,
         digest: u.digest.map(|d| d.to_ascii_lowercase()),
