@@ -8,7 +8,7 @@
 //! It creates an `nlmon` device (the kernel's netlink tap) in the current
 //! network namespace, runs the command, and prints every datagram of the IPVS
 //! family that crossed the tap in either direction. Needs root and the `nlmon`
-//! module; the test VM has both (`tests/vm/run target/x86_64-unknown-linux-gnu/debug/examples/capture_netlink ipvsadm -Ln`).
+//! module; the test VM has both (`tests/vm/run target/debug/examples/capture_netlink ipvsadm -Ln`).
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

@@ -1,7 +1,7 @@
 //! Prints what the wire binding reads from the kernel: the family id, the
 //! IPVS version, the timeouts, every service with its destinations, and the
 //! sync daemons. Run it as root on a kernel with IPVS (or in the test VM:
-//! `tests/vm/run target/x86_64-unknown-linux-gnu/debug/examples/wire_tour`).
+//! `tests/vm/run target/debug/examples/wire_tour`).
 
 use ipvs_sys::{IpvsCmd, IpvsCmdAttr, IpvsMessage, IpvsServiceAttr, IpvsSocket};
 
