@@ -27,6 +27,7 @@ mod validate;
 mod values;
 
 pub use error::{ConfigError, Location, Note};
+pub(crate) use keepalived::pcre_to_regex;
 pub use keepalived::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, DEFAULT_PERSISTENCE_TIMEOUT, KeepalivedOptions,
     Loaded, SCHEDULERS, read_keepalived, read_keepalived_str,
@@ -35,5 +36,4 @@ pub use model::{
     DEFAULT_STATUS_LISTEN, FlushOnStop, Global, GroupMember, Model, RealServer, Script, Smtp,
     SorryServer, SyncDaemonConfig, TlsClient, VirtualServer, VirtualTarget,
 };
-pub(crate) use keepalived::pcre_to_regex;
 pub use native::{read_native, read_native_str, to_toml};
