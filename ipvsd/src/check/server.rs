@@ -134,13 +134,18 @@ impl RealServerHealth {
 
     /// Changes the configured weight (a reload that changed only the
     /// `weight`): health and checker states are kept; a change when the
-    /// resulting weight differs from the one last reported.
+    /// resulting weight differs from the one last reported. A real server
+    /// without checkers never reports: its state until now was its start
+    /// state (up at the old weight), which is what the change is from.
     pub fn set_configured_weight(&mut self, weight: u32) -> Option<ServerChange> {
+        let before = (self.health(), self.weight());
         self.configured_weight = weight;
         for c in &mut self.checkers {
             c.set_configured_weight(weight);
         }
-        let previous = self.reported?;
+        let previous = self
+            .reported
+            .or_else(|| self.checkers.is_empty().then_some(before))?;
         let now = (self.health(), self.weight());
         if now == previous {
             return None;
@@ -196,6 +201,18 @@ mod tests {
         let c = c.unwrap();
         assert_eq!(c.previous, Some((Health::Up, 10)));
         assert_eq!((c.health, c.checker), (Health::Down, Some(1)));
+    }
+
+    #[test]
+    fn a_new_weight_of_a_real_server_without_checkers_is_a_change() {
+        let mut s = RealServerHealth::new(1, []);
+        let c = s.set_configured_weight(2).expect("a change");
+        assert_eq!(c.previous, Some((Health::Up, 1)));
+        assert_eq!((c.health, c.weight), (Health::Up, 2));
+        assert!(s.set_configured_weight(2).is_none(), "the same weight again");
+        // With checkers that have not reported, the first report carries it.
+        let mut checked = RealServerHealth::new(1, [t(Health::Up)]);
+        assert!(checked.set_configured_weight(2).is_none());
     }
 
     #[test]
