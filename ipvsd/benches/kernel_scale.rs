@@ -29,11 +29,13 @@
 //! Settings (environment): `IPVSD_SCALE_SERVICES` (default 2,300),
 //! `IPVSD_SCALE_REALS` (real servers per service, default 16),
 //! `IPVSD_SCALE_ROUNDS` (default 2), `IPVSD_SCALE_DEADLINE` (seconds a
-//! start-up, reload or stop may take, default 900). The VM runner passes
+//! start-up or stop may take, default 900), `IPVSD_SCALE_RELOAD_DEADLINE`
+//! (seconds for the new weight to show, default 120). The VM runner passes
 //! only `IPVS_RS_*` variables into the guest, so each is also read as
 //! `IPVS_RS_SCALE_*`. A long run needs `IPVS_RS_VM_TIMEOUT` (seconds,
 //! default 3000) raised.
 //!
+//! Each program's output is kept as `target/tmp/kernel_scale-<program>-<round>.log`.
 //! It exits 1 when a run failed: the table never filled, the new weight
 //! never showed, a reload changed another real server, or a program left
 //! entries behind on stop.
@@ -59,6 +61,8 @@ const USER_HZ: f64 = 100.0;
 const COUNT_EVERY: Duration = Duration::from_millis(200);
 /// How often a reload reads the changed server's service (16 lines).
 const WEIGHT_EVERY: Duration = Duration::from_millis(5);
+/// How long the CPU of an unchanging full table is measured.
+const IDLE: Duration = Duration::from_secs(15);
 /// The virtual services' port and the real servers' port.
 const VS_PORT: u16 = 80;
 const RS_PORT: u16 = 8080;
@@ -71,6 +75,7 @@ struct Settings {
     reals: usize,
     rounds: usize,
     deadline: Duration,
+    reload_deadline: Duration,
 }
 
 /// `IPVSD_SCALE_<name>`, else `IPVS_RS_SCALE_<name>` (the name the VM runner
@@ -97,6 +102,7 @@ impl Settings {
             reals: setting("REALS", 16)?,
             rounds: setting("ROUNDS", 2)?,
             deadline: Duration::from_secs(setting("DEADLINE", 900)? as u64),
+            reload_deadline: Duration::from_secs(setting("RELOAD_DEADLINE", 120)? as u64),
         };
         // The address plan below: 250 x 256 virtual addresses, 250 x 250 x 56
         // real-server addresses.
@@ -378,6 +384,8 @@ struct Measured {
     /// Entries left after the program exited.
     left: (usize, usize),
     failures: Vec<String>,
+    /// CPU seconds per second while the full table stays as it is.
+    idle_cpu: f64,
     /// How long one count of the full table took, in milliseconds.
     count_ms: f64,
 }
@@ -422,8 +430,12 @@ fn run(program: Program, s: &Settings, dir: &Path, ipvs: &Ipvs) -> Result<Measur
     let t = Instant::now();
     count(&mut buf)?;
     m.count_ms = t.elapsed().as_secs_f64() * 1000.0;
-    // Let the start-up's tail (logging, a first reconcile) pass.
+    // Let the start-up's tail (logging, a first reconcile) pass, then the
+    // CPU a full table costs while nothing changes.
     std::thread::sleep(Duration::from_secs(2));
+    let idle_from = cpu(&tree(running.pid));
+    std::thread::sleep(IDLE);
+    m.idle_cpu = (cpu(&tree(running.pid)) - idle_from) / IDLE.as_secs_f64();
 
     // Reload: the middle service's last real server, weight 1 -> 2.
     let (ci, cr) = (s.services / 2, s.reals - 1);
@@ -463,7 +475,7 @@ fn run(program: Program, s: &Settings, dir: &Path, ipvs: &Ipvs) -> Result<Measur
     let mut next_count = Duration::from_millis(250);
     let sighup = Instant::now();
     running.signal(Signal::SIGHUP)?;
-    while sighup.elapsed() < s.deadline {
+    while sighup.elapsed() < s.reload_deadline {
         let weight = ipvs.destinations(&key).ok().and_then(|d| {
             d.iter()
                 .find(|d| d.destination.address == IpAddr::V4(rs) && d.destination.port == RS_PORT)
@@ -482,8 +494,10 @@ fn run(program: Program, s: &Settings, dir: &Path, ipvs: &Ipvs) -> Result<Measur
         std::thread::sleep(WEIGHT_EVERY);
     }
     if m.reload.is_none() {
-        m.failures
-            .push(format!("reload: weight 2 not seen within {:?}", s.deadline));
+        m.failures.push(format!(
+            "reload: weight 2 not seen within {:?}",
+            s.reload_deadline
+        ));
     }
     // The whole table once it has settled (equal to the expected one twice
     // a second apart, or the deadline).
@@ -637,12 +651,13 @@ fn main() -> ExitCode {
                 },
             };
             println!(
-                "round {round} {}: start-up {} s (one count of the table {:.0} ms), CPU {:.2} s, VmHWM {:.1} MB, reload {} s \
+                "round {round} {}: start-up {} s (one count of the table {:.0} ms), CPU {:.2} s, idle CPU {:.3} s/s, VmHWM {:.1} MB, reload {} s \
                  (CPU {:.2} s, smallest table {:?}, other lines changed {}), stop {} s{}{}",
                 program.name(),
                 secs(m.startup),
                 m.count_ms,
                 m.cpu,
+                m.idle_cpu,
                 m.hwm_kib as f64 / 1024.0,
                 secs(m.reload),
                 m.reload_cpu,
@@ -659,10 +674,11 @@ fn main() -> ExitCode {
             for f in &m.failures {
                 println!("    FAILED: {f}");
             }
-            // The program's log, for a look after a failure.
+            // The program's log, kept in the target folder (shared with
+            // the VM) for a look afterwards.
             let log = dir.path().join(format!("{}.log", program.name()));
-            let kept =
-                std::env::temp_dir().join(format!("kernel_scale-{}-{round}.log", program.name()));
+            let kept = Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("kernel_scale-{}-{round}.log", program.name()));
             let _ = std::fs::copy(&log, &kept);
             results.push((round, program, m));
         }
@@ -689,12 +705,13 @@ fn print_summary(s: &Settings, results: &[(usize, Program, Measured)]) {
             .filter(move |(_, q, _)| *q == p)
             .map(|(_, _, m)| m)
     };
-    let figures = |p: Program| -> [Option<f64>; 6] {
+    let figures = |p: Program| -> [Option<f64>; 7] {
         [
             mean(of(p).map(|m| m.startup)),
             mean(of(p).map(|m| m.reload)),
             mean(of(p).map(|m| Some(m.reload_cpu))),
             mean(of(p).map(|m| Some(m.cpu))),
+            mean(of(p).map(|m| Some(m.idle_cpu))),
             mean(of(p).map(|m| Some(m.hwm_kib as f64 / 1024.0))),
             mean(of(p).map(|m| m.stop)),
         ]
@@ -708,26 +725,31 @@ fn print_summary(s: &Settings, results: &[(usize, Program, Measured)]) {
         s.services * s.reals,
         s.rounds
     );
-    println!(
-        "{:<20} {:>10} {:>10} {:>12} {:>10} {:>10} {:>10}",
-        "program", "start-up s", "reload s", "reload CPU s", "CPU s", "VmHWM MB", "stop s"
-    );
-    let row = |name: &str, v: &[Option<f64>; 6]| {
-        let f = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |x| format!("{x:.3}"));
-        println!(
-            "{:<20} {:>10} {:>10} {:>12} {:>10} {:>10} {:>10}",
-            name,
-            f(v[0]),
-            f(v[1]),
-            f(v[2]),
-            f(v[3]),
-            f(v[4]),
-            f(v[5])
-        );
+    let header = [
+        "start-up s",
+        "reload s",
+        "reload CPU s",
+        "CPU s",
+        "idle CPU s/s",
+        "VmHWM MB",
+        "stop s",
+    ];
+    let mut line = format!("{:<20}", "program");
+    for h in header {
+        let _ = write!(line, " {h:>12}");
+    }
+    println!("{line}");
+    let row = |name: &str, v: &[Option<f64>; 7]| {
+        let mut line = format!("{name:<20}");
+        for x in v {
+            let x = x.map_or_else(|| "-".to_owned(), |x| format!("{x:.3}"));
+            let _ = write!(line, " {x:>12}");
+        }
+        println!("{line}");
     };
     row("keepalived", &k);
     row("ipvsd", &i);
-    let ratio: [Option<f64>; 6] = std::array::from_fn(|n| match (i[n], k[n]) {
+    let ratio: [Option<f64>; 7] = std::array::from_fn(|n| match (i[n], k[n]) {
         (Some(a), Some(b)) if b > 0.0 => Some(a / b),
         _ => None,
     });
