@@ -61,6 +61,9 @@ const USER_HZ: f64 = 100.0;
 const COUNT_EVERY: Duration = Duration::from_millis(200);
 /// How often a reload reads the changed server's service (16 lines).
 const WEIGHT_EVERY: Duration = Duration::from_millis(5);
+/// How long the table must stay as it is after the program has exited to
+/// count as left behind.
+const LEFT_AFTER: Duration = Duration::from_secs(10);
 /// How long the CPU of an unchanging full table is measured.
 const IDLE: Duration = Duration::from_secs(15);
 /// The virtual services' port and the real servers' port.
@@ -548,19 +551,30 @@ fn run(program: Program, s: &Settings, dir: &Path, ipvs: &Ipvs) -> Result<Measur
             .push(format!("stop: still running after {:?}", s.deadline));
         return Ok(m);
     }
+    // Once the program is gone nobody empties the table: what stays
+    // unchanged for LEFT_AFTER was left behind.
+    let exited = stopping.elapsed().as_secs_f64();
+    let mut unchanged = Instant::now();
     loop {
-        m.left = count(&mut buf)?;
-        if m.left == (0, 0) {
+        let now = count(&mut buf)?;
+        if now == (0, 0) {
             m.stop = Some(stopping.elapsed().as_secs_f64());
             break;
         }
-        if stopping.elapsed() > s.deadline {
-            m.failures
-                .push(format!("stop: {:?} left in the table", m.left));
+        if now != m.left {
+            m.left = now;
+            unchanged = Instant::now();
+        }
+        if unchanged.elapsed() > LEFT_AFTER {
+            m.failures.push(format!(
+                "stop: exited after {exited:.3} s leaving {:?} (services, real servers) in the table",
+                m.left
+            ));
             break;
         }
         std::thread::sleep(COUNT_EVERY);
     }
+    m.left = count(&mut buf)?;
     Ok(m)
 }
 
