@@ -209,7 +209,10 @@ mod tests {
         let c = s.set_configured_weight(2).expect("a change");
         assert_eq!(c.previous, Some((Health::Up, 1)));
         assert_eq!((c.health, c.weight), (Health::Up, 2));
-        assert!(s.set_configured_weight(2).is_none(), "the same weight again");
+        assert!(
+            s.set_configured_weight(2).is_none(),
+            "the same weight again"
+        );
         // With checkers that have not reported, the first report carries it.
         let mut checked = RealServerHealth::new(1, [t(Health::Up)]);
         assert!(checked.set_configured_weight(2).is_none());
