@@ -273,14 +273,18 @@ impl Daemon {
     /// Reads the table, ends drains that are over, applies the diff.
     async fn reconcile(&mut self) {
         self.counters.reconciles += 1;
-        let ipvs = self.ipvs.clone();
-        let table = match tokio::task::spawn_blocking(move || ipvs.table()).await {
-            Ok(Ok(t)) => t,
-            Ok(Err(e)) => return self.failed(format!("reading the table: {e}")),
-            Err(e) => return self.failed(e.to_string()),
-        };
-        for line in self.engine.prune(&table, Instant::now()) {
-            tracing::info!("{line}");
+        // The apply reads the table itself; a read of our own only when a
+        // drain or a retired service needs the connections.
+        if self.engine.needs_table() {
+            let ipvs = self.ipvs.clone();
+            let table = match tokio::task::spawn_blocking(move || ipvs.table()).await {
+                Ok(Ok(t)) => t,
+                Ok(Err(e)) => return self.failed(format!("reading the table: {e}")),
+                Err(e) => return self.failed(e.to_string()),
+            };
+            for line in self.engine.prune(&table, Instant::now()) {
+                tracing::info!("{line}");
+            }
         }
         let desired = self.engine.desired();
         let options = ApplyOptions::default()

@@ -279,11 +279,13 @@ fn a_removed_real_server_with_connections_drains_at_weight_zero_then_goes() {
     let plan = ReloadPlan::between(&old, &new);
     let now = Instant::now();
     let t = table_with(key, &[(11, 3, 0), (12, 2, 5), (13, 1, 0)]);
+    assert!(!e.needs_table(), "nothing drains yet");
     e.reload(new, &plan, HashMap::new(), &t, now);
     assert_eq!(
         table(&e.desired()),
         ["10.0.0.11:8080 3", "10.0.0.12:8080 0", "10.0.0.13:8080 1"]
     );
+    assert!(e.needs_table(), "a drain is under way");
     // Still busy: stays; idle: goes.
     assert!(e.prune(&t, now + Duration::from_secs(1)).is_empty());
     assert_eq!(table(&e.desired()).len(), 3);
@@ -293,6 +295,7 @@ fn a_removed_real_server_with_connections_drains_at_weight_zero_then_goes() {
         table(&e.desired()),
         ["10.0.0.11:8080 3", "10.0.0.13:8080 1"]
     );
+    assert!(!e.needs_table(), "the drain is over");
 }
 
 #[test]
