@@ -274,15 +274,16 @@ impl Engine {
 
     /// Switches to `new`: `plan` must be [`ReloadPlan::between`] the
     /// running model and `new`; `added` gives the assumed states of the
-    /// real servers started; `table` is the kernel's table now (for the
-    /// connections of what drains). Real servers the new table no longer
-    /// has drain until `now + DRAIN_BOUND`; quorum is re-evaluated.
+    /// real servers started. Real servers the new table no longer has (at a
+    /// weight above 0) drain until `now + DRAIN_BOUND`; the next
+    /// [`Engine::prune`] ends the drains of those without connections, so
+    /// a reload that removes nothing needs no read of the table. Quorum is
+    /// re-evaluated.
     pub fn reload(
         &mut self,
         new: Model,
         plan: &ReloadPlan,
         added: HashMap<RealServerId, ServerState>,
-        table: &[ServiceInfo],
         now: Instant,
     ) -> Vec<Notification> {
         let old_desired = self.desired();
@@ -307,8 +308,8 @@ impl Engine {
         for vs in &vss {
             notes.extend(self.update_quorum(vs));
         }
-        // What was served and is no longer wanted drains if it has
-        // connections.
+        // What was served and is no longer wanted drains (until a prune
+        // finds it has no connections).
         let new_desired = self.desired();
         for spec in &old_desired.services {
             let wanted = new_desired
@@ -321,7 +322,7 @@ impl Engine {
                         .iter()
                         .any(|x| x.address == d.address && x.port == d.port)
                 });
-                if kept || d.weight == 0 || connections(table, &spec.service.key, d) == 0 {
+                if kept || d.weight == 0 {
                     continue;
                 }
                 self.draining.push((

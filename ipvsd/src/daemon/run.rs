@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use ipvs::{ApplyOptions, DaemonRole, DiffOptions, Ipvs, Removal, Scope, ServiceInfo, Timeouts};
+use ipvs::{ApplyOptions, DaemonRole, DiffOptions, Ipvs, Removal, Scope, Timeouts};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -376,11 +376,6 @@ impl Daemon {
                 new_specs.insert(spec.id.clone(), spec);
             }
         }
-        let ipvs = self.ipvs.clone();
-        let table: Vec<ServiceInfo> = tokio::task::spawn_blocking(move || ipvs.table())
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("reading the table: {e}"))?;
         for id in &plan.remove {
             self.runner.remove(id);
         }
@@ -451,9 +446,7 @@ impl Daemon {
                 tracing::warn!("reload: the new {what} takes effect at the next start");
             }
         }
-        let notes = self
-            .engine
-            .reload(new, &plan, added, &table, Instant::now());
+        let notes = self.engine.reload(new, &plan, added, Instant::now());
         for n in &notes {
             self.notifier.notify(n);
         }

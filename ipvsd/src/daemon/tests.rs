@@ -280,7 +280,9 @@ fn a_removed_real_server_with_connections_drains_at_weight_zero_then_goes() {
     let now = Instant::now();
     let t = table_with(key, &[(11, 3, 0), (12, 2, 5), (13, 1, 0)]);
     assert!(!e.needs_table(), "nothing drains yet");
-    e.reload(new, &plan, HashMap::new(), &t, now);
+    e.reload(new, &plan, HashMap::new(), now);
+    // The reconcile after a reload prunes what has no connections.
+    assert!(e.prune(&t, now).is_empty(), "10.0.0.12 is busy: it drains");
     assert_eq!(
         table(&e.desired()),
         ["10.0.0.11:8080 3", "10.0.0.12:8080 0", "10.0.0.13:8080 1"]
@@ -311,7 +313,8 @@ fn a_drain_ends_after_its_bound_and_a_removed_service_is_managed_until_gone() {
     let plan = ReloadPlan::between(&old, &new);
     let now = Instant::now();
     let busy = table_with(key, &[(11, 3, 1), (12, 2, 0), (13, 1, 0)]);
-    e.reload(new, &plan, HashMap::new(), &busy, now);
+    e.reload(new, &plan, HashMap::new(), now);
+    e.prune(&busy, now);
     assert!(
         e.managed().contains(&key),
         "the old service is still managed"
