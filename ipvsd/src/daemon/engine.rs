@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use ipvs::{DesiredState, ServiceInfo, ServiceKey};
 
-use crate::check::Health;
+use crate::check::{Health, MAX_WEIGHT};
 use crate::config::{Model, RealServer, Script, VirtualServer, VirtualTarget};
 
 use super::reconcile::{
@@ -288,6 +288,29 @@ impl Engine {
     ) -> Vec<Notification> {
         let old_desired = self.desired();
         let old_keys: BTreeSet<ServiceKey> = self.model.service_keys().copied().collect();
+        // A new configured weight moves the real server's weight by the
+        // same amount now, so that this reload's own reconcile applies it;
+        // its checkers' event, which arrives later, gives the exact value
+        // (the same, unless clamped).
+        if !plan.reweight.is_empty() {
+            let configured: HashMap<RealServerId, u32> = self
+                .model
+                .virtual_servers
+                .iter()
+                .flat_map(|vs| {
+                    vs.real_servers
+                        .iter()
+                        .map(move |rs| (RealServerId::of(vs, rs), rs.weight))
+                })
+                .collect();
+            for (id, weight) in &plan.reweight {
+                if let (Some(was), Some(state)) = (configured.get(id), self.states.get_mut(id)) {
+                    let moved = i64::from(state.weight) + i64::from(*weight) - i64::from(*was);
+                    state.weight =
+                        u32::try_from(moved.clamp(0, i64::from(MAX_WEIGHT))).unwrap_or(MAX_WEIGHT);
+                }
+            }
+        }
         for id in &plan.remove {
             self.states.remove(id);
         }

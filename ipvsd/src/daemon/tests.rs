@@ -239,6 +239,32 @@ fn reload_plan_keeps_unchanged_servers_reweights_and_restarts_changed_checkers()
     assert_eq!(ReloadPlan::between(&old, &old), ReloadPlan::default());
 }
 
+#[test]
+fn a_reload_of_a_weight_is_in_the_desired_table_at_once() {
+    let old = three("");
+    let (mut e, _) = Engine::new(old.clone(), states(&old, &[(11, 3), (12, 2), (13, 1)], &[]));
+    let new = model(
+        "virtual_server 192.0.2.1 80 {
+           lvs_sched rr
+           lvs_method NAT
+           real_server 10.0.0.11 8080 { weight 7
+             TCP_CHECK { connect_timeout 2 } }
+           real_server 10.0.0.12 8080 { weight 2
+             TCP_CHECK { connect_timeout 2 } }
+           real_server 10.0.0.13 8080 { weight 1
+             inhibit_on_failure
+             TCP_CHECK { connect_timeout 2 } }
+         }",
+    );
+    let plan = ReloadPlan::between(&old, &new);
+    e.reload(new, &plan, HashMap::new(), Instant::now());
+    assert_eq!(
+        table(&e.desired()),
+        ["10.0.0.11:8080 7", "10.0.0.12:8080 2", "10.0.0.13:8080 1"],
+        "the reload's own reconcile applies the new weight"
+    );
+}
+
 fn table_with(key: ServiceKey, dests: &[(u8, u32, u32)]) -> Vec<ServiceInfo> {
     vec![
         ServiceInfo::new(ipvs::Service::new(key)).with_destinations(
