@@ -631,6 +631,18 @@ mod tests {
     use crate::config::{ConfigError, KeepalivedOptions, read_keepalived_str};
 
     /// An HTTP_GET whose url has `regex` on line 6 and `lines` after it.
+    /// The regex of the one url of `text`'s one HTTP_GET, as read.
+    fn url_regex(text: &str) -> crate::config::checker::BodyRegex {
+        let l =
+            read_keepalived_str(text, Path::new("/k.conf"), &KeepalivedOptions::default()).unwrap();
+        let crate::config::checker::CheckKind::Http(h) =
+            &l.model.virtual_servers[0].real_servers[0].checkers[0].kind
+        else {
+            panic!("not HTTP")
+        };
+        h.urls[0].regex.clone().unwrap()
+    }
+
     fn conf(regex: &str, lines: &str) -> String {
         format!(
             "virtual_server 10.0.0.1 80 {{\n real_server 10.0.0.2 80 {{\n  HTTP_GET {{\n   url {{\n    path /\n    regex \"{regex}\"\n{lines}   }}\n  }}\n }}\n}}\n"
@@ -677,16 +689,9 @@ mod tests {
 
     #[test]
     fn a_regex_is_what_keepalived_gives_pcre2_after_its_escapes() {
-        let text = conf("^v\\\\d+\\.x$", "");
-        let l = read_keepalived_str(&text, Path::new("/k.conf"), &KeepalivedOptions::default())
-            .unwrap();
-        let crate::config::checker::CheckKind::Http(h) =
-            &l.model.virtual_servers[0].real_servers[0].checkers[0].kind
-        else {
-            panic!("not HTTP")
-        };
+        let r = url_regex(&conf("^v\\\\d+\\.x$", ""));
         // `\\d` is PCRE2's `\d`; `\.` loses its backslash, as in keepalived.
-        assert_eq!(h.urls[0].regex.as_ref().unwrap().pattern, r"^v\d+.x$");
+        assert_eq!(r.pattern, r"^v\d+.x$");
     }
 
     #[test]
@@ -695,14 +700,7 @@ mod tests {
             "^Status: (OK|FINE)$",
             "    regex_options caseless multiline\n",
         );
-        let l = read_keepalived_str(&text, Path::new("/k.conf"), &KeepalivedOptions::default())
-            .unwrap();
-        let crate::config::checker::CheckKind::Http(h) =
-            &l.model.virtual_servers[0].real_servers[0].checkers[0].kind
-        else {
-            panic!("not HTTP")
-        };
-        let r = h.urls[0].regex.as_ref().unwrap();
+        let r = url_regex(&text);
         assert_eq!(r.pattern, "^Status: (OK|FINE)$");
         assert_eq!(r.options, ["caseless", "multiline"]);
     }
