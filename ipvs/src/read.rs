@@ -236,6 +236,33 @@ impl Ipvs {
         self.read_table(ReadOptions::new().settled(true))?.collect()
     }
 
+    /// The services of `keys` that exist, each looked up by its key, with
+    /// its real servers in full; in `keys`' order. A lookup by key answers
+    /// exactly where a dump may skip, so this needs no settling, and it
+    /// costs two requests per key whatever the size of the table: what an
+    /// apply or plan scoped to some services reads.
+    ///
+    /// # Errors
+    /// A lookup or real-server dump the kernel refuses, other than "no such
+    /// service".
+    #[cfg(feature = "serde")]
+    pub(crate) fn services_by_key<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k ServiceKey>,
+    ) -> Result<Vec<ServiceInfo>> {
+        let mut out = Vec::new();
+        for key in keys {
+            let mut info = match self.service(key) {
+                Ok(info) => info,
+                Err(e) if e.kind() == ErrorKind::NoSuchService => continue,
+                Err(e) => return Err(e),
+            };
+            info.destinations = self.dump_destinations(key)?;
+            out.push(info);
+        }
+        Ok(out)
+    }
+
     /// Dumps the services again, adding what each dump finds that the reads
     /// before it missed, until one finds nothing new (at most [`MORE_DUMPS`]).
     fn dump_until_settled(&self, services: &mut Vec<ServiceInfo>) -> Result<()> {

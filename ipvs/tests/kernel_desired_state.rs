@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use ipvs::{
     ApplyOptions, Change, DesiredState, Destination, DiffOptions, ErrorKind, ForwardMethod,
-    Removal, Scheduler, Service, ServiceKey, diff, table_json,
+    Removal, Scheduler, Scope, Service, ServiceKey, diff, table_json,
 };
 use testbed::reference;
 
@@ -131,6 +131,58 @@ fn apply_changes_only_what_differs() {
     );
     assert!(saved.contains("-A -t 10.15.0.9:22 -s wlc\n"), "{saved}");
     assert!(!saved.contains("8080"), "{saved}");
+}
+
+#[test]
+fn a_scoped_apply_changes_and_rolls_back_only_its_services() {
+    let ipvs = setup();
+    let before = "-A -t 10.18.0.1:80 -s rr\n-a -t 10.18.0.1:80 -r 192.0.2.1:80 -m -w 1\n\
+                  -A -t 10.18.0.2:80 -s rr\n-a -t 10.18.0.2:80 -r 192.0.2.2:80 -m -w 1\n\
+                  -A -t 10.18.0.3:80 -s wlc\n";
+    let restored = reference::run(&reference::path(), &["-R"], before);
+    assert_eq!(restored.code, 0, "{}", restored.stderr);
+    // .1 is managed and no longer wanted; .2 is someone else's; .3 gains a
+    // real server; .4 is new.
+    let managed = ServiceKey::tcp(v4(10, 18, 0, 1), 80);
+    let desired = DesiredState::from_json(
+        r#"{"services": [
+            {"protocol": "tcp", "address": "10.18.0.3", "port": 80, "scheduler": "wlc",
+             "destinations": [{"address": "192.0.2.3", "port": 80, "forward": "masq"}]},
+            {"protocol": "tcp", "address": "10.18.0.4", "port": 80, "scheduler": "rr"}
+        ]}"#,
+    )
+    .expect("desired");
+    let options = ApplyOptions::default().with_diff(
+        DiffOptions::default()
+            .with_scope(Scope::Managed([managed].into()))
+            .with_removal(Removal::Delete),
+    );
+    let report = ipvs.apply(&desired, &options).expect("apply");
+    assert!(report.is_success(), "{:?}", report.failed);
+    assert_eq!(report.applied.len(), 3, "{:?}", report.applied);
+    let after = "-A -t 10.18.0.2:80 -s rr\n-a -t 10.18.0.2:80 -r 192.0.2.2:80 -m -w 1\n\
+                 -A -t 10.18.0.3:80 -s wlc\n-a -t 10.18.0.3:80 -r 192.0.2.3:80 -m -w 1\n\
+                 -A -t 10.18.0.4:80 -s rr\n";
+    let table = save();
+    let mut lines: Vec<&str> = table.lines().collect();
+    lines.sort_unstable();
+    let mut want: Vec<&str> = after.lines().collect();
+    want.sort_unstable();
+    assert_eq!(lines, want);
+    // A step the kernel refuses (no such scheduler) undoes the others, in
+    // scope only: the foreign service stays as it is.
+    let failing = DesiredState::from_json(
+        r#"{"services": [
+            {"protocol": "tcp", "address": "10.18.0.3", "port": 80, "scheduler": "wlc"},
+            {"protocol": "tcp", "address": "10.18.0.5", "port": 80, "scheduler": "nosuch"}
+        ]}"#,
+    )
+    .expect("desired");
+    let saved = save();
+    let report = ipvs.apply(&failing, &options).expect("apply");
+    assert!(!report.is_success());
+    assert!(report.is_unchanged(), "{report:?}");
+    assert_eq!(save(), saved);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! one apply runs at a time in a network namespace.
 
 use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::time::{Duration, Instant};
@@ -239,6 +240,18 @@ fn already_undone(step: &Step, err: &Error) -> bool {
     )
 }
 
+/// The keys of the services an apply of `desired` under a scope other
+/// than [`Scope::Whole`] may touch: `desired`'s, in its order, then the
+/// other managed ones.
+fn in_scope(desired: &DesiredState, scope: &Scope) -> Vec<ServiceKey> {
+    let listed: BTreeSet<ServiceKey> = desired.services.iter().map(|s| s.service.key).collect();
+    let mut keys: Vec<ServiceKey> = desired.services.iter().map(|s| s.service.key).collect();
+    if let Scope::Managed(managed) = scope {
+        keys.extend(managed.iter().filter(|k| !listed.contains(k)).copied());
+    }
+    keys
+}
+
 /// Held while an apply runs: an abstract Unix socket bound to one name in
 /// the handle's network namespace. The kernel frees the name when the
 /// process ends, however it ends, so a crash never leaves it locked.
@@ -293,16 +306,29 @@ impl ApplyLock {
 
 impl Ipvs {
     /// What [`Ipvs::apply`] would do now: the plan ([`diff`]) from the
-    /// kernel's table, read settled (see
-    /// [`ReadOptions::settled`](crate::ReadOptions::settled)), to `desired`.
-    /// Nothing is changed.
+    /// kernel's table to `desired`. Nothing is changed. It reads what the
+    /// apply would (see [`Ipvs::apply`]).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidArgument`] if `desired` is invalid (as for
     /// [`Ipvs::apply`]); a failure to read the table.
     pub fn plan(&self, desired: &DesiredState, options: &DiffOptions) -> Result<Plan> {
         self.check_desired(desired)?;
-        Ok(diff(&self.settled_table()?, desired, options))
+        let table = self.read_in_scope(desired, &options.scope)?;
+        Ok(diff(&table, desired, options))
+    }
+
+    /// The services an apply or plan of `desired` under `scope` may touch,
+    /// as the kernel has them: with [`Scope::Whole`] the whole table, read
+    /// settled (see [`ReadOptions::settled`](crate::ReadOptions::settled));
+    /// otherwise only those `desired` lists and the managed ones, each
+    /// looked up by key, so that the read costs what is in play, not the
+    /// size of the table (a daemon changing one service among thousands).
+    fn read_in_scope(&self, desired: &DesiredState, scope: &Scope) -> Result<Vec<ServiceInfo>> {
+        match scope {
+            Scope::Whole => self.settled_table(),
+            Scope::Listed | Scope::Managed(_) => self.services_by_key(&in_scope(desired, scope)),
+        }
     }
 
     /// Makes the kernel's table equal to `desired`: reads the table, makes
@@ -358,7 +384,7 @@ impl Ipvs {
         let mut report = ApplyReport::default();
         // What undoes the applied steps, last first.
         let mut undo: Vec<Step> = Vec::new();
-        let found = self.settled_table()?;
+        let found = self.read_in_scope(desired, &options.diff.scope)?;
         let mut table = found.clone();
         loop {
             report.rounds += 1;
@@ -372,7 +398,7 @@ impl Ipvs {
                 Err(e) => {
                     report.stopped = Some(e);
                     if options.on_failure == OnFailure::RollBack {
-                        report.rollback = Some(self.restore(&found));
+                        report.rollback = Some(self.restore(&found, desired, &options.diff.scope));
                     }
                     return Ok(report);
                 }
@@ -395,7 +421,7 @@ impl Ipvs {
             // Planning again helps only if every failure was a race.
             let raced = failed.iter().all(|(_, e)| is_race(e));
             let reread = if raced && report.rounds <= options.retries {
-                Some(self.settled_table())
+                Some(self.read_in_scope(desired, &options.diff.scope))
             } else {
                 None
             };
@@ -454,14 +480,23 @@ impl Ipvs {
     }
 
     /// After an exchange failed midway (which steps took effect is unknown),
-    /// makes the table what it was found to be: a plan from the table now
-    /// to `found`, carried out as an undoing.
-    fn restore(&self, found: &[ServiceInfo]) -> Rollback {
+    /// makes what the apply of `desired` under `scope` may touch what it was
+    /// found to be: a plan from the table now to `found`, carried out as an
+    /// undoing.
+    fn restore(&self, found: &[ServiceInfo], desired: &DesiredState, scope: &Scope) -> Rollback {
         let as_found = DesiredState::from_table(found);
-        // Everything as found: what was deleted comes back, what was added goes.
-        let delete = DiffOptions::default().with_scope(Scope::Whole);
-        match self.settled_table() {
-            Ok(now) => self.undo(diff(&now, &as_found, &delete).steps),
+        // Everything in scope as found: what was deleted comes back, what
+        // was added goes.
+        let back = match scope {
+            Scope::Whole => Scope::Whole,
+            Scope::Listed | Scope::Managed(_) => {
+                Scope::Managed(in_scope(desired, scope).into_iter().collect())
+            }
+        };
+        match self.read_in_scope(desired, scope) {
+            Ok(now) => {
+                self.undo(diff(&now, &as_found, &DiffOptions::default().with_scope(back)).steps)
+            }
             Err(e) => Rollback {
                 error: Some(e),
                 ..Rollback::default()
