@@ -237,16 +237,17 @@ impl Ipvs {
     }
 
     /// The services of `keys` that exist, each looked up by its key, with
-    /// its real servers in full; in `keys`' order. A lookup by key answers
-    /// exactly where a dump may skip, so this needs no settling, and it
-    /// costs two requests per key whatever the size of the table: what an
-    /// apply or plan scoped to some services reads.
+    /// its real servers in full, in `keys`' order; a key the kernel does not
+    /// have is left out. A lookup by key answers exactly where a dump may
+    /// skip, so this needs no settling, and it costs two requests per key
+    /// whatever the size of the table: what an apply or plan scoped to some
+    /// services reads, and what a daemon watching a few services among
+    /// thousands should.
     ///
     /// # Errors
     /// A lookup or real-server dump the kernel refuses, other than "no such
-    /// service".
-    #[cfg(feature = "serde")]
-    pub(crate) fn services_by_key<'k>(
+    /// service" ([`Operation::GetService`], [`Operation::ListDestinations`]).
+    pub fn read_services<'k>(
         &self,
         keys: impl IntoIterator<Item = &'k ServiceKey>,
     ) -> Result<Vec<ServiceInfo>> {

@@ -327,7 +327,7 @@ impl Ipvs {
     fn read_in_scope(&self, desired: &DesiredState, scope: &Scope) -> Result<Vec<ServiceInfo>> {
         match scope {
             Scope::Whole => self.settled_table(),
-            Scope::Listed | Scope::Managed(_) => self.services_by_key(&in_scope(desired, scope)),
+            Scope::Listed | Scope::Managed(_) => self.read_services(&in_scope(desired, scope)),
         }
     }
 

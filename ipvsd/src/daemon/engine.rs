@@ -119,22 +119,32 @@ pub struct ReloadPlan {
     /// Real servers whose checkers are the same but whose configured weight
     /// changed: the new weight, health kept.
     pub reweight: Vec<(RealServerId, u32)>,
+    /// The virtual servers (by [`VirtualServer::name`]) added, removed or
+    /// changed in any way: the rest are left as they run.
+    pub changed: BTreeSet<String>,
 }
 
 impl ReloadPlan {
-    /// The checker changes from `old` to `new`.
+    /// The checker changes from `old` to `new`; only the virtual servers
+    /// that differ are looked into, so that a reload of a large file that
+    /// changes one weight costs little more than reading the file.
     pub fn between(old: &Model, new: &Model) -> Self {
-        let servers = |m: &Model| -> HashMap<RealServerId, RealServer> {
+        let changed = changed_virtual_servers(old, new);
+        fn servers<'m>(
+            m: &'m Model,
+            changed: &BTreeSet<String>,
+        ) -> HashMap<RealServerId, &'m RealServer> {
             m.virtual_servers
                 .iter()
+                .filter(|vs| changed.contains(&vs.name()))
                 .flat_map(|vs| {
                     vs.real_servers
                         .iter()
-                        .map(move |rs| (RealServerId::of(vs, rs), rs.clone()))
+                        .map(move |rs| (RealServerId::of(vs, rs), rs))
                 })
                 .collect()
-        };
-        let (before, after) = (servers(old), servers(new));
+        }
+        let (before, after) = (servers(old, &changed), servers(new, &changed));
         let mut plan = ReloadPlan::default();
         for (id, rs) in &after {
             match before.get(id) {
@@ -155,8 +165,28 @@ impl ReloadPlan {
         plan.remove.sort();
         plan.restart.sort();
         plan.reweight.sort();
+        plan.changed = changed;
         plan
     }
+}
+
+/// The names of the virtual servers added, removed or changed in any way
+/// from `old` to `new`.
+fn changed_virtual_servers(old: &Model, new: &Model) -> BTreeSet<String> {
+    let mut before: HashMap<String, &VirtualServer> = old
+        .virtual_servers
+        .iter()
+        .map(|vs| (vs.name(), vs))
+        .collect();
+    let mut changed = BTreeSet::new();
+    for vs in &new.virtual_servers {
+        let name = vs.name();
+        if before.remove(&name).is_none_or(|was| was != vs) {
+            changed.insert(name);
+        }
+    }
+    changed.extend(before.into_keys());
+    changed
 }
 
 /// The daemon's state.
@@ -172,6 +202,22 @@ pub struct Engine {
     pub draining: Vec<(DrainingServer, Instant)>,
     /// Services a reload removed, deleted by the next apply.
     pub retired: BTreeSet<ServiceKey>,
+    /// Services whose wanted state may have changed since the last apply
+    /// (health events, a reload): what the next apply of changes only
+    /// ([`Engine::desired_of`]) covers.
+    pub dirty: BTreeSet<ServiceKey>,
+    /// Each virtual server's place in `model`, by [`VirtualServer::name`].
+    index: HashMap<String, usize>,
+}
+
+/// Each virtual server's place in `model`, by name.
+fn index_of(model: &Model) -> HashMap<String, usize> {
+    model
+        .virtual_servers
+        .iter()
+        .enumerate()
+        .map(|(i, vs)| (vs.name(), i))
+        .collect()
 }
 
 impl Engine {
@@ -194,11 +240,13 @@ impl Engine {
             quorum.insert(vs.name(), up);
         }
         let engine = Engine {
+            index: index_of(&model),
             model,
             states,
             quorum,
             draining: Vec::new(),
             retired: BTreeSet::new(),
+            dirty: BTreeSet::new(),
         };
         (engine, notes)
     }
@@ -207,6 +255,36 @@ impl Engine {
     pub fn desired(&self) -> DesiredState {
         let draining: Vec<DrainingServer> = self.draining.iter().map(|(d, _)| d.clone()).collect();
         reconcile::desired(&self.model, &self.states, &self.quorum, &draining)
+    }
+
+    /// The table wanted now for the services `keys` (and the others of
+    /// their virtual servers): what an apply of changes needs, in time
+    /// proportional to them.
+    pub fn desired_of(&self, keys: &BTreeSet<ServiceKey>) -> DesiredState {
+        let touched: Vec<&VirtualServer> = self
+            .model
+            .virtual_servers
+            .iter()
+            .filter(|vs| vs.services.iter().any(|k| keys.contains(k)))
+            .collect();
+        let wanted: BTreeSet<ServiceKey> = touched
+            .iter()
+            .flat_map(|vs| vs.services.iter().copied())
+            .chain(keys.iter().copied())
+            .collect();
+        let draining: Vec<DrainingServer> = self
+            .draining
+            .iter()
+            .filter(|(d, _)| wanted.contains(&d.service.key))
+            .map(|(d, _)| d.clone())
+            .collect();
+        reconcile::desired_of(touched, &self.states, &self.quorum, &draining)
+    }
+
+    /// The services marked changed since the last call (see
+    /// [`Engine::dirty`]), which are then clear.
+    pub fn take_dirty(&mut self) -> BTreeSet<ServiceKey> {
+        std::mem::take(&mut self.dirty)
     }
 
     /// The services an apply may touch: the configured ones, and those a
@@ -224,8 +302,7 @@ impl Engine {
         let vs = self
             .model
             .virtual_servers
-            .iter()
-            .find(|vs| vs.name() == id.virtual_server)?;
+            .get(*self.index.get(&id.virtual_server)?)?;
         let rs = vs
             .real_servers
             .iter()
@@ -246,6 +323,7 @@ impl Engine {
             return Vec::new();
         };
         let (vs, rs) = (vs.clone(), rs.clone());
+        self.dirty.extend(vs.services.iter().copied());
         let before = self.states.insert(id.clone(), state);
         let mut notes = Vec::new();
         if before.map(|b| b.health) != Some(state.health) {
@@ -274,7 +352,8 @@ impl Engine {
 
     /// Switches to `new`: `plan` must be [`ReloadPlan::between`] the
     /// running model and `new`; `added` gives the assumed states of the
-    /// real servers started. Real servers the new table no longer has (at a
+    /// real servers started. The services of the virtual servers that
+    /// changed are marked for the next apply ([`Engine::dirty`]). Real servers the new table no longer has (at a
     /// weight above 0) drain until `now + DRAIN_BOUND`; the next
     /// [`Engine::prune`] ends the drains of those without connections, so
     /// a reload that removes nothing needs no read of the table. Quorum is
@@ -286,29 +365,27 @@ impl Engine {
         added: HashMap<RealServerId, ServerState>,
         now: Instant,
     ) -> Vec<Notification> {
-        let old_desired = self.desired();
+        // Only the services of the virtual servers that changed can change.
+        let touched = |m: &Model| -> BTreeSet<ServiceKey> {
+            m.virtual_servers
+                .iter()
+                .filter(|vs| plan.changed.contains(&vs.name()))
+                .flat_map(|vs| vs.services.iter().copied())
+                .collect()
+        };
+        let mut keys = touched(&self.model);
+        let old_desired = self.desired_of(&keys);
         let old_keys: BTreeSet<ServiceKey> = self.model.service_keys().copied().collect();
         // A new configured weight moves the real server's weight by the
         // same amount now, so that this reload's own reconcile applies it;
         // its checkers' event, which arrives later, gives the exact value
         // (the same, unless clamped).
-        if !plan.reweight.is_empty() {
-            let configured: HashMap<RealServerId, u32> = self
-                .model
-                .virtual_servers
-                .iter()
-                .flat_map(|vs| {
-                    vs.real_servers
-                        .iter()
-                        .map(move |rs| (RealServerId::of(vs, rs), rs.weight))
-                })
-                .collect();
-            for (id, weight) in &plan.reweight {
-                if let (Some(was), Some(state)) = (configured.get(id), self.states.get_mut(id)) {
-                    let moved = i64::from(state.weight) + i64::from(*weight) - i64::from(*was);
-                    state.weight =
-                        u32::try_from(moved.clamp(0, i64::from(MAX_WEIGHT))).unwrap_or(MAX_WEIGHT);
-                }
+        for (id, weight) in &plan.reweight {
+            let was = self.find(id).map(|(_, rs)| rs.weight);
+            if let (Some(was), Some(state)) = (was, self.states.get_mut(id)) {
+                let moved = i64::from(state.weight) + i64::from(*weight) - i64::from(was);
+                state.weight =
+                    u32::try_from(moved.clamp(0, i64::from(MAX_WEIGHT))).unwrap_or(MAX_WEIGHT);
             }
         }
         for id in &plan.remove {
@@ -316,29 +393,33 @@ impl Engine {
         }
         self.states.extend(added);
         self.model = new;
+        self.index = index_of(&self.model);
+        keys.extend(touched(&self.model));
         let new_keys: BTreeSet<ServiceKey> = self.model.service_keys().copied().collect();
         self.retired.extend(old_keys.difference(&new_keys).copied());
         self.retired.retain(|k| !new_keys.contains(k));
-        let names: BTreeSet<String> = self
+        self.quorum.retain(|n, _| self.index.contains_key(n));
+        let mut notes = Vec::new();
+        let changed: Vec<VirtualServer> = self
             .model
             .virtual_servers
             .iter()
-            .map(|v| v.name())
+            .filter(|vs| plan.changed.contains(&vs.name()))
+            .cloned()
             .collect();
-        self.quorum.retain(|n, _| names.contains(n));
-        let mut notes = Vec::new();
-        let vss = self.model.virtual_servers.clone();
-        for vs in &vss {
+        for vs in &changed {
             notes.extend(self.update_quorum(vs));
         }
         // What was served and is no longer wanted drains (until a prune
         // finds it has no connections).
-        let new_desired = self.desired();
+        let new_desired = self.desired_of(&keys);
+        let wanted: HashMap<ServiceKey, &ipvs::ServiceSpec> = new_desired
+            .services
+            .iter()
+            .map(|s| (s.service.key, s))
+            .collect();
         for spec in &old_desired.services {
-            let wanted = new_desired
-                .services
-                .iter()
-                .find(|s| s.service.key == spec.service.key);
+            let wanted = wanted.get(&spec.service.key);
             for d in &spec.destinations {
                 let kept = wanted.is_some_and(|w| {
                     w.destinations
@@ -357,7 +438,18 @@ impl Engine {
                 ));
             }
         }
+        self.dirty.extend(keys);
         notes
+    }
+
+    /// The services [`Engine::prune`] needs read from the table: those with
+    /// a real server draining, and the retired ones.
+    pub fn prune_keys(&self) -> BTreeSet<ServiceKey> {
+        self.draining
+            .iter()
+            .map(|(d, _)| d.service.key)
+            .chain(self.retired.iter().copied())
+            .collect()
     }
 
     /// Whether [`Engine::prune`] has anything to look up in the table: a
@@ -370,13 +462,18 @@ impl Engine {
 
     /// Ends the drains that are over: connections gone (or the real server
     /// gone from the table), or the bound passed; forgets retired services
-    /// the table no longer has. Gives the drains ended, for the log.
+    /// the table no longer has. `table` must hold at least the services of
+    /// [`Engine::prune_keys`]. The services of the drains ended are marked
+    /// for the next apply. Gives the drains ended, for the log.
     pub fn prune(&mut self, table: &[ServiceInfo], now: Instant) -> Vec<String> {
         let mut ended = Vec::new();
+        let dirty = &mut self.dirty;
         self.draining.retain(|(d, until)| {
             let left = connections(table, &d.service.key, &d.destination);
             let keep = left > 0 && now < *until;
             if !keep {
+                // The next apply deletes it.
+                dirty.insert(d.service.key);
                 ended.push(format!(
                     "real server {}:{} of {} drained ({left} connections left)",
                     d.destination.address, d.destination.port, d.service.key

@@ -157,9 +157,20 @@ pub fn desired(
     quorum: &HashMap<String, bool>,
     draining: &[DrainingServer],
 ) -> DesiredState {
+    desired_of(model.virtual_servers.iter(), states, quorum, draining)
+}
+
+/// [`desired`] of some virtual servers only (with the drains given): what
+/// an apply of the services they make needs.
+pub fn desired_of<'a>(
+    virtual_servers: impl IntoIterator<Item = &'a VirtualServer>,
+    states: &HashMap<RealServerId, ServerState>,
+    quorum: &HashMap<String, bool>,
+    draining: &[DrainingServer],
+) -> DesiredState {
     let mut specs: Vec<ServiceSpec> = Vec::new();
     let mut index: HashMap<ServiceKey, usize> = HashMap::new();
-    for vs in &model.virtual_servers {
+    for vs in virtual_servers {
         let quorum_up = quorum.get(&vs.name()).copied().unwrap_or(true);
         for key in &vs.services {
             index.insert(*key, specs.len());

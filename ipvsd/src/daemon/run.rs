@@ -9,13 +9,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ipvs::{ApplyOptions, DaemonRole, DiffOptions, Ipvs, Removal, Scope, Timeouts};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::check::{HealthEvent, Runner, RunnerOptions};
 use crate::cli::Source;
 use crate::config::{FlushOnStop, Loaded, Model};
-use crate::status::{Counters, ReloadRequest, View, serve};
+use crate::status::{Counters, ReloadRequest, View, ViewRequest, serve};
 
 use super::engine::{Engine, Notification, ReloadPlan};
 use super::mapping::{cycle_period, real_server_spec, specs};
@@ -72,6 +72,17 @@ fn reason(e: &Event) -> String {
     }
 }
 
+/// What a reconcile covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cycle {
+    /// Every service ipvsd manages: the cycle that repairs drift.
+    Whole,
+    /// The services whose wanted state changed since the last apply
+    /// (health events, a reload), read and applied alone: their cost
+    /// follows the change, not the size of the table.
+    Changes,
+}
+
 /// The daemon's I/O around the [`Engine`].
 struct Daemon {
     source: Source,
@@ -80,7 +91,6 @@ struct Daemon {
     runner: Runner<RealServerId>,
     notifier: Notifier,
     counters: Counters,
-    view: watch::Sender<Arc<View>>,
     started: u64,
     /// Whether ipvsd set the IPVS timeouts (then they are put back on stop).
     timeouts_set: bool,
@@ -166,18 +176,6 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
     let started = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let (view_tx, view_rx) = watch::channel(Arc::new(View {
-        model: engine.model.clone(),
-        config_path: source
-            .path()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-        states: HashMap::new(),
-        checkers: HashMap::new(),
-        quorum: HashMap::new(),
-        counters: Counters::default(),
-        started,
-    }));
     let mut d = Daemon {
         source,
         ipvs: ipvs.clone(),
@@ -185,20 +183,20 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         runner,
         notifier,
         counters: Counters::default(),
-        view: view_tx,
         started,
         timeouts_set,
     };
     for n in &start_notes {
         d.notifier.notify(n);
     }
-    d.reconcile().await;
+    d.reconcile(Cycle::Whole).await;
 
     let cancel = CancellationToken::new();
     let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(8);
+    let (view_tx, mut view_rx) = mpsc::channel::<ViewRequest>(16);
     let server = tokio::spawn(serve(
         listener,
-        view_rx,
+        view_tx,
         ipvs.clone(),
         reload_tx,
         cancel.clone(),
@@ -218,12 +216,15 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
                 while let Ok(event) = events.try_recv() {
                     d.on_event(event);
                 }
-                d.reconcile().await;
+                d.reconcile(Cycle::Changes).await;
             }
-            _ = tick.tick() => d.reconcile().await,
+            _ = tick.tick() => d.reconcile(Cycle::Whole).await,
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: reloading");
                 let _ = d.reload().await;
+            }
+            Some(req) = view_rx.recv() => {
+                let _ = req.reply.send(Arc::new(d.view()));
             }
             Some(req) = reload_rx.recv() => {
                 tracing::info!("reload asked through the status API");
@@ -270,14 +271,17 @@ impl Daemon {
         }
     }
 
-    /// Reads the table, ends drains that are over, applies the diff.
-    async fn reconcile(&mut self) {
+    /// Ends drains that are over, applies the diff of `cycle`'s services.
+    async fn reconcile(&mut self, cycle: Cycle) {
         self.counters.reconciles += 1;
-        // The apply reads the table itself; a read of our own only when a
-        // drain or a retired service needs the connections.
+        // The apply reads the services it covers itself; a read of our own
+        // only when a drain or a retired service needs the connections, and
+        // of those services only.
         if self.engine.needs_table() {
             let ipvs = self.ipvs.clone();
-            let table = match tokio::task::spawn_blocking(move || ipvs.table()).await {
+            let keys = self.engine.prune_keys();
+            let read = move || ipvs.read_services(&keys);
+            let table = match tokio::task::spawn_blocking(read).await {
                 Ok(Ok(t)) => t,
                 Ok(Err(e)) => return self.failed(format!("reading the table: {e}")),
                 Err(e) => return self.failed(e.to_string()),
@@ -286,16 +290,33 @@ impl Daemon {
                 tracing::info!("{line}");
             }
         }
-        let desired = self.engine.desired();
+        let (desired, scope) = match cycle {
+            Cycle::Whole => {
+                self.engine.dirty.clear();
+                (self.engine.desired(), self.engine.managed())
+            }
+            Cycle::Changes => {
+                let keys = self.engine.take_dirty();
+                if keys.is_empty() {
+                    return;
+                }
+                (self.engine.desired_of(&keys), keys)
+            }
+        };
+        let covered = scope.clone();
         let options = ApplyOptions::default()
             .with_diff(
                 DiffOptions::default()
-                    .with_scope(Scope::Managed(self.engine.managed()))
+                    .with_scope(Scope::Managed(scope))
                     .with_removal(Removal::Delete),
             )
             .with_lock_timeout(Some(std::time::Duration::from_secs(5)));
         let ipvs = self.ipvs.clone();
         let report = tokio::task::spawn_blocking(move || ipvs.apply(&desired, &options)).await;
+        if !matches!(&report, Ok(Ok(r)) if r.is_success()) {
+            // Tried again with the next apply (the next cycle at the latest).
+            self.engine.dirty.extend(covered);
+        }
         match report {
             Ok(Ok(r)) if r.is_success() => {
                 for step in &r.applied {
@@ -316,18 +337,17 @@ impl Daemon {
             Ok(Err(e)) => self.failed(format!("apply: {e}")),
             Err(e) => self.failed(e.to_string()),
         }
-        self.publish();
     }
 
     fn failed(&mut self, why: String) {
         tracing::error!("reconcile: {why}");
         self.counters.reconcile_errors += 1;
         self.counters.last_reconcile_error = Some(why);
-        self.publish();
     }
 
-    fn publish(&self) {
-        let view = View {
+    /// The daemon's state for the status API, built when it asks.
+    fn view(&self) -> View {
+        View {
             model: self.engine.model.clone(),
             config_path: self
                 .source
@@ -339,8 +359,7 @@ impl Daemon {
             quorum: self.engine.quorum.clone(),
             counters: self.counters.clone(),
             started: self.started,
-        };
-        self.view.send_replace(Arc::new(view));
+        }
     }
 
     /// Reads the configuration again; a bad one is logged and counted and
@@ -362,15 +381,19 @@ impl Daemon {
                 tracing::error!("reload refused, the running configuration stays: {e}");
             }
         }
-        self.publish();
         result
     }
 
     async fn switch(&mut self, new: Model) -> Result<(), String> {
         let plan = ReloadPlan::between(&self.engine.model, &new);
-        // Every checker must be runnable before anything changes.
+        // Every new checker must be runnable before anything changes (those
+        // of the unchanged virtual servers run already).
         let mut new_specs = HashMap::new();
-        for vs in &new.virtual_servers {
+        let changed = new
+            .virtual_servers
+            .iter()
+            .filter(|vs| plan.changed.contains(&vs.name()));
+        for vs in changed {
             for rs in &vs.real_servers {
                 let spec = real_server_spec(vs, rs, &new.global).map_err(|e| e.to_string())?;
                 new_specs.insert(spec.id.clone(), spec);
@@ -450,7 +473,7 @@ impl Daemon {
         for n in &notes {
             self.notifier.notify(n);
         }
-        self.reconcile().await;
+        self.reconcile(Cycle::Changes).await;
         Ok(())
     }
 

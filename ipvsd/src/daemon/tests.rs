@@ -265,6 +265,67 @@ fn a_reload_of_a_weight_is_in_the_desired_table_at_once() {
     );
 }
 
+/// Two virtual servers, 192.0.2.1:80 and 192.0.2.2:80, of one real server
+/// each (10.0.0.11 and 10.0.0.21), the second's at `weight`.
+fn two(weight: u32) -> Model {
+    model(&format!(
+        "virtual_server 192.0.2.1 80 {{
+           real_server 10.0.0.11 8080 {{ weight 1 }}
+         }}
+         virtual_server 192.0.2.2 80 {{
+           real_server 10.0.0.21 8080 {{ weight {weight} }}
+         }}"
+    ))
+}
+
+#[test]
+fn a_reload_and_a_health_event_mark_only_their_virtual_server_for_the_next_apply() {
+    let old = two(1);
+    let up = |m: &Model| -> HashMap<RealServerId, ServerState> {
+        specs(m)
+            .unwrap()
+            .into_iter()
+            .map(|s| {
+                let state = ServerState {
+                    health: Health::Up,
+                    weight: s.weight,
+                };
+                (s.id, state)
+            })
+            .collect()
+    };
+    let (mut e, _) = Engine::new(old.clone(), up(&old));
+    let (first, second) = (
+        old.virtual_servers[0].services[0],
+        old.virtual_servers[1].services[0],
+    );
+    assert!(e.take_dirty().is_empty());
+    let new = two(5);
+    let plan = ReloadPlan::between(&old, &new);
+    assert_eq!(
+        plan.changed.iter().collect::<Vec<_>>(),
+        [&new.virtual_servers[1].name()],
+        "only the second virtual server changed"
+    );
+    e.reload(new, &plan, HashMap::new(), Instant::now());
+    let dirty = e.take_dirty();
+    assert_eq!(dirty.iter().collect::<Vec<_>>(), [&second]);
+    let d = e.desired_of(&dirty);
+    assert_eq!(table(&d), ["10.0.0.21:8080 5"], "the new weight, alone");
+    // A health event of the first marks the first.
+    let rs = &e.model.virtual_servers[0].real_servers[0];
+    let id = RealServerId::of(&e.model.virtual_servers[0], rs);
+    let down = ServerState {
+        health: Health::Down,
+        weight: 1,
+    };
+    e.on_health(&id, down, "test");
+    let dirty = e.take_dirty();
+    assert_eq!(dirty.iter().collect::<Vec<_>>(), [&first]);
+    assert_eq!(e.desired_of(&dirty).services[0].service.key, first);
+    assert!(e.desired_of(&dirty).services[0].destinations.is_empty());
+}
+
 fn table_with(key: ServiceKey, dests: &[(u8, u32, u32)]) -> Vec<ServiceInfo> {
     vec![
         ServiceInfo::new(ipvs::Service::new(key)).with_destinations(
@@ -314,13 +375,18 @@ fn a_removed_real_server_with_connections_drains_at_weight_zero_then_goes() {
         ["10.0.0.11:8080 3", "10.0.0.12:8080 0", "10.0.0.13:8080 1"]
     );
     assert!(e.needs_table(), "a drain is under way");
-    // Still busy: stays; idle: goes.
+    assert_eq!(e.prune_keys().into_iter().collect::<Vec<_>>(), [key]);
+    // Still busy: stays; idle: goes, and its service is marked for the
+    // next apply, which deletes it.
     assert!(e.prune(&t, now + Duration::from_secs(1)).is_empty());
     assert_eq!(table(&e.desired()).len(), 3);
+    let _ = e.take_dirty();
     let idle = table_with(key, &[(11, 3, 0), (12, 0, 0), (13, 1, 0)]);
     assert_eq!(e.prune(&idle, now + Duration::from_secs(2)).len(), 1);
+    let dirty = e.take_dirty();
+    assert_eq!(dirty.iter().collect::<Vec<_>>(), [&key]);
     assert_eq!(
-        table(&e.desired()),
+        table(&e.desired_of(&dirty)),
         ["10.0.0.11:8080 3", "10.0.0.13:8080 1"]
     );
     assert!(!e.needs_table(), "the drain is over");

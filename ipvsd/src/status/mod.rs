@@ -9,7 +9,7 @@ mod snapshot;
 
 pub use client::fetch_status;
 pub use metrics::render as render_metrics;
-pub use server::{ReloadRequest, serve};
+pub use server::{ReloadRequest, ViewRequest, serve};
 pub use snapshot::{
     CheckerView, Counters, DestinationStatus, RealServerStatus, ServiceStatus, Snapshot, View,
     VirtualServerStatus,

@@ -11,7 +11,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::render;
@@ -25,24 +25,37 @@ pub struct ReloadRequest {
     pub reply: oneshot::Sender<Result<(), String>>,
 }
 
+/// A request for the daemon's [`View`] now, answered on `reply`: the view
+/// is built when a request needs it, not after every change (at 37,000
+/// real servers a view costs tens of milliseconds).
+#[derive(Debug)]
+pub struct ViewRequest {
+    /// Where the view goes.
+    pub reply: oneshot::Sender<Arc<View>>,
+}
+
 #[derive(Clone)]
 struct Shared {
-    view: watch::Receiver<Arc<View>>,
+    views: mpsc::Sender<ViewRequest>,
     ipvs: Arc<ipvs::Ipvs>,
     reload: mpsc::Sender<ReloadRequest>,
 }
 
 /// Serves the status API on `listener` until `cancel`: each request reads
 /// the kernel's table afresh (counters are never older than the request)
-/// and the daemon's latest [`View`].
+/// and asks the daemon for its [`View`] on `views`.
 pub async fn serve(
     listener: TcpListener,
-    view: watch::Receiver<Arc<View>>,
+    views: mpsc::Sender<ViewRequest>,
     ipvs: Arc<ipvs::Ipvs>,
     reload: mpsc::Sender<ReloadRequest>,
     cancel: CancellationToken,
 ) {
-    let shared = Shared { view, ipvs, reload };
+    let shared = Shared {
+        views,
+        ipvs,
+        reload,
+    };
     loop {
         let (stream, _) = tokio::select! {
             () = cancel.cancelled() => return,
@@ -78,16 +91,26 @@ fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<
     r
 }
 
-/// The snapshot now.
-async fn snapshot(shared: &Shared) -> Snapshot {
-    let view = shared.view.borrow().clone();
+/// The snapshot now; `None` when the daemon is stopping.
+async fn snapshot(shared: &Shared) -> Option<Snapshot> {
+    let (tx, rx) = oneshot::channel();
+    shared.views.send(ViewRequest { reply: tx }).await.ok()?;
+    let view = rx.await.ok()?;
     let ipvs = shared.ipvs.clone();
     let table = tokio::task::spawn_blocking(move || ipvs.table()).await;
-    match table {
+    Some(match table {
         Ok(Ok(t)) => Snapshot::build(&view, Ok(&t)),
         Ok(Err(e)) => Snapshot::build(&view, Err(e.to_string())),
         Err(e) => Snapshot::build(&view, Err(e.to_string())),
-    }
+    })
+}
+
+fn stopping() -> Response<Full<Bytes>> {
+    reply(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "text/plain",
+        "stopping\n".into(),
+    )
 }
 
 async fn handle(
@@ -97,7 +120,9 @@ async fn handle(
     const JSON: &str = "application/json";
     Ok(match (req.method(), req.uri().path()) {
         (&Method::GET, "/status") => {
-            let s = snapshot(&shared).await;
+            let Some(s) = snapshot(&shared).await else {
+                return Ok(stopping());
+            };
             match serde_json::to_string_pretty(&s) {
                 Ok(text) => reply(StatusCode::OK, JSON, text + "\n"),
                 Err(e) => reply(
@@ -108,7 +133,9 @@ async fn handle(
             }
         }
         (&Method::GET, "/metrics") => {
-            let s = snapshot(&shared).await;
+            let Some(s) = snapshot(&shared).await else {
+                return Ok(stopping());
+            };
             reply(
                 StatusCode::OK,
                 "application/openmetrics-text; version=1.0.0; charset=utf-8",
