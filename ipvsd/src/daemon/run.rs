@@ -72,6 +72,35 @@ fn reason(e: &Event) -> String {
     }
 }
 
+/// Up to how many table changes of one apply are logged one by one at
+/// info level; more (a first fill of thousands) are summed up there and
+/// listed at debug level.
+const STEPS_LOGGED: usize = 100;
+
+fn log_applied(steps: &[ipvs::Step]) {
+    if steps.len() <= STEPS_LOGGED {
+        for step in steps {
+            tracing::info!("applied: {step}");
+        }
+        return;
+    }
+    let mut services = 0;
+    let mut real_servers = 0;
+    for step in steps {
+        tracing::debug!("applied: {step}");
+        match step {
+            ipvs::Step::AddService(_)
+            | ipvs::Step::EditService { .. }
+            | ipvs::Step::DeleteService(_) => services += 1,
+            _ => real_servers += 1,
+        }
+    }
+    tracing::info!(
+        "applied {} table changes: {services} to services, {real_servers} to real servers (each at debug level)",
+        steps.len()
+    );
+}
+
 /// What a reconcile covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cycle {
@@ -97,6 +126,11 @@ struct Daemon {
 }
 
 async fn daemon(source: Source, model: Model) -> Result<(), String> {
+    // First of all, so that a signal during a long start-up is taken when
+    // the first apply is done, not by the default action (death).
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let ipvs = Arc::new(Ipvs::new().map_err(|e| format!("IPVS: {e}"))?);
     let global = model.global.clone();
     // The timeouts to put back on stop.
@@ -201,9 +235,6 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         reload_tx,
         cancel.clone(),
     ));
-    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
-    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut period = cycle_period(&d.engine.model);
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -273,6 +304,7 @@ impl Daemon {
 
     /// Ends drains that are over, applies the diff of `cycle`'s services.
     async fn reconcile(&mut self, cycle: Cycle) {
+        let started = Instant::now();
         self.counters.reconciles += 1;
         // The apply reads the services it covers itself; a read of our own
         // only when a drain or a retired service needs the connections, and
@@ -304,6 +336,7 @@ impl Daemon {
             }
         };
         let covered = scope.clone();
+        let (services, planned) = (scope.len(), started.elapsed());
         let options = ApplyOptions::default()
             .with_diff(
                 DiffOptions::default()
@@ -319,9 +352,12 @@ impl Daemon {
         }
         match report {
             Ok(Ok(r)) if r.is_success() => {
-                for step in &r.applied {
-                    tracing::info!("applied: {step}");
-                }
+                tracing::debug!(
+                    "reconcile ({cycle:?}) of {services} services: {} steps, desired in {planned:?}, all in {:?}",
+                    r.applied.len(),
+                    started.elapsed()
+                );
+                log_applied(&r.applied);
                 self.counters.steps_applied += r.applied.len() as u64;
             }
             Ok(Ok(r)) => {
