@@ -1,6 +1,8 @@
 //! Arguments of single keywords: scripts, forwarding methods with tunnel
 //! options, `lvs_timeouts`, `lvs_sync_daemon`.
 
+use std::collections::HashMap;
+
 use ipvs::{ForwardMethod, Timeouts, Tunnel, TunnelChecksum, TunnelKind};
 
 use crate::config::checker::RunAs;
@@ -10,7 +12,7 @@ use crate::config::model::{Script, SyncDaemonConfig};
 use crate::config::values::{arg, at_most, ip, number, port};
 
 /// Reads `notify_up "CMD" [USER [GROUP]]`-style script keywords.
-pub(super) fn script(st: &Statement) -> Result<Script, ConfigError> {
+pub(super) fn script(st: &Statement, users: &mut KnownUsers) -> Result<Script, ConfigError> {
     let command = arg(st, 0)?.to_owned();
     at_most(st, 3)?;
     let user = st.args().get(1).map(|u| RunAs {
@@ -18,18 +20,31 @@ pub(super) fn script(st: &Statement) -> Result<Script, ConfigError> {
         group: st.args().get(2).cloned(),
     });
     if let Some(u) = &user {
-        known_user(st, u)?;
+        users.check(st, u)?;
     }
     Ok(Script { command, user })
 }
 
-/// Refuses a user or group this host does not have: keepalived drops a
-/// script whose user it cannot find, and ipvsd would fail to start its
-/// checker or hook, so `ipvsd check` says so with the line.
-pub(super) fn known_user(st: &Statement, who: &RunAs) -> Result<(), ConfigError> {
-    crate::check::RunAs::lookup(&who.user, who.group.as_deref())
-        .map(|_| ())
-        .map_err(|why| ConfigError::invalid(&st.location, st.keyword(), why))
+/// The users and groups looked up during one read, by name: a file with
+/// thousands of `MISC_CHECK` `user` lines asks the host (NSS, which may
+/// read `/etc/passwd` each time) once per distinct name.
+#[derive(Debug, Default)]
+pub(super) struct KnownUsers(HashMap<(String, Option<String>), Result<(), String>>);
+
+impl KnownUsers {
+    /// Refuses a user or group this host does not have: keepalived drops a
+    /// script whose user it cannot find, and ipvsd would fail to start its
+    /// checker or hook, so `ipvsd check` says so with the line.
+    pub(super) fn check(&mut self, st: &Statement, who: &RunAs) -> Result<(), ConfigError> {
+        let key = (who.user.clone(), who.group.clone());
+        self.0
+            .entry(key)
+            .or_insert_with(|| {
+                crate::check::RunAs::lookup(&who.user, who.group.as_deref()).map(|_| ())
+            })
+            .clone()
+            .map_err(|why| ConfigError::invalid(&st.location, st.keyword(), why))
+    }
 }
 
 /// `lvs_method NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`.

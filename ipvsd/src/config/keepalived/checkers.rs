@@ -20,7 +20,7 @@ use crate::config::values::{
     single_u32, switch, unsupported,
 };
 
-use super::args::known_user;
+use super::args::KnownUsers;
 use super::pcre;
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, Inherited, Reader};
 
@@ -231,7 +231,7 @@ impl Reader<'_> {
                     "misc_path" => *command = single(s)?.to_owned(),
                     "misc_timeout" => *timeout = Some(single_seconds(s, 0.0)?),
                     "misc_dynamic" => *dynamic = switch(s)?,
-                    "user" => *user = Some(run_as(s)?),
+                    "user" => *user = Some(run_as(s, &mut self.users)?),
                     _ => return Err(unsupported(s, &context)),
                 },
                 RawKind::File {
@@ -431,7 +431,7 @@ pub(super) fn file_weight(s: &Statement, limit: i32) -> Result<(i32, bool), Conf
 }
 
 /// `user NAME [[:]GROUP]` (also `NAME:GROUP`), keepalived.conf(5) MISC_CHECK.
-pub(super) fn run_as(s: &Statement) -> Result<RunAs, ConfigError> {
+pub(super) fn run_as(s: &Statement, users: &mut KnownUsers) -> Result<RunAs, ConfigError> {
     at_most(s, 2)?;
     let first = arg(s, 0)?;
     let (user, group) = match (first.split_once(':'), s.args().get(1)) {
@@ -457,7 +457,7 @@ pub(super) fn run_as(s: &Statement) -> Result<RunAs, ConfigError> {
         user: user.to_owned(),
         group,
     };
-    known_user(s, &who)?;
+    users.check(s, &who)?;
     Ok(who)
 }
 

@@ -37,7 +37,7 @@ mod pcre;
 
 pub(crate) use pcre::translate as pcre_to_regex;
 
-use args::{forwarding, lvs_timeouts, script, sync_daemon};
+use args::{KnownUsers, forwarding, lvs_timeouts, script, sync_daemon};
 use checkers::{RawChecker, file_weight};
 
 /// keepalived's default `delay_loop` (`KEEPALIVED_DEFAULT_DELAY`): 60 s.
@@ -158,6 +158,7 @@ struct Reader<'a> {
     groups: HashMap<String, Vec<GroupMember>>,
     track_files: HashMap<String, TrackFile>,
     smtp_noted: bool,
+    users: KnownUsers,
 }
 
 fn interpret(
@@ -172,6 +173,7 @@ fn interpret(
         groups: HashMap::new(),
         track_files: HashMap::new(),
         smtp_noted: false,
+        users: KnownUsers::default(),
     };
     // First the blocks virtual servers refer to, wherever they are.
     let mut servers = Vec::new();
@@ -186,8 +188,8 @@ fn interpret(
             _ => return Err(unsupported(st, "at the top level")),
         }
     }
-    let mut virtual_servers = Vec::new();
-    let mut locations = Vec::new();
+    let mut virtual_servers = Vec::with_capacity(servers.len());
+    let mut locations = Vec::with_capacity(servers.len());
     for st in servers {
         if let Some(vs) = r.virtual_server(st)? {
             validate::virtual_server(&vs)
@@ -386,7 +388,7 @@ impl Reader<'_> {
                         user: arg(s, 0)?.to_owned(),
                         group: s.args().get(1).cloned(),
                     };
-                    args::known_user(s, &who)?;
+                    self.users.check(s, &who)?;
                     self.global.script_user = Some(who);
                 }
                 "enable_script_security" => {
@@ -397,7 +399,9 @@ impl Reader<'_> {
                     self.global.lvs_notify_fifo = Some(PathBuf::from(arg(s, 0)?));
                     at_most(s, 1)?;
                 }
-                "lvs_notify_fifo_script" => self.global.lvs_notify_fifo_script = Some(script(s)?),
+                "lvs_notify_fifo_script" => {
+                    self.global.lvs_notify_fifo_script = Some(script(s, &mut self.users)?)
+                }
                 k if is_vrrp_global(k) => self.vrrp(s)?,
                 _ => return Err(unsupported(s, "in global_defs")),
             }
@@ -628,8 +632,8 @@ impl Reader<'_> {
                 }
                 "quorum" => quorum = single_u32(s, 1, u32::MAX)?,
                 "hysteresis" => hysteresis = single_u32(s, 0, u32::MAX)?,
-                "quorum_up" => quorum_up = Some(script(s)?),
-                "quorum_down" => quorum_down = Some(script(s)?),
+                "quorum_up" => quorum_up = Some(script(s, &mut self.users)?),
+                "quorum_down" => quorum_down = Some(script(s, &mut self.users)?),
                 "weight" => weight = Some(single_u32(s, 0, WEIGHT_LIMIT)?),
                 "sorry_server" => {
                     at_most(s, 2)?;
@@ -752,7 +756,7 @@ impl Reader<'_> {
             smtp_alert,
             snmp_name,
             sorry_server: None,
-            real_servers: Vec::new(),
+            real_servers: Vec::with_capacity(raw_servers.len()),
         };
         if let Some((sloc, address, sport)) = sorry {
             let (f, t) = sorry_forward.unwrap_or((vs.forward, vs.tunnel));
@@ -862,8 +866,8 @@ impl Reader<'_> {
                 "lvs_method" => rs.forward = Some(forwarding(s)?),
                 "uthreshold" => rs.upper_threshold = single_u32(s, 0, u32::MAX)?,
                 "lthreshold" => rs.lower_threshold = single_u32(s, 0, u32::MAX)?,
-                "notify_up" => rs.notify_up = Some(script(s)?),
-                "notify_down" => rs.notify_down = Some(script(s)?),
+                "notify_up" => rs.notify_up = Some(script(s, &mut self.users)?),
+                "notify_down" => rs.notify_down = Some(script(s, &mut self.users)?),
                 "alpha" => rs.inherited.alpha = Some(switch(s)?),
                 "smtp_alert" => rs.smtp_alert = Some(switch(s)?),
                 "snmp_name" => {
