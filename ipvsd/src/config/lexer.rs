@@ -14,6 +14,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,28 +29,106 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 pub struct Statement {
     /// Where its first word is.
     pub location: Location,
-    /// The keyword and its arguments (quotes removed; never empty).
-    pub words: Vec<String>,
+    /// The keyword and its arguments (quotes removed; never empty), in one
+    /// allocation: joined by `"`, which no word can hold (a quoted word
+    /// ends at one, a bare word stops before one).
+    words: Box<str>,
     /// The block that follows, if any.
     pub block: Option<Vec<Statement>>,
 }
 
+/// What joins a statement's words (see [`Statement::words`]).
+const SEPARATOR: char = '"';
+
 impl Statement {
+    /// A statement of `words` (at least one, none holding a `"`).
+    fn new(location: Location, words: &str) -> Self {
+        Self {
+            location,
+            words: words.into(),
+            block: None,
+        }
+    }
+
     /// The keyword (the first word).
     pub fn keyword(&self) -> &str {
-        self.words.first().map_or("", String::as_str)
+        self.words
+            .split_once(SEPARATOR)
+            .map_or(&*self.words, |(k, _)| k)
     }
 
     /// The arguments (every word after the keyword).
-    pub fn args(&self) -> &[String] {
-        self.words.get(1..).unwrap_or(&[])
+    pub fn args(&self) -> Args<'_> {
+        Args(self.words.split_once(SEPARATOR).map(|(_, rest)| rest))
+    }
+
+    /// Every word, the keyword first.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.words.split(SEPARATOR)
     }
 }
 
-/// A word or brace of one line (all of a line's tokens share its place).
+/// The arguments of a statement, as words.
+#[derive(Debug, Clone, Copy)]
+pub struct Args<'a>(Option<&'a str>);
+
+impl<'a> Args<'a> {
+    /// Each argument in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.0.into_iter().flat_map(|rest| rest.split(SEPARATOR))
+    }
+
+    /// Argument `n` (0: the first).
+    pub fn get(&self, n: usize) -> Option<&'a str> {
+        self.iter().nth(n)
+    }
+
+    /// The first argument.
+    pub fn first(&self) -> Option<&'a str> {
+        self.get(0)
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The arguments joined by `separator`.
+    pub fn join(&self, separator: &str) -> String {
+        self.iter().collect::<Vec<_>>().join(separator)
+    }
+
+    /// The arguments as a vector (for keywords read by index).
+    pub fn to_vec(&self) -> Vec<&'a str> {
+        self.iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for Args<'a> {
+    type Item = &'a str;
+    type IntoIter = std::iter::FlatMap<
+        std::option::IntoIter<&'a str>,
+        std::str::Split<'a, char>,
+        fn(&'a str) -> std::str::Split<'a, char>,
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0
+            .into_iter()
+            .flat_map(|rest: &'a str| rest.split(SEPARATOR))
+    }
+}
+
+/// A word (its byte range in the line) or brace of one line (all of a
+/// line's tokens share its place).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Token {
-    Word(String),
+    Word(Range<usize>),
     Open,
     Close,
 }
@@ -189,10 +268,10 @@ impl Lexer {
                 reason: "unterminated quoted string".into(),
             })?;
             if let Some(Token::Word(first)) = self.line.first()
-                && first == "include"
+                && &line[first.clone()] == "include"
             {
-                let pattern = match self.line.get_mut(1..) {
-                    Some([Token::Word(p)]) => std::mem::take(p),
+                let pattern = match self.line.get(1..) {
+                    Some([Token::Word(p)]) => line[p.clone()].to_owned(),
                     _ => {
                         return Err(ConfigError::Syntax {
                             location: at(number),
@@ -204,7 +283,7 @@ impl Lexer {
                 continue;
             }
             if !self.line.is_empty() {
-                self.tree.line(&mut self.line, &file, number);
+                self.tree.line(&line, &self.line, &file, number);
             }
         }
         if !pending.is_empty() {
@@ -339,23 +418,24 @@ fn split_line(line: &str, tokens: &mut Vec<Token>) -> Result<(), ()> {
             '"' => {
                 let body = &rest[1..];
                 let end = body.find('"').ok_or(())?;
-                tokens.push(Token::Word(body[..end].to_owned()));
+                let from = line.len() - body.len();
+                tokens.push(Token::Word(from..from + end));
                 rest = &body[end + 1..];
             }
             _ => {
                 let end = rest
                     .find(|c: char| c.is_whitespace() || c == '"')
                     .unwrap_or(rest.len());
+                let from = line.len() - rest.len();
                 let word = &rest[..end];
                 rest = &rest[end..];
                 // A `{` at the end of a word (`name{`) still opens a block;
                 // a `}` inside a word stays (a regex such as `a{2}`).
-                match word.strip_suffix('{') {
-                    Some(name) if !name.is_empty() => {
-                        tokens.push(Token::Word(name.to_owned()));
-                        tokens.push(Token::Open);
-                    }
-                    _ => tokens.push(Token::Word(word.to_owned())),
+                if word.len() > 1 && word.ends_with('{') {
+                    tokens.push(Token::Word(from..from + end - 1));
+                    tokens.push(Token::Open);
+                } else {
+                    tokens.push(Token::Word(from..from + end));
                 }
             }
         }
@@ -377,26 +457,29 @@ struct Tree {
     /// Whether the last statement ended a line and could still take a
     /// block opened on the next line.
     may_open: bool,
-    /// The words of the statement being read, and where it is.
-    words: Vec<String>,
+    /// The words of the statement being read (joined as in a
+    /// [`Statement`]), and where it is.
+    words: String,
     at: Option<Location>,
     /// The first brace error.
     error: Option<ConfigError>,
 }
 
 impl Tree {
-    /// Takes one line's tokens (emptying `tokens`).
-    fn line(&mut self, tokens: &mut Vec<Token>, file: &Arc<Path>, number: usize) {
+    /// Takes one line's tokens.
+    fn line(&mut self, text: &str, tokens: &[Token], file: &Arc<Path>, number: usize) {
         if self.error.is_some() {
             return;
         }
-        for token in tokens.drain(..) {
+        for token in tokens {
             match token {
-                Token::Word(w) => {
+                Token::Word(range) => {
                     if self.at.is_none() {
                         self.at = Some(Location::shared(file.clone(), number));
+                    } else {
+                        self.words.push(SEPARATOR);
                     }
-                    self.words.push(w);
+                    self.words.push_str(&text[range.clone()]);
                 }
                 Token::Open => {
                     let after_words = self.end_statement();
@@ -444,11 +527,8 @@ impl Tree {
         let Some(location) = self.at.take() else {
             return false;
         };
-        self.done.push(Statement {
-            location,
-            words: self.words.drain(..).collect(),
-            block: None,
-        });
+        self.done.push(Statement::new(location, &self.words));
+        self.words.clear();
         self.may_open = false;
         true
     }
@@ -496,7 +576,7 @@ mod tests {
     }
 
     fn words(s: &Statement) -> Vec<&str> {
-        s.words.iter().map(String::as_str).collect()
+        s.words().collect()
     }
 
     #[test]
@@ -562,6 +642,19 @@ mod tests {
         assert!(e.to_string().contains("closes no block"), "{e}");
         let e = parse("a {\n b {\n").unwrap_err();
         assert_eq!(e.location().line, 2);
+    }
+
+    #[test]
+    fn empty_quoted_words_are_words() {
+        let tree = parse("a \"\" b\n\"\"\n\"\" \"\"\nk\n").unwrap();
+        assert_eq!(words(&tree[0]), ["a", "", "b"]);
+        assert_eq!(tree[0].args().to_vec(), ["", "b"]);
+        assert_eq!(tree[0].args().len(), 2);
+        assert_eq!((tree[1].keyword(), tree[1].args().len()), ("", 0));
+        assert_eq!(tree[2].args().to_vec(), [""]);
+        assert!(tree[3].args().is_empty());
+        assert_eq!(tree[3].args().first(), None);
+        assert_eq!(tree[0].args().join(" "), " b");
     }
 
     #[test]

@@ -16,8 +16,8 @@ pub(super) fn script(st: &Statement, users: &mut KnownUsers) -> Result<Script, C
     let command = arg(st, 0)?.to_owned();
     at_most(st, 3)?;
     let user = st.args().get(1).map(|u| RunAs {
-        user: u.clone(),
-        group: st.args().get(2).cloned(),
+        user: u.to_owned(),
+        group: st.args().get(2).map(str::to_owned),
     });
     if let Some(u) = &user {
         users.check(st, u)?;
@@ -56,7 +56,8 @@ pub(super) fn forwarding(st: &Statement) -> Result<(ForwardMethod, Option<Tunnel
         "TUN" => ForwardMethod::Tunnel,
         other => return Err(bad(format!("`{other}` is not NAT, DR or TUN"))),
     };
-    let args = &st.args()[1..];
+    let all = st.args().to_vec();
+    let args = all.get(1..).unwrap_or(&[]);
     if method != ForwardMethod::Tunnel {
         if let Some(extra) = args.first() {
             return Err(bad(format!("`{extra}`: only TUN takes options")));
@@ -66,9 +67,9 @@ pub(super) fn forwarding(st: &Statement) -> Result<(ForwardMethod, Option<Tunnel
     let (mut kind, mut tun_port, mut checksum) = (TunnelKind::Ipip, 0u16, TunnelChecksum::None);
     let mut i = 0;
     while i < args.len() {
-        match args[i].as_str() {
+        match args[i] {
             "type" => {
-                kind = match args.get(i + 1).map(String::as_str) {
+                kind = match args.get(i + 1).copied() {
                     Some("ipip") => TunnelKind::Ipip,
                     Some("gue") => TunnelKind::Gue,
                     Some("gre") => TunnelKind::Gre,
@@ -82,7 +83,7 @@ pub(super) fn forwarding(st: &Statement) -> Result<(ForwardMethod, Option<Tunnel
                 i += 2;
             }
             "port" => {
-                let text = args.get(i + 1).map_or("", String::as_str);
+                let text = args.get(i + 1).copied().unwrap_or("");
                 tun_port = port(st, text, false)?;
                 i += 2;
             }
@@ -109,7 +110,7 @@ pub(super) fn forwarding(st: &Statement) -> Result<(ForwardMethod, Option<Tunnel
 /// `lvs_timeouts [tcp N] [tcpfin N] [udp N]`, in seconds.
 pub(super) fn lvs_timeouts(s: &Statement) -> Result<Timeouts, ConfigError> {
     let mut t = Timeouts::default();
-    let args = s.args();
+    let args = s.args().to_vec();
     if args.is_empty() || !args.len().is_multiple_of(2) {
         return Err(ConfigError::invalid(
             &s.location,
@@ -118,9 +119,9 @@ pub(super) fn lvs_timeouts(s: &Statement) -> Result<Timeouts, ConfigError> {
         ));
     }
     for pair in args.chunks(2) {
-        let v = u32::try_from(number(s, &pair[1], 0, u64::from(ipvs::MAX_TIMEOUT))?)
+        let v = u32::try_from(number(s, pair[1], 0, u64::from(ipvs::MAX_TIMEOUT))?)
             .unwrap_or(ipvs::MAX_TIMEOUT);
-        match pair[0].as_str() {
+        match pair[0] {
             "tcp" => t.tcp = v,
             "tcpfin" => t.tcp_fin = v,
             "udp" => t.udp = v,
@@ -148,11 +149,11 @@ pub(super) fn sync_daemon(s: &Statement) -> Result<SyncDaemonConfig, ConfigError
         ttl: None,
         group: None,
     };
-    let args = s.args();
+    let args = s.args().to_vec();
     let mut i = 1;
     while i < args.len() {
-        let key = args[i].as_str();
-        let value = args.get(i + 1).map(String::as_str);
+        let key = args[i];
+        let value = args.get(i + 1).copied();
         let need = || {
             value.ok_or_else(|| {
                 ConfigError::invalid(

@@ -416,7 +416,7 @@ pub(super) fn file_weight(s: &Statement, limit: i32) -> Result<(i32, bool), Conf
                 format!("`{text}` is not in -{limit}..={limit}"),
             )
         })?;
-    let reverse = match s.args().get(1).map(String::as_str) {
+    let reverse = match s.args().get(1) {
         None => false,
         Some("reverse") => true,
         Some(other) => {
@@ -572,7 +572,7 @@ pub(super) fn url(st: &Statement) -> Result<Url, ConfigError> {
                 for o in s.args() {
                     pcre::check_option(o)
                         .map_err(|why| ConfigError::invalid(&s.location, s.keyword(), why))?;
-                    r.options.push(o.clone());
+                    r.options.push(o.to_owned());
                 }
             }
             "regex_min_offset" => r.min_offset = Some(number(s, single(s)?, 0, u64::MAX)?),

@@ -344,7 +344,7 @@ impl Reader<'_> {
                     self.global.lvs_flush = true;
                 }
                 "lvs_flush_on_stop" | "lvs_flush_onstop" => {
-                    self.global.lvs_flush_on_stop = match s.args().first().map(String::as_str) {
+                    self.global.lvs_flush_on_stop = match s.args().first() {
                         None => FlushOnStop::All,
                         Some("VS") => FlushOnStop::VirtualServers,
                         Some(other) => {
@@ -360,7 +360,7 @@ impl Reader<'_> {
                 "notification_email" => {
                     let mut to = Vec::new();
                     for line in block(s)? {
-                        to.extend(line.words.iter().cloned());
+                        to.extend(line.words().map(str::to_owned));
                     }
                     self.smtp(s).to.extend(to);
                 }
@@ -386,7 +386,7 @@ impl Reader<'_> {
                     at_most(s, 2)?;
                     let who = RunAs {
                         user: arg(s, 0)?.to_owned(),
-                        group: s.args().get(1).cloned(),
+                        group: s.args().get(1).map(str::to_owned),
                     };
                     self.users.check(s, &who)?;
                     self.global.script_user = Some(who);
@@ -414,7 +414,7 @@ impl Reader<'_> {
         let mut members = Vec::new();
         for s in block(st)? {
             no_block(s)?;
-            let words: Vec<&str> = s.words.iter().map(String::as_str).collect();
+            let words: Vec<&str> = s.words().collect();
             members.push(
                 group::parse_member(&words).map_err(|why| {
                     ConfigError::invalid(&s.location, "virtual_server_group", why)
@@ -486,19 +486,19 @@ impl Reader<'_> {
     fn virtual_server(&mut self, st: &Statement) -> Result<Option<VirtualServer>, ConfigError> {
         let loc = &st.location;
         let bad = |why: String| ConfigError::invalid(loc, "virtual_server", why);
-        let target = match st.args() {
-            [kw, mark] if kw == "fwmark" => VirtualTarget::Fwmark {
+        let target = match st.args().to_vec()[..] {
+            ["fwmark", mark] => VirtualTarget::Fwmark {
                 mark: u32::try_from(number(st, mark, 0, u64::from(u32::MAX))?)
                     .map_err(|_| bad("mark too large".into()))?,
             },
-            [kw, name] if kw == "group" => {
+            ["group", name] => {
                 let members = self
                     .groups
                     .get(name)
                     .cloned()
                     .ok_or_else(|| bad(format!("no virtual_server_group named {name}")))?;
                 VirtualTarget::Group {
-                    name: name.clone(),
+                    name: name.to_owned(),
                     members,
                 }
             }
