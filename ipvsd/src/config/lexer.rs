@@ -38,7 +38,7 @@ pub struct Statement {
 }
 
 /// What joins a statement's words (see [`Statement::words`]).
-const SEPARATOR: char = '"';
+const SEPARATOR: u8 = b'"';
 
 impl Statement {
     /// A statement of `words` (at least one, none holding a `"`).
@@ -52,19 +52,41 @@ impl Statement {
 
     /// The keyword (the first word).
     pub fn keyword(&self) -> &str {
-        self.words
-            .split_once(SEPARATOR)
-            .map_or(&*self.words, |(k, _)| k)
+        split_first(&self.words).0
     }
 
     /// The arguments (every word after the keyword).
     pub fn args(&self) -> Args<'_> {
-        Args(self.words.split_once(SEPARATOR).map(|(_, rest)| rest))
+        Args(split_first(&self.words).1)
     }
 
     /// Every word, the keyword first.
-    pub fn words(&self) -> impl Iterator<Item = &str> {
-        self.words.split(SEPARATOR)
+    pub fn words(&self) -> Words<'_> {
+        Words(Some(&self.words))
+    }
+}
+
+/// The first word of joined `words` and the rest, if there is more.
+fn split_first(words: &str) -> (&str, Option<&str>) {
+    // A byte search: the separator is ASCII, so it is never inside a
+    // character of several bytes.
+    match words.bytes().position(|b| b == SEPARATOR) {
+        Some(at) => (&words[..at], Some(&words[at + 1..])),
+        None => (words, None),
+    }
+}
+
+/// Words of a statement, in order.
+#[derive(Debug, Clone)]
+pub struct Words<'a>(Option<&'a str>);
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let (word, rest) = split_first(self.0?);
+        self.0 = rest;
+        Some(word)
     }
 }
 
@@ -74,8 +96,8 @@ pub struct Args<'a>(Option<&'a str>);
 
 impl<'a> Args<'a> {
     /// Each argument in order.
-    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
-        self.0.into_iter().flat_map(|rest| rest.split(SEPARATOR))
+    pub fn iter(&self) -> Words<'a> {
+        Words(self.0)
     }
 
     /// Argument `n` (0: the first).
@@ -111,16 +133,10 @@ impl<'a> Args<'a> {
 
 impl<'a> IntoIterator for Args<'a> {
     type Item = &'a str;
-    type IntoIter = std::iter::FlatMap<
-        std::option::IntoIter<&'a str>,
-        std::str::Split<'a, char>,
-        fn(&'a str) -> std::str::Split<'a, char>,
-    >;
+    type IntoIter = Words<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.0
-            .into_iter()
-            .flat_map(|rest: &'a str| rest.split(SEPARATOR))
+    fn into_iter(self) -> Words<'a> {
+        self.iter()
     }
 }
 
@@ -423,9 +439,7 @@ fn split_line(line: &str, tokens: &mut Vec<Token>) -> Result<(), ()> {
                 rest = &body[end + 1..];
             }
             _ => {
-                let end = rest
-                    .find(|c: char| c.is_whitespace() || c == '"')
-                    .unwrap_or(rest.len());
+                let end = word_end(rest);
                 let from = line.len() - rest.len();
                 let word = &rest[..end];
                 rest = &rest[end..];
@@ -440,6 +454,26 @@ fn split_line(line: &str, tokens: &mut Vec<Token>) -> Result<(), ()> {
             }
         }
     }
+}
+
+/// Where the bare word at the start of `text` ends: at white space or a
+/// `"`. ASCII is judged byte by byte (a large file is mostly ASCII); from
+/// the first other character on, by characters.
+fn word_end(text: &str) -> usize {
+    for (i, b) in text.bytes().enumerate() {
+        if !b.is_ascii() {
+            let rest = &text[i..];
+            return i + rest
+                .find(|c: char| c.is_whitespace() || c == '"')
+                .unwrap_or(rest.len());
+        }
+        // `char::is_whitespace` in ASCII: tab, line feed, vertical tab,
+        // form feed, carriage return, space.
+        if matches!(b, b'\t'..=b'\r' | b' ' | b'"') {
+            return i;
+        }
+    }
+    text.len()
 }
 
 /// The statement tree, built line by line as the lexer reads (no list of
@@ -477,7 +511,7 @@ impl Tree {
                     if self.at.is_none() {
                         self.at = Some(Location::shared(file.clone(), number));
                     } else {
-                        self.words.push(SEPARATOR);
+                        self.words.push(char::from(SEPARATOR));
                     }
                     self.words.push_str(&text[range.clone()]);
                 }
@@ -655,6 +689,15 @@ mod tests {
         assert!(tree[3].args().is_empty());
         assert_eq!(tree[3].args().first(), None);
         assert_eq!(tree[0].args().join(" "), " b");
+    }
+
+    #[test]
+    fn words_end_at_any_white_space_or_a_quote() {
+        let tree = parse("a\u{0b}b c\u{a0}d \u{e9}t\u{e9}\"x\" f\u{2003}g\th\r\n").unwrap();
+        assert_eq!(
+            words(&tree[0]),
+            ["a", "b", "c", "d", "\u{e9}t\u{e9}", "x", "f", "g", "h"]
+        );
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub struct Loaded {
 /// [`ConfigError::Syntax`] or [`ConfigError::Read`].
 pub fn read_keepalived(path: &Path, options: &KeepalivedOptions) -> Result<Loaded, ConfigError> {
     let tree = lexer::parse_file(path, &lex_options(options))?;
-    interpret(&tree, path, options)
+    interpret(tree, path, options)
 }
 
 /// Reads keepalived.conf text as if it were the file `name`.
@@ -134,7 +134,7 @@ pub fn read_keepalived_str(
     options: &KeepalivedOptions,
 ) -> Result<Loaded, ConfigError> {
     let tree = lexer::parse_str(text, name, &lex_options(options))?;
-    interpret(&tree, name, options)
+    interpret(tree, name, options)
 }
 
 fn lex_options(options: &KeepalivedOptions) -> LexOptions {
@@ -161,8 +161,10 @@ struct Reader<'a> {
     users: KnownUsers,
 }
 
+/// The tree into the model; each virtual server's statements are dropped
+/// once read, so a large file's tree and model are not both held whole.
 fn interpret(
-    tree: &[Statement],
+    tree: Vec<Statement>,
     path: &Path,
     options: &KeepalivedOptions,
 ) -> Result<Loaded, ConfigError> {
@@ -175,33 +177,36 @@ fn interpret(
         smtp_noted: false,
         users: KnownUsers::default(),
     };
+    let globals_at = tree
+        .iter()
+        .rfind(|st| st.keyword() == "global_defs")
+        .map_or_else(|| Location::new(path, 0), |st| st.location.clone());
     // First the blocks virtual servers refer to, wherever they are.
     let mut servers = Vec::new();
     for st in tree {
+        if st.keyword() == "virtual_server" {
+            servers.push(st);
+            continue;
+        }
         match st.keyword() {
-            "global_defs" => r.global_defs(st)?,
-            "virtual_server_group" => r.virtual_server_group(st)?,
-            "track_file" => r.track_file(st)?,
-            "SSL" => r.ssl(st)?,
-            "virtual_server" => servers.push(st),
-            k if VRRP_BLOCKS.contains(&k) => r.vrrp(st)?,
-            _ => return Err(unsupported(st, "at the top level")),
+            "global_defs" => r.global_defs(&st)?,
+            "virtual_server_group" => r.virtual_server_group(&st)?,
+            "track_file" => r.track_file(&st)?,
+            "SSL" => r.ssl(&st)?,
+            k if VRRP_BLOCKS.contains(&k) => r.vrrp(&st)?,
+            _ => return Err(unsupported(&st, "at the top level")),
         }
     }
     let mut virtual_servers = Vec::with_capacity(servers.len());
     let mut locations = Vec::with_capacity(servers.len());
     for st in servers {
-        if let Some(vs) = r.virtual_server(st)? {
+        if let Some(vs) = r.virtual_server(&st)? {
             validate::virtual_server(&vs)
                 .map_err(|why| ConfigError::invalid(&st.location, "virtual_server", why))?;
             virtual_servers.push(vs);
-            locations.push(st.location.clone());
+            locations.push(st.location);
         }
     }
-    let globals_at = tree
-        .iter()
-        .rfind(|st| st.keyword() == "global_defs")
-        .map_or_else(|| Location::new(path, 0), |st| st.location.clone());
     validate::global(&r.global)
         .map_err(|why| ConfigError::invalid(&globals_at, "global_defs", why))?;
     let model = Model {
