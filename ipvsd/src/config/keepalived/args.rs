@@ -244,6 +244,33 @@ mod tests {
     }
 
     #[test]
+    fn a_user_is_looked_up_once_per_name_and_each_refusal_names_its_line() {
+        let tree = crate::config::lexer::parse_str(
+            &format!("user root\nuser root\nuser {NO_USER}\nuser {NO_USER}\n"),
+            Path::new("/etc/keepalived/users.conf"),
+            &crate::config::lexer::LexOptions::default(),
+        )
+        .unwrap();
+        let mut users = super::KnownUsers::default();
+        let who = |name: &str| crate::config::checker::RunAs {
+            user: name.to_owned(),
+            group: None,
+        };
+        users.check(&tree[0], &who("root")).unwrap();
+        users.check(&tree[1], &who("root")).unwrap();
+        assert_eq!(users.0.len(), 1);
+        let first = users.check(&tree[2], &who(NO_USER)).unwrap_err();
+        let again = users.check(&tree[3], &who(NO_USER)).unwrap_err();
+        assert_eq!(users.0.len(), 2);
+        assert_eq!((first.location().line, again.location().line), (3, 4));
+        assert_eq!(
+            first.to_string().replace(":3:", ":4:"),
+            again.to_string(),
+            "the remembered refusal reads as a fresh one"
+        );
+    }
+
+    #[test]
     fn known_users_and_groups_are_accepted() {
         let l = read(&conf("script_user root root", "root", "root root")).unwrap();
         assert_eq!(l.model.virtual_servers.len(), 1);
