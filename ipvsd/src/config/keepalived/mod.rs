@@ -226,6 +226,29 @@ fn interpret(
     })
 }
 
+/// How many statements of `st`'s block have a keyword `which` takes, to
+/// size a vector once (a server's checkers are large; a vector grown by
+/// pushes keeps room for four).
+fn count(st: &Statement, which: impl Fn(&str) -> bool) -> usize {
+    st.block
+        .as_deref()
+        .map_or(0, |b| b.iter().filter(|s| which(s.keyword())).count())
+}
+
+/// Whether `keyword` opens a checker block.
+fn is_checker(keyword: &str) -> bool {
+    matches!(
+        keyword,
+        "TCP_CHECK"
+            | "HTTP_GET"
+            | "SSL_GET"
+            | "UDP_CHECK"
+            | "DNS_CHECK"
+            | "MISC_CHECK"
+            | "FILE_CHECK"
+    )
+}
+
 fn is_vrrp_global(keyword: &str) -> bool {
     keyword.starts_with("vrrp_") || VRRP_GLOBALS.contains(&keyword)
 }
@@ -539,7 +562,7 @@ impl Reader<'_> {
         let mut sorry_inhibit = false;
         let mut sorry_forward = None;
         let (mut smtp_alert, mut snmp_name) = (None, None);
-        let mut raw_servers = Vec::new();
+        let mut raw_servers = Vec::with_capacity(count(st, |k| k == "real_server"));
         for s in block(st)? {
             if s.keyword() != "real_server" {
                 no_block(s)?;
@@ -856,7 +879,7 @@ impl Reader<'_> {
             notify_down: None,
             smtp_alert: None,
             inherited: Inherited::default(),
-            checkers: Vec::new(),
+            checkers: Vec::with_capacity(count(st, is_checker)),
         };
         for s in block(st)? {
             let k = s.keyword();
@@ -920,7 +943,7 @@ impl Reader<'_> {
             notify_down: raw.notify_down,
             virtualhost: raw.inherited.virtualhost.clone(),
             smtp_alert: raw.smtp_alert,
-            checkers: Vec::new(),
+            checkers: Vec::with_capacity(raw.checkers.len()),
         };
         // The checkers probe the port as written, even where the table
         // gets the service's (DR, TUN, marks): keepalived takes a checker's
