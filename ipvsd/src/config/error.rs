@@ -1,25 +1,29 @@
 //! Errors and notes of reading a configuration: each names the file and line.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 /// A place in a configuration file: the file as it was named (an included
 /// file by its resolved path) and the line, counted from 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     /// The file.
-    pub file: PathBuf,
+    pub file: Arc<Path>,
     /// The line, from 1 (0: the file as a whole).
     pub line: usize,
 }
 
 impl Location {
-    /// A place in `file` at `line` (from 1).
-    pub fn new(file: impl Into<PathBuf>, line: usize) -> Self {
-        Self {
-            file: file.into(),
-            line,
-        }
+    /// A place in `file` at `line` (from 1). Copies the path; a reader
+    /// naming many places in one file shares it with [`Location::shared`].
+    pub fn new(file: impl AsRef<Path>, line: usize) -> Self {
+        Self::shared(Arc::from(file.as_ref()), line)
+    }
+
+    /// A place in `file` at `line`, sharing the path (no copy).
+    pub fn shared(file: Arc<Path>, line: usize) -> Self {
+        Self { file, line }
     }
 }
 

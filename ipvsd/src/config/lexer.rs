@@ -6,9 +6,17 @@
 //! The syntax follows keepalived.conf(5), "Configuration file syntax":
 //! a statement is a line of words; a `{` opens its block (on the same line
 //! or the next), `}` closes it.
+//!
+//! A large file (thousands of virtual servers) is read in one pass over
+//! borrowed lines: a token keeps its file as an index and its word as the
+//! one `String` the statement then takes over, so reading allocates little
+//! more than the words themselves.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::error::{ConfigError, Location};
 
@@ -21,30 +29,124 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 pub struct Statement {
     /// Where its first word is.
     pub location: Location,
-    /// The keyword and its arguments (quotes removed; never empty).
-    pub words: Vec<String>,
+    /// The keyword and its arguments (quotes removed; never empty), in one
+    /// allocation: joined by `"`, which no word can hold (a quoted word
+    /// ends at one, a bare word stops before one).
+    words: Box<str>,
     /// The block that follows, if any.
     pub block: Option<Vec<Statement>>,
 }
 
+/// What joins a statement's words (see [`Statement::words`]).
+const SEPARATOR: u8 = b'"';
+
 impl Statement {
+    /// A statement of `words` (at least one, none holding a `"`).
+    fn new(location: Location, words: &str) -> Self {
+        Self {
+            location,
+            words: words.into(),
+            block: None,
+        }
+    }
+
     /// The keyword (the first word).
     pub fn keyword(&self) -> &str {
-        self.words.first().map_or("", String::as_str)
+        split_first(&self.words).0
     }
 
     /// The arguments (every word after the keyword).
-    pub fn args(&self) -> &[String] {
-        self.words.get(1..).unwrap_or(&[])
+    pub fn args(&self) -> Args<'_> {
+        Args(split_first(&self.words).1)
+    }
+
+    /// Every word, the keyword first.
+    pub fn words(&self) -> Words<'_> {
+        Words(Some(&self.words))
     }
 }
 
+/// The first word of joined `words` and the rest, if there is more.
+fn split_first(words: &str) -> (&str, Option<&str>) {
+    // A byte search: the separator is ASCII, so it is never inside a
+    // character of several bytes.
+    match words.bytes().position(|b| b == SEPARATOR) {
+        Some(at) => (&words[..at], Some(&words[at + 1..])),
+        None => (words, None),
+    }
+}
+
+/// Words of a statement, in order.
+#[derive(Debug, Clone)]
+pub struct Words<'a>(Option<&'a str>);
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let (word, rest) = split_first(self.0?);
+        self.0 = rest;
+        Some(word)
+    }
+}
+
+/// The arguments of a statement, as words.
+#[derive(Debug, Clone, Copy)]
+pub struct Args<'a>(Option<&'a str>);
+
+impl<'a> Args<'a> {
+    /// Each argument in order.
+    pub fn iter(&self) -> Words<'a> {
+        Words(self.0)
+    }
+
+    /// Argument `n` (0: the first).
+    pub fn get(&self, n: usize) -> Option<&'a str> {
+        self.iter().nth(n)
+    }
+
+    /// The first argument.
+    pub fn first(&self) -> Option<&'a str> {
+        self.get(0)
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The arguments joined by `separator`.
+    pub fn join(&self, separator: &str) -> String {
+        self.iter().collect::<Vec<_>>().join(separator)
+    }
+
+    /// The arguments as a vector (for keywords read by index).
+    pub fn to_vec(&self) -> Vec<&'a str> {
+        self.iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for Args<'a> {
+    type Item = &'a str;
+    type IntoIter = Words<'a>;
+
+    fn into_iter(self) -> Words<'a> {
+        self.iter()
+    }
+}
+
+/// A word (its byte range in the line) or brace of one line (all of a
+/// line's tokens share its place).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Token {
-    Word(String, Location),
-    Open(Location),
-    Close(Location),
-    EndOfLine,
+    Word(Range<usize>),
+    Open,
+    Close,
 }
 
 /// What the lexer needs to know beyond the text.
@@ -57,8 +159,13 @@ pub struct LexOptions {
 
 struct Lexer {
     options: LexOptions,
+    /// The host's configuration id, read once when an `@` line needs it.
+    host_id: Option<String>,
     definitions: HashMap<String, String>,
-    tokens: Vec<Token>,
+    /// The current line's tokens (kept to reuse its allocation).
+    line: Vec<Token>,
+    /// The statements, built as the lines come.
+    tree: Tree,
 }
 
 /// Reads `path` (and what it includes) into statements.
@@ -68,14 +175,9 @@ struct Lexer {
 /// on unbalanced braces, an unterminated quote, a bad `@` line or an
 /// `include` that matches nothing.
 pub fn parse_file(path: &Path, options: &LexOptions) -> Result<Vec<Statement>, ConfigError> {
-    let mut lexer = Lexer {
-        options: options.clone(),
-        definitions: HashMap::new(),
-        tokens: Vec::new(),
-    };
+    let mut lexer = Lexer::new(options);
     lexer.file(path, None, 0)?;
-    let mut at = 0;
-    parse_block(&lexer.tokens, &mut at, None)
+    lexer.parse()
 }
 
 /// Reads `text` as if it were the file `name` (includes are relative to
@@ -88,17 +190,22 @@ pub fn parse_str(
     name: &Path,
     options: &LexOptions,
 ) -> Result<Vec<Statement>, ConfigError> {
-    let mut lexer = Lexer {
-        options: options.clone(),
-        definitions: HashMap::new(),
-        tokens: Vec::new(),
-    };
+    let mut lexer = Lexer::new(options);
     lexer.text(text, name, 0)?;
-    let mut at = 0;
-    parse_block(&lexer.tokens, &mut at, None)
+    lexer.parse()
 }
 
 impl Lexer {
+    fn new(options: &LexOptions) -> Self {
+        Self {
+            options: options.clone(),
+            host_id: None,
+            definitions: HashMap::new(),
+            line: Vec::new(),
+            tree: Tree::default(),
+        }
+    }
+
     fn file(
         &mut self,
         path: &Path,
@@ -112,8 +219,11 @@ impl Lexer {
         self.text(&text, path, depth)
     }
 
-    fn config_id(&self) -> String {
-        self.options.config_id.clone().unwrap_or_else(|| {
+    fn config_id(&mut self) -> &str {
+        if let Some(id) = &self.options.config_id {
+            return id;
+        }
+        self.host_id.get_or_insert_with(|| {
             std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .unwrap_or_default()
                 .trim()
@@ -125,23 +235,21 @@ impl Lexer {
     }
 
     fn text(&mut self, text: &str, path: &Path, depth: usize) -> Result<(), ConfigError> {
+        let file = Arc::<Path>::from(path);
+        let at = |line: usize| Location::shared(file.clone(), line);
         let mut pending = String::new();
         let mut pending_line = 0;
-        for (index, raw) in text.lines().enumerate() {
-            let number = index + 1;
+        for (i, raw) in text.lines().enumerate() {
+            let number = i + 1;
             // A definition may continue over lines ending in `\`.
             if !pending.is_empty() {
                 pending.push('\n');
                 pending.push_str(raw.trim_end_matches('\\').trim());
                 if !raw.ends_with('\\') {
-                    self.define(
-                        &std::mem::take(&mut pending),
-                        &Location::new(path, pending_line),
-                    )?;
+                    self.define(&std::mem::take(&mut pending), &at(pending_line))?;
                 }
                 continue;
             }
-            let location = Location::new(path, number);
             let mut line = raw.trim_start();
             if let Some(rest) = line.strip_prefix('@') {
                 let (id, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
@@ -151,7 +259,7 @@ impl Lexer {
                 };
                 if id.is_empty() {
                     return Err(ConfigError::Syntax {
-                        location,
+                        location: at(number),
                         reason: "`@` needs a configuration id (`@ID line` or `@^ID line`)".into(),
                     });
                 }
@@ -162,37 +270,40 @@ impl Lexer {
             }
             if line.starts_with('$') && is_definition(line) {
                 if line.ends_with('\\') {
-                    pending = line.trim_end_matches('\\').trim().to_owned();
+                    line.trim_end_matches('\\').trim().clone_into(&mut pending);
                     pending_line = number;
                 } else {
-                    self.define(line, &location)?;
+                    self.define(line, &at(number))?;
                 }
                 continue;
             }
             let line = self.substitute(line);
-            let words = split_line(&line, &location)?;
-            if let Some(Token::Word(first, _)) = words.first()
-                && first == "include"
+            self.line.clear();
+            split_line(&line, &mut self.line).map_err(|()| ConfigError::Syntax {
+                location: at(number),
+                reason: "unterminated quoted string".into(),
+            })?;
+            if let Some(Token::Word(first)) = self.line.first()
+                && &line[first.clone()] == "include"
             {
-                let pattern = match words.get(1) {
-                    Some(Token::Word(p, _)) if words.len() == 2 => p.clone(),
+                let pattern = match self.line.get(1..) {
+                    Some([Token::Word(p)]) => line[p.clone()].to_owned(),
                     _ => {
                         return Err(ConfigError::Syntax {
-                            location,
+                            location: at(number),
                             reason: "`include` takes one file name or pattern".into(),
                         });
                     }
                 };
-                self.include(&pattern, path, &location, depth)?;
+                self.include(&pattern, path, &at(number), depth)?;
                 continue;
             }
-            if !words.is_empty() {
-                self.tokens.extend(words);
-                self.tokens.push(Token::EndOfLine);
+            if !self.line.is_empty() {
+                self.tree.line(&line, &self.line, &file, number);
             }
         }
         if !pending.is_empty() {
-            self.define(&pending, &Location::new(path, pending_line))?;
+            self.define(&pending, &at(pending_line))?;
         }
         Ok(())
     }
@@ -203,16 +314,16 @@ impl Lexer {
             location: location.clone(),
             reason: "a definition is `$NAME=value`".into(),
         })?;
-        let value = self.substitute(value.trim());
+        let value = self.substitute(value.trim()).into_owned();
         self.definitions.insert(name.trim().to_owned(), value);
         Ok(())
     }
 
     /// Replaces `$NAME` and `${NAME}` of known definitions; anything else
     /// is left as written (a `$` in a script argument, for one).
-    fn substitute(&self, line: &str) -> String {
+    fn substitute<'t>(&self, line: &'t str) -> Cow<'t, str> {
         if !line.contains('$') || self.definitions.is_empty() {
-            return line.to_owned();
+            return Cow::Borrowed(line);
         }
         let mut out = String::with_capacity(line.len());
         let mut rest = line;
@@ -242,7 +353,7 @@ impl Lexer {
             }
         }
         out.push_str(rest);
-        out
+        Cow::Owned(out)
     }
 
     fn include(
@@ -284,6 +395,11 @@ impl Lexer {
         }
         Ok(())
     }
+
+    /// The statements read, or the first error of their braces.
+    fn parse(self) -> Result<Vec<Statement>, ConfigError> {
+        self.tree.finish()
+    }
 }
 
 /// Whether a line starting with `$` defines (`$NAME=...`) rather than uses.
@@ -295,141 +411,187 @@ fn is_definition(line: &str) -> bool {
     name_end > 0 && body[name_end..].trim_start().starts_with('=')
 }
 
-/// Splits one line into words and braces; a word starting with `#` or `!`
-/// starts a comment; `"..."` is one word.
-fn split_line(line: &str, location: &Location) -> Result<Vec<Token>, ConfigError> {
-    let mut tokens = Vec::new();
-    let mut chars = line.char_indices().peekable();
-    while let Some(&(_, c)) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-            continue;
-        }
-        if c == '#' || c == '!' {
-            break;
-        }
-        if c == '{' {
-            chars.next();
-            tokens.push(Token::Open(location.clone()));
-            continue;
-        }
-        if c == '}' {
-            chars.next();
-            tokens.push(Token::Close(location.clone()));
-            continue;
-        }
-        if c == '"' {
-            chars.next();
-            let mut word = String::new();
-            let mut closed = false;
-            for (_, c) in chars.by_ref() {
-                if c == '"' {
-                    closed = true;
-                    break;
+/// Splits one line into words and braces onto `tokens`; a word starting
+/// with `#` or `!` starts a comment; `"..."` is one word. Fails on an
+/// unterminated quote.
+fn split_line(line: &str, tokens: &mut Vec<Token>) -> Result<(), ()> {
+    let mut rest = line;
+    loop {
+        rest = rest.trim_start();
+        let Some(c) = rest.chars().next() else {
+            return Ok(());
+        };
+        match c {
+            '#' | '!' => return Ok(()),
+            '{' => {
+                tokens.push(Token::Open);
+                rest = &rest[1..];
+            }
+            '}' => {
+                tokens.push(Token::Close);
+                rest = &rest[1..];
+            }
+            '"' => {
+                let body = &rest[1..];
+                let end = body.find('"').ok_or(())?;
+                let from = line.len() - body.len();
+                tokens.push(Token::Word(from..from + end));
+                rest = &body[end + 1..];
+            }
+            _ => {
+                let end = word_end(rest);
+                let from = line.len() - rest.len();
+                let word = &rest[..end];
+                rest = &rest[end..];
+                // A `{` at the end of a word (`name{`) still opens a block;
+                // a `}` inside a word stays (a regex such as `a{2}`).
+                if word.len() > 1 && word.ends_with('{') {
+                    tokens.push(Token::Word(from..from + end - 1));
+                    tokens.push(Token::Open);
+                } else {
+                    tokens.push(Token::Word(from..from + end));
                 }
-                word.push(c);
             }
-            if !closed {
-                return Err(ConfigError::Syntax {
-                    location: location.clone(),
-                    reason: "unterminated quoted string".into(),
-                });
-            }
-            tokens.push(Token::Word(word, location.clone()));
-            continue;
-        }
-        let mut word = String::new();
-        while let Some(&(_, c)) = chars.peek() {
-            if c.is_whitespace() || c == '"' {
-                break;
-            }
-            word.push(c);
-            chars.next();
-        }
-        // A `{` at the end of a word (`name{`) still opens a block; a `}`
-        // inside a word stays (a regex such as `a{2}`).
-        let opens = word.len() > 1 && word.ends_with('{');
-        if opens {
-            word.pop();
-        }
-        tokens.push(Token::Word(word, location.clone()));
-        if opens {
-            tokens.push(Token::Open(location.clone()));
         }
     }
-    Ok(tokens)
 }
 
-fn parse_block(
-    tokens: &[Token],
-    at: &mut usize,
-    opened: Option<&Location>,
-) -> Result<Vec<Statement>, ConfigError> {
-    let mut statements: Vec<Statement> = Vec::new();
-    // Whether the last statement ended a line and could still take a block
-    // opened on the next line.
-    let mut may_open = false;
-    loop {
-        match tokens.get(*at) {
-            None => {
-                return match opened {
-                    Some(location) => Err(ConfigError::Syntax {
-                        location: location.clone(),
-                        reason: "this `{` is never closed".into(),
-                    }),
-                    None => Ok(statements),
-                };
-            }
-            Some(Token::EndOfLine) => *at += 1,
-            Some(Token::Close(location)) => {
-                *at += 1;
-                return match opened {
-                    Some(_) => Ok(statements),
-                    None => Err(ConfigError::Syntax {
-                        location: location.clone(),
-                        reason: "`}` closes no block".into(),
-                    }),
-                };
-            }
-            Some(Token::Open(location)) => {
-                *at += 1;
-                match statements.last_mut() {
-                    Some(last) if may_open && last.block.is_none() => {
-                        last.block = Some(parse_block(tokens, at, Some(location))?);
+/// Where the bare word at the start of `text` ends: at white space or a
+/// `"`. ASCII is judged byte by byte (a large file is mostly ASCII); from
+/// the first other character on, by characters.
+fn word_end(text: &str) -> usize {
+    for (i, b) in text.bytes().enumerate() {
+        if !b.is_ascii() {
+            let rest = &text[i..];
+            return i + rest
+                .find(|c: char| c.is_whitespace() || c == '"')
+                .unwrap_or(rest.len());
+        }
+        // `char::is_whitespace` in ASCII: tab, line feed, vertical tab,
+        // form feed, carriage return, space.
+        if matches!(b, b'\t'..=b'\r' | b' ' | b'"') {
+            return i;
+        }
+    }
+    text.len()
+}
+
+/// The statement tree, built line by line as the lexer reads (no list of
+/// every token of the file is kept). A brace error is kept, not returned,
+/// until the whole text is read: an error of the text itself (a quote, an
+/// include) further on is the one reported, as when all is read first.
+#[derive(Debug, Default)]
+struct Tree {
+    /// Statements of the blocks being read, outermost first: a block is
+    /// moved out of it whole when it closes, into a vector of its size.
+    done: Vec<Statement>,
+    /// The open blocks, innermost last: where their statements start in
+    /// `done` (their owner is the statement just before) and their `{`.
+    open: Vec<(usize, Location)>,
+    /// Whether the last statement ended a line and could still take a
+    /// block opened on the next line.
+    may_open: bool,
+    /// The words of the statement being read (joined as in a
+    /// [`Statement`]), and where it is.
+    words: String,
+    at: Option<Location>,
+    /// The first brace error.
+    error: Option<ConfigError>,
+}
+
+impl Tree {
+    /// Takes one line's tokens.
+    fn line(&mut self, text: &str, tokens: &[Token], file: &Arc<Path>, number: usize) {
+        if self.error.is_some() {
+            return;
+        }
+        for token in tokens {
+            match token {
+                Token::Word(range) => {
+                    if self.at.is_none() {
+                        self.at = Some(Location::shared(file.clone(), number));
+                    } else {
+                        self.words.push(char::from(SEPARATOR));
                     }
-                    _ => {
-                        return Err(ConfigError::Syntax {
-                            location: location.clone(),
+                    self.words.push_str(&text[range.clone()]);
+                }
+                Token::Open => {
+                    let after_words = self.end_statement();
+                    let fits = after_words
+                        || (self.may_open
+                            && self.done.len() > self.start()
+                            && self.done.last().is_some_and(|last| last.block.is_none()));
+                    if !fits {
+                        self.error = Some(ConfigError::Syntax {
+                            location: Location::shared(file.clone(), number),
                             reason: "`{` without a keyword before it".into(),
                         });
+                        return;
+                    }
+                    self.open
+                        .push((self.done.len(), Location::shared(file.clone(), number)));
+                    self.may_open = false;
+                }
+                Token::Close => {
+                    self.end_statement();
+                    if self.close().is_none() {
+                        self.error = Some(ConfigError::Syntax {
+                            location: Location::shared(file.clone(), number),
+                            reason: "`}` closes no block".into(),
+                        });
+                        return;
                     }
                 }
-                may_open = false;
-            }
-            Some(Token::Word(_, location)) => {
-                let location = location.clone();
-                let mut words = Vec::new();
-                while let Some(Token::Word(w, _)) = tokens.get(*at) {
-                    words.push(w.clone());
-                    *at += 1;
-                }
-                let mut statement = Statement {
-                    location: location.clone(),
-                    words,
-                    block: None,
-                };
-                may_open = false;
-                match tokens.get(*at) {
-                    Some(Token::Open(open)) => {
-                        *at += 1;
-                        statement.block = Some(parse_block(tokens, at, Some(open))?);
-                    }
-                    Some(Token::EndOfLine) => may_open = true,
-                    _ => {}
-                }
-                statements.push(statement);
             }
         }
+        // The end of the line: a statement on it may take a block opened
+        // on the next.
+        if self.end_statement() {
+            self.may_open = true;
+        }
+    }
+
+    /// Where the innermost open block's statements start in `done`.
+    fn start(&self) -> usize {
+        self.open.last().map_or(0, |(start, _)| *start)
+    }
+
+    /// Ends the statement being read, if any: true if there was one.
+    fn end_statement(&mut self) -> bool {
+        let Some(location) = self.at.take() else {
+            return false;
+        };
+        self.done.push(Statement::new(location, &self.words));
+        self.words.clear();
+        self.may_open = false;
+        true
+    }
+
+    /// Closes the innermost block, giving it to its statement; `None` at
+    /// the top level.
+    fn close(&mut self) -> Option<()> {
+        let (start, _) = self.open.pop()?;
+        let block: Vec<Statement> = self.done.drain(start..).collect();
+        if let Some(owner) = self.done.last_mut() {
+            owner.block = Some(block);
+        }
+        self.may_open = false;
+        Some(())
+    }
+
+    /// The statements, or the first brace error.
+    fn finish(mut self) -> Result<Vec<Statement>, ConfigError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        self.end_statement();
+        if let Some((_, location)) = self.open.pop() {
+            return Err(ConfigError::Syntax {
+                location,
+                reason: "this `{` is never closed".into(),
+            });
+        }
+        Ok(self.done)
     }
 }
 
@@ -448,7 +610,7 @@ mod tests {
     }
 
     fn words(s: &Statement) -> Vec<&str> {
-        s.words.iter().map(String::as_str).collect()
+        s.words().collect()
     }
 
     #[test]
@@ -486,6 +648,56 @@ mod tests {
         assert_eq!(e.location().line, 2);
         let e = parse("x \"open\n").unwrap_err();
         assert!(e.to_string().contains("unterminated"), "{e}");
+    }
+
+    #[test]
+    fn a_block_may_open_on_the_next_line_only_after_a_statement() {
+        let tree = parse("a 1\n\n# c\n{\n b\n}\n").unwrap();
+        assert_eq!(words(&tree[0].block.as_ref().unwrap()[0]), ["b"]);
+        let e = parse("a { }\n{\n}\n").unwrap_err();
+        assert_eq!(e.location().line, 2);
+        assert!(e.to_string().contains("without a keyword"), "{e}");
+        let tree = parse("a { b { c }\n d }\ne\n").unwrap();
+        let a = tree[0].block.as_ref().unwrap();
+        assert_eq!(words(&a[0]), ["b"]);
+        assert_eq!(words(&a[0].block.as_ref().unwrap()[0]), ["c"]);
+        assert_eq!((words(&a[1]), a[1].location.line), (vec!["d"], 2));
+        assert_eq!(words(&tree[1]), ["e"]);
+    }
+
+    #[test]
+    fn an_error_of_the_text_wins_over_an_earlier_brace_error() {
+        // The whole text is read before its braces are judged.
+        let e = parse("}\nx \"open\n").unwrap_err();
+        assert_eq!(e.location().line, 2);
+        assert!(e.to_string().contains("unterminated"), "{e}");
+        let e = parse("}\n{\n").unwrap_err();
+        assert_eq!(e.location().line, 1);
+        assert!(e.to_string().contains("closes no block"), "{e}");
+        let e = parse("a {\n b {\n").unwrap_err();
+        assert_eq!(e.location().line, 2);
+    }
+
+    #[test]
+    fn empty_quoted_words_are_words() {
+        let tree = parse("a \"\" b\n\"\"\n\"\" \"\"\nk\n").unwrap();
+        assert_eq!(words(&tree[0]), ["a", "", "b"]);
+        assert_eq!(tree[0].args().to_vec(), ["", "b"]);
+        assert_eq!(tree[0].args().len(), 2);
+        assert_eq!((tree[1].keyword(), tree[1].args().len()), ("", 0));
+        assert_eq!(tree[2].args().to_vec(), [""]);
+        assert!(tree[3].args().is_empty());
+        assert_eq!(tree[3].args().first(), None);
+        assert_eq!(tree[0].args().join(" "), " b");
+    }
+
+    #[test]
+    fn words_end_at_any_white_space_or_a_quote() {
+        let tree = parse("a\u{0b}b c\u{a0}d \u{e9}t\u{e9}\"x\" f\u{2003}g\th\r\n").unwrap();
+        assert_eq!(
+            words(&tree[0]),
+            ["a", "b", "c", "d", "\u{e9}t\u{e9}", "x", "f", "g", "h"]
+        );
     }
 
     #[test]

@@ -17,14 +17,16 @@ use super::model::{Global, Model, VirtualServer};
 /// # Errors
 /// A message saying what is wrong.
 pub fn virtual_server(vs: &VirtualServer) -> Result<(), String> {
-    let name = vs.name();
+    // The name only for a message (formatting it for every server of a
+    // large file costs more than the checks).
+    let name = || vs.name();
     if vs.services.is_empty() {
-        return Err(format!("virtual server {name} makes no service"));
+        return Err(format!("virtual server {} makes no service", name()));
     }
     for key in &vs.services {
         vs.service(*key)
             .validate()
-            .map_err(|e| format!("virtual server {name}: service {key}: {e}"))?;
+            .map_err(|e| format!("virtual server {}: service {key}: {e}", name()))?;
         for rs in &vs.real_servers {
             rs.destination(key)
                 .validate(key)
@@ -36,11 +38,12 @@ pub fn virtual_server(vs: &VirtualServer) -> Result<(), String> {
                 .map_err(|e| format!("sorry server {}: {e}", s.address))?;
         }
     }
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity(vs.real_servers.len());
     for rs in &vs.real_servers {
         if !seen.insert(rs.socket()) {
             return Err(format!(
-                "virtual server {name}: real server {} is given twice",
+                "virtual server {}: real server {} is given twice",
+                name(),
                 rs.socket()
             ));
         }
@@ -100,7 +103,12 @@ pub fn global(g: &Global) -> Result<(), String> {
 /// # Errors
 /// The index of the later virtual server and a message.
 pub fn unique_services(model: &Model) -> Result<(), (usize, String)> {
-    let mut owner: HashMap<ServiceKey, usize> = HashMap::new();
+    let count = model
+        .virtual_servers
+        .iter()
+        .map(|vs| vs.services.len())
+        .sum();
+    let mut owner: HashMap<ServiceKey, usize> = HashMap::with_capacity(count);
     for (i, vs) in model.virtual_servers.iter().enumerate() {
         for key in &vs.services {
             if let Some(first) = owner.insert(*key, i)

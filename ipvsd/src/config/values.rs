@@ -15,7 +15,6 @@ pub const MAX_SECONDS: f64 = u32::MAX as f64;
 pub fn arg(st: &Statement, n: usize) -> Result<&str, ConfigError> {
     st.args()
         .get(n)
-        .map(String::as_str)
         .ok_or_else(|| ConfigError::invalid(&st.location, st.keyword(), "a value is missing"))
 }
 

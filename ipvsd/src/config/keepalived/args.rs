@@ -1,6 +1,8 @@
 //! Arguments of single keywords: scripts, forwarding methods with tunnel
 //! options, `lvs_timeouts`, `lvs_sync_daemon`.
 
+use std::collections::HashMap;
+
 use ipvs::{ForwardMethod, Timeouts, Tunnel, TunnelChecksum, TunnelKind};
 
 use crate::config::checker::RunAs;
@@ -10,26 +12,39 @@ use crate::config::model::{Script, SyncDaemonConfig};
 use crate::config::values::{arg, at_most, ip, number, port};
 
 /// Reads `notify_up "CMD" [USER [GROUP]]`-style script keywords.
-pub(super) fn script(st: &Statement) -> Result<Script, ConfigError> {
+pub(super) fn script(st: &Statement, users: &mut KnownUsers) -> Result<Script, ConfigError> {
     let command = arg(st, 0)?.to_owned();
     at_most(st, 3)?;
     let user = st.args().get(1).map(|u| RunAs {
-        user: u.clone(),
-        group: st.args().get(2).cloned(),
+        user: u.to_owned(),
+        group: st.args().get(2).map(str::to_owned),
     });
     if let Some(u) = &user {
-        known_user(st, u)?;
+        users.check(st, u)?;
     }
     Ok(Script { command, user })
 }
 
-/// Refuses a user or group this host does not have: keepalived drops a
-/// script whose user it cannot find, and ipvsd would fail to start its
-/// checker or hook, so `ipvsd check` says so with the line.
-pub(super) fn known_user(st: &Statement, who: &RunAs) -> Result<(), ConfigError> {
-    crate::check::RunAs::lookup(&who.user, who.group.as_deref())
-        .map(|_| ())
-        .map_err(|why| ConfigError::invalid(&st.location, st.keyword(), why))
+/// The users and groups looked up during one read, by name: a file with
+/// thousands of `MISC_CHECK` `user` lines asks the host (NSS, which may
+/// read `/etc/passwd` each time) once per distinct name.
+#[derive(Debug, Default)]
+pub(super) struct KnownUsers(HashMap<(String, Option<String>), Result<(), String>>);
+
+impl KnownUsers {
+    /// Refuses a user or group this host does not have: keepalived drops a
+    /// script whose user it cannot find, and ipvsd would fail to start its
+    /// checker or hook, so `ipvsd check` says so with the line.
+    pub(super) fn check(&mut self, st: &Statement, who: &RunAs) -> Result<(), ConfigError> {
+        let key = (who.user.clone(), who.group.clone());
+        self.0
+            .entry(key)
+            .or_insert_with(|| {
+                crate::check::RunAs::lookup(&who.user, who.group.as_deref()).map(|_| ())
+            })
+            .clone()
+            .map_err(|why| ConfigError::invalid(&st.location, st.keyword(), why))
+    }
 }
 
 /// `lvs_method NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`.
@@ -41,7 +56,8 @@ pub(super) fn forwarding(st: &Statement) -> Result<(ForwardMethod, Option<Tunnel
         "TUN" => ForwardMethod::Tunnel,
         other => return Err(bad(format!("`{other}` is not NAT, DR or TUN"))),
     };
-    let args = &st.args()[1..];
+    let all = st.args().to_vec();
+    let args = all.get(1..).unwrap_or(&[]);
     if method != ForwardMethod::Tunnel {
         if let Some(extra) = args.first() {
             return Err(bad(format!("`{extra}`: only TUN takes options")));
@@ -51,9 +67,9 @@ pub(super) fn forwarding(st: &Statement) -> Result<(ForwardMethod, Option<Tunnel
     let (mut kind, mut tun_port, mut checksum) = (TunnelKind::Ipip, 0u16, TunnelChecksum::None);
     let mut i = 0;
     while i < args.len() {
-        match args[i].as_str() {
+        match args[i] {
             "type" => {
-                kind = match args.get(i + 1).map(String::as_str) {
+                kind = match args.get(i + 1).copied() {
                     Some("ipip") => TunnelKind::Ipip,
                     Some("gue") => TunnelKind::Gue,
                     Some("gre") => TunnelKind::Gre,
@@ -67,7 +83,7 @@ pub(super) fn forwarding(st: &Statement) -> Result<(ForwardMethod, Option<Tunnel
                 i += 2;
             }
             "port" => {
-                let text = args.get(i + 1).map_or("", String::as_str);
+                let text = args.get(i + 1).copied().unwrap_or("");
                 tun_port = port(st, text, false)?;
                 i += 2;
             }
@@ -94,7 +110,7 @@ pub(super) fn forwarding(st: &Statement) -> Result<(ForwardMethod, Option<Tunnel
 /// `lvs_timeouts [tcp N] [tcpfin N] [udp N]`, in seconds.
 pub(super) fn lvs_timeouts(s: &Statement) -> Result<Timeouts, ConfigError> {
     let mut t = Timeouts::default();
-    let args = s.args();
+    let args = s.args().to_vec();
     if args.is_empty() || !args.len().is_multiple_of(2) {
         return Err(ConfigError::invalid(
             &s.location,
@@ -103,9 +119,9 @@ pub(super) fn lvs_timeouts(s: &Statement) -> Result<Timeouts, ConfigError> {
         ));
     }
     for pair in args.chunks(2) {
-        let v = u32::try_from(number(s, &pair[1], 0, u64::from(ipvs::MAX_TIMEOUT))?)
+        let v = u32::try_from(number(s, pair[1], 0, u64::from(ipvs::MAX_TIMEOUT))?)
             .unwrap_or(ipvs::MAX_TIMEOUT);
-        match pair[0].as_str() {
+        match pair[0] {
             "tcp" => t.tcp = v,
             "tcpfin" => t.tcp_fin = v,
             "udp" => t.udp = v,
@@ -133,11 +149,11 @@ pub(super) fn sync_daemon(s: &Statement) -> Result<SyncDaemonConfig, ConfigError
         ttl: None,
         group: None,
     };
-    let args = s.args();
+    let args = s.args().to_vec();
     let mut i = 1;
     while i < args.len() {
-        let key = args[i].as_str();
-        let value = args.get(i + 1).map(String::as_str);
+        let key = args[i];
+        let value = args.get(i + 1).copied();
         let need = || {
             value.ok_or_else(|| {
                 ConfigError::invalid(
@@ -225,6 +241,33 @@ mod tests {
                 e.to_string(),
             ),
         }
+    }
+
+    #[test]
+    fn a_user_is_looked_up_once_per_name_and_each_refusal_names_its_line() {
+        let tree = crate::config::lexer::parse_str(
+            &format!("user root\nuser root\nuser {NO_USER}\nuser {NO_USER}\n"),
+            Path::new("/etc/keepalived/users.conf"),
+            &crate::config::lexer::LexOptions::default(),
+        )
+        .unwrap();
+        let mut users = super::KnownUsers::default();
+        let who = |name: &str| crate::config::checker::RunAs {
+            user: name.to_owned(),
+            group: None,
+        };
+        users.check(&tree[0], &who("root")).unwrap();
+        users.check(&tree[1], &who("root")).unwrap();
+        assert_eq!(users.0.len(), 1);
+        let first = users.check(&tree[2], &who(NO_USER)).unwrap_err();
+        let again = users.check(&tree[3], &who(NO_USER)).unwrap_err();
+        assert_eq!(users.0.len(), 2);
+        assert_eq!((first.location().line, again.location().line), (3, 4));
+        assert_eq!(
+            first.to_string().replace(":3:", ":4:"),
+            again.to_string(),
+            "the remembered refusal reads as a fresh one"
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::config::values::{
     single_u32, switch, unsupported,
 };
 
-use super::args::known_user;
+use super::args::KnownUsers;
 use super::pcre;
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, Inherited, Reader};
 
@@ -60,12 +60,13 @@ pub(super) enum RawKind {
 impl Reader<'_> {
     pub(super) fn checker(&mut self, st: &Statement) -> Result<RawChecker, ConfigError> {
         at_most(st, 0)?;
-        let keyword = st.keyword().to_owned();
-        let context = format!("in {keyword}");
+        let keyword = st.keyword();
+        // Only an error needs it (a file may have a checker per server).
+        let context = || format!("in {keyword}");
         let mut ck = RawChecker {
             location: st.location.clone(),
-            keyword: keyword.clone(),
-            kind: match keyword.as_str() {
+            keyword: keyword.to_owned(),
+            kind: match keyword {
                 "TCP_CHECK" => RawKind::Tcp,
                 "HTTP_GET" | "SSL_GET" => RawKind::Http(HttpCheck {
                     tls: keyword == "SSL_GET",
@@ -175,7 +176,7 @@ impl Reader<'_> {
                 continue;
             }
             match &mut ck.kind {
-                RawKind::Tcp => return Err(unsupported(s, &context)),
+                RawKind::Tcp => return Err(unsupported(s, &context())),
                 RawKind::Http(h) => match k {
                     "nb_get_retry" => ck.timing.retry = Some(single_u32(s, 0, u32::MAX)?),
                     "virtualhost" => ck.timing.virtualhost = Some(single(s)?.to_owned()),
@@ -194,7 +195,7 @@ impl Reader<'_> {
                     "fast_recovery" => h.fast_recovery = switch(s)?,
                     "tls_compliant" => h.tls_compliant = switch(s)?,
                     "url" => h.urls.push(url(s)?),
-                    _ => return Err(unsupported(s, &context)),
+                    _ => return Err(unsupported(s, &context())),
                 },
                 RawKind::Udp(u) => match k {
                     "payload" => u.payload = hex_bytes(s, &hex_words(s, false)?)?,
@@ -206,7 +207,7 @@ impl Reader<'_> {
                     }
                     "min_reply_length" => u.min_reply_length = single_u32(s, 0, u32::MAX)?,
                     "max_reply_length" => u.max_reply_length = single_u32(s, 0, u32::MAX)?,
-                    _ => return Err(unsupported(s, &context)),
+                    _ => return Err(unsupported(s, &context())),
                 },
                 RawKind::Dns(d) => match k {
                     "type" => {
@@ -220,7 +221,7 @@ impl Reader<'_> {
                         })?;
                     }
                     "name" => d.name = single(s)?.to_owned(),
-                    _ => return Err(unsupported(s, &context)),
+                    _ => return Err(unsupported(s, &context())),
                 },
                 RawKind::Misc {
                     command,
@@ -231,8 +232,8 @@ impl Reader<'_> {
                     "misc_path" => *command = single(s)?.to_owned(),
                     "misc_timeout" => *timeout = Some(single_seconds(s, 0.0)?),
                     "misc_dynamic" => *dynamic = switch(s)?,
-                    "user" => *user = Some(run_as(s)?),
-                    _ => return Err(unsupported(s, &context)),
+                    "user" => *user = Some(run_as(s, &mut self.users)?),
+                    _ => return Err(unsupported(s, &context())),
                 },
                 RawKind::File {
                     name,
@@ -245,7 +246,7 @@ impl Reader<'_> {
                         *weight = Some(w);
                         *reverse = Some(r);
                     }
-                    _ => return Err(unsupported(s, &context)),
+                    _ => return Err(unsupported(s, &context())),
                 },
             }
         }
@@ -416,7 +417,7 @@ pub(super) fn file_weight(s: &Statement, limit: i32) -> Result<(i32, bool), Conf
                 format!("`{text}` is not in -{limit}..={limit}"),
             )
         })?;
-    let reverse = match s.args().get(1).map(String::as_str) {
+    let reverse = match s.args().get(1) {
         None => false,
         Some("reverse") => true,
         Some(other) => {
@@ -431,7 +432,7 @@ pub(super) fn file_weight(s: &Statement, limit: i32) -> Result<(i32, bool), Conf
 }
 
 /// `user NAME [[:]GROUP]` (also `NAME:GROUP`), keepalived.conf(5) MISC_CHECK.
-pub(super) fn run_as(s: &Statement) -> Result<RunAs, ConfigError> {
+pub(super) fn run_as(s: &Statement, users: &mut KnownUsers) -> Result<RunAs, ConfigError> {
     at_most(s, 2)?;
     let first = arg(s, 0)?;
     let (user, group) = match (first.split_once(':'), s.args().get(1)) {
@@ -457,7 +458,7 @@ pub(super) fn run_as(s: &Statement) -> Result<RunAs, ConfigError> {
         user: user.to_owned(),
         group,
     };
-    known_user(s, &who)?;
+    users.check(s, &who)?;
     Ok(who)
 }
 
@@ -572,7 +573,7 @@ pub(super) fn url(st: &Statement) -> Result<Url, ConfigError> {
                 for o in s.args() {
                     pcre::check_option(o)
                         .map_err(|why| ConfigError::invalid(&s.location, s.keyword(), why))?;
-                    r.options.push(o.clone());
+                    r.options.push(o.to_owned());
                 }
             }
             "regex_min_offset" => r.min_offset = Some(number(s, single(s)?, 0, u64::MAX)?),

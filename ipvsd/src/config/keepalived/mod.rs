@@ -37,7 +37,7 @@ mod pcre;
 
 pub(crate) use pcre::translate as pcre_to_regex;
 
-use args::{forwarding, lvs_timeouts, script, sync_daemon};
+use args::{KnownUsers, forwarding, lvs_timeouts, script, sync_daemon};
 use checkers::{RawChecker, file_weight};
 
 /// keepalived's default `delay_loop` (`KEEPALIVED_DEFAULT_DELAY`): 60 s.
@@ -121,7 +121,7 @@ pub struct Loaded {
 /// [`ConfigError::Syntax`] or [`ConfigError::Read`].
 pub fn read_keepalived(path: &Path, options: &KeepalivedOptions) -> Result<Loaded, ConfigError> {
     let tree = lexer::parse_file(path, &lex_options(options))?;
-    interpret(&tree, path, options)
+    interpret(tree, path, options)
 }
 
 /// Reads keepalived.conf text as if it were the file `name`.
@@ -134,7 +134,7 @@ pub fn read_keepalived_str(
     options: &KeepalivedOptions,
 ) -> Result<Loaded, ConfigError> {
     let tree = lexer::parse_str(text, name, &lex_options(options))?;
-    interpret(&tree, name, options)
+    interpret(tree, name, options)
 }
 
 fn lex_options(options: &KeepalivedOptions) -> LexOptions {
@@ -158,10 +158,13 @@ struct Reader<'a> {
     groups: HashMap<String, Vec<GroupMember>>,
     track_files: HashMap<String, TrackFile>,
     smtp_noted: bool,
+    users: KnownUsers,
 }
 
+/// The tree into the model; each virtual server's statements are dropped
+/// once read, so a large file's tree and model are not both held whole.
 fn interpret(
-    tree: &[Statement],
+    tree: Vec<Statement>,
     path: &Path,
     options: &KeepalivedOptions,
 ) -> Result<Loaded, ConfigError> {
@@ -172,34 +175,38 @@ fn interpret(
         groups: HashMap::new(),
         track_files: HashMap::new(),
         smtp_noted: false,
+        users: KnownUsers::default(),
     };
-    // First the blocks virtual servers refer to, wherever they are.
-    let mut servers = Vec::new();
-    for st in tree {
-        match st.keyword() {
-            "global_defs" => r.global_defs(st)?,
-            "virtual_server_group" => r.virtual_server_group(st)?,
-            "track_file" => r.track_file(st)?,
-            "SSL" => r.ssl(st)?,
-            "virtual_server" => servers.push(st),
-            k if VRRP_BLOCKS.contains(&k) => r.vrrp(st)?,
-            _ => return Err(unsupported(st, "at the top level")),
-        }
-    }
-    let mut virtual_servers = Vec::new();
-    let mut locations = Vec::new();
-    for st in servers {
-        if let Some(vs) = r.virtual_server(st)? {
-            validate::virtual_server(&vs)
-                .map_err(|why| ConfigError::invalid(&st.location, "virtual_server", why))?;
-            virtual_servers.push(vs);
-            locations.push(st.location.clone());
-        }
-    }
     let globals_at = tree
         .iter()
         .rfind(|st| st.keyword() == "global_defs")
         .map_or_else(|| Location::new(path, 0), |st| st.location.clone());
+    // First the blocks virtual servers refer to, wherever they are.
+    let mut servers = Vec::new();
+    for st in tree {
+        if st.keyword() == "virtual_server" {
+            servers.push(st);
+            continue;
+        }
+        match st.keyword() {
+            "global_defs" => r.global_defs(&st)?,
+            "virtual_server_group" => r.virtual_server_group(&st)?,
+            "track_file" => r.track_file(&st)?,
+            "SSL" => r.ssl(&st)?,
+            k if VRRP_BLOCKS.contains(&k) => r.vrrp(&st)?,
+            _ => return Err(unsupported(&st, "at the top level")),
+        }
+    }
+    let mut virtual_servers = Vec::with_capacity(servers.len());
+    let mut locations = Vec::with_capacity(servers.len());
+    for st in servers {
+        if let Some(vs) = r.virtual_server(&st)? {
+            validate::virtual_server(&vs)
+                .map_err(|why| ConfigError::invalid(&st.location, "virtual_server", why))?;
+            virtual_servers.push(vs);
+            locations.push(st.location);
+        }
+    }
     validate::global(&r.global)
         .map_err(|why| ConfigError::invalid(&globals_at, "global_defs", why))?;
     let model = Model {
@@ -217,6 +224,29 @@ fn interpret(
         model,
         notes: r.notes,
     })
+}
+
+/// How many statements of `st`'s block have a keyword `which` takes, to
+/// size a vector once (a server's checkers are large; a vector grown by
+/// pushes keeps room for four).
+fn count(st: &Statement, which: impl Fn(&str) -> bool) -> usize {
+    st.block
+        .as_deref()
+        .map_or(0, |b| b.iter().filter(|s| which(s.keyword())).count())
+}
+
+/// Whether `keyword` opens a checker block.
+fn is_checker(keyword: &str) -> bool {
+    matches!(
+        keyword,
+        "TCP_CHECK"
+            | "HTTP_GET"
+            | "SSL_GET"
+            | "UDP_CHECK"
+            | "DNS_CHECK"
+            | "MISC_CHECK"
+            | "FILE_CHECK"
+    )
 }
 
 fn is_vrrp_global(keyword: &str) -> bool {
@@ -342,7 +372,7 @@ impl Reader<'_> {
                     self.global.lvs_flush = true;
                 }
                 "lvs_flush_on_stop" | "lvs_flush_onstop" => {
-                    self.global.lvs_flush_on_stop = match s.args().first().map(String::as_str) {
+                    self.global.lvs_flush_on_stop = match s.args().first() {
                         None => FlushOnStop::All,
                         Some("VS") => FlushOnStop::VirtualServers,
                         Some(other) => {
@@ -358,7 +388,7 @@ impl Reader<'_> {
                 "notification_email" => {
                     let mut to = Vec::new();
                     for line in block(s)? {
-                        to.extend(line.words.iter().cloned());
+                        to.extend(line.words().map(str::to_owned));
                     }
                     self.smtp(s).to.extend(to);
                 }
@@ -384,9 +414,9 @@ impl Reader<'_> {
                     at_most(s, 2)?;
                     let who = RunAs {
                         user: arg(s, 0)?.to_owned(),
-                        group: s.args().get(1).cloned(),
+                        group: s.args().get(1).map(str::to_owned),
                     };
-                    args::known_user(s, &who)?;
+                    self.users.check(s, &who)?;
                     self.global.script_user = Some(who);
                 }
                 "enable_script_security" => {
@@ -397,7 +427,9 @@ impl Reader<'_> {
                     self.global.lvs_notify_fifo = Some(PathBuf::from(arg(s, 0)?));
                     at_most(s, 1)?;
                 }
-                "lvs_notify_fifo_script" => self.global.lvs_notify_fifo_script = Some(script(s)?),
+                "lvs_notify_fifo_script" => {
+                    self.global.lvs_notify_fifo_script = Some(script(s, &mut self.users)?)
+                }
                 k if is_vrrp_global(k) => self.vrrp(s)?,
                 _ => return Err(unsupported(s, "in global_defs")),
             }
@@ -410,7 +442,7 @@ impl Reader<'_> {
         let mut members = Vec::new();
         for s in block(st)? {
             no_block(s)?;
-            let words: Vec<&str> = s.words.iter().map(String::as_str).collect();
+            let words: Vec<&str> = s.words().collect();
             members.push(
                 group::parse_member(&words).map_err(|why| {
                     ConfigError::invalid(&s.location, "virtual_server_group", why)
@@ -482,19 +514,19 @@ impl Reader<'_> {
     fn virtual_server(&mut self, st: &Statement) -> Result<Option<VirtualServer>, ConfigError> {
         let loc = &st.location;
         let bad = |why: String| ConfigError::invalid(loc, "virtual_server", why);
-        let target = match st.args() {
-            [kw, mark] if kw == "fwmark" => VirtualTarget::Fwmark {
+        let target = match st.args().to_vec()[..] {
+            ["fwmark", mark] => VirtualTarget::Fwmark {
                 mark: u32::try_from(number(st, mark, 0, u64::from(u32::MAX))?)
                     .map_err(|_| bad("mark too large".into()))?,
             },
-            [kw, name] if kw == "group" => {
+            ["group", name] => {
                 let members = self
                     .groups
                     .get(name)
                     .cloned()
                     .ok_or_else(|| bad(format!("no virtual_server_group named {name}")))?;
                 VirtualTarget::Group {
-                    name: name.clone(),
+                    name: name.to_owned(),
                     members,
                 }
             }
@@ -530,7 +562,7 @@ impl Reader<'_> {
         let mut sorry_inhibit = false;
         let mut sorry_forward = None;
         let (mut smtp_alert, mut snmp_name) = (None, None);
-        let mut raw_servers = Vec::new();
+        let mut raw_servers = Vec::with_capacity(count(st, |k| k == "real_server"));
         for s in block(st)? {
             if s.keyword() != "real_server" {
                 no_block(s)?;
@@ -628,8 +660,8 @@ impl Reader<'_> {
                 }
                 "quorum" => quorum = single_u32(s, 1, u32::MAX)?,
                 "hysteresis" => hysteresis = single_u32(s, 0, u32::MAX)?,
-                "quorum_up" => quorum_up = Some(script(s)?),
-                "quorum_down" => quorum_down = Some(script(s)?),
+                "quorum_up" => quorum_up = Some(script(s, &mut self.users)?),
+                "quorum_down" => quorum_down = Some(script(s, &mut self.users)?),
                 "weight" => weight = Some(single_u32(s, 0, WEIGHT_LIMIT)?),
                 "sorry_server" => {
                     at_most(s, 2)?;
@@ -752,7 +784,7 @@ impl Reader<'_> {
             smtp_alert,
             snmp_name,
             sorry_server: None,
-            real_servers: Vec::new(),
+            real_servers: Vec::with_capacity(raw_servers.len()),
         };
         if let Some((sloc, address, sport)) = sorry {
             let (f, t) = sorry_forward.unwrap_or((vs.forward, vs.tunnel));
@@ -847,7 +879,7 @@ impl Reader<'_> {
             notify_down: None,
             smtp_alert: None,
             inherited: Inherited::default(),
-            checkers: Vec::new(),
+            checkers: Vec::with_capacity(count(st, is_checker)),
         };
         for s in block(st)? {
             let k = s.keyword();
@@ -862,8 +894,8 @@ impl Reader<'_> {
                 "lvs_method" => rs.forward = Some(forwarding(s)?),
                 "uthreshold" => rs.upper_threshold = single_u32(s, 0, u32::MAX)?,
                 "lthreshold" => rs.lower_threshold = single_u32(s, 0, u32::MAX)?,
-                "notify_up" => rs.notify_up = Some(script(s)?),
-                "notify_down" => rs.notify_down = Some(script(s)?),
+                "notify_up" => rs.notify_up = Some(script(s, &mut self.users)?),
+                "notify_down" => rs.notify_down = Some(script(s, &mut self.users)?),
                 "alpha" => rs.inherited.alpha = Some(switch(s)?),
                 "smtp_alert" => rs.smtp_alert = Some(switch(s)?),
                 "snmp_name" => {
@@ -911,7 +943,7 @@ impl Reader<'_> {
             notify_down: raw.notify_down,
             virtualhost: raw.inherited.virtualhost.clone(),
             smtp_alert: raw.smtp_alert,
-            checkers: Vec::new(),
+            checkers: Vec::with_capacity(raw.checkers.len()),
         };
         // The checkers probe the port as written, even where the table
         // gets the service's (DR, TUN, marks): keepalived takes a checker's

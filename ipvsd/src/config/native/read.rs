@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ipvs::{AddressFamily, ForwardMethod, Netmask, Persistence, Protocol, SchedFlags, ServiceKey};
@@ -49,14 +50,25 @@ pub fn read_native_str(text: &str, name: &Path) -> Result<Loaded, ConfigError> {
             reason: e.message().trim().to_owned(),
         }
     })?;
-    let at = |span: Range<usize>| Location::new(name, line_of(text, span.start));
-    let file = Location::new(name, 0);
+    let shared: Arc<Path> = Arc::from(name);
+    // Where each line ends, so that a span's line is a binary search (a
+    // count of newlines per server would make a large file quadratic).
+    let newlines: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter_map(|(i, b)| (b == b'\n').then_some(i))
+        .collect();
+    let at = |span: Range<usize>| {
+        let line = newlines.partition_point(|&nl| nl < span.start) + 1;
+        Location::shared(shared.clone(), line)
+    };
+    let file = Location::shared(shared.clone(), 0);
     // The `[global]` table's line, for its errors.
     let global_line = text
         .lines()
         .position(|l| l.trim_start().starts_with("[global"))
         .map_or(0, |i| i + 1);
-    let global_at = Location::new(name, global_line);
+    let global_at = Location::shared(shared.clone(), global_line);
     let global = global(doc.global, &global_at)?;
     let mut groups = std::collections::HashMap::new();
     for g in doc.groups {
