@@ -148,6 +148,20 @@ pub enum Step {
 }
 
 impl Step {
+    /// The service this step adds, changes or deletes, or whose real
+    /// server it changes.
+    pub fn service(&self) -> ServiceKey {
+        match self {
+            Self::AddService(s) => s.key,
+            Self::EditService { to, .. } => to.key,
+            Self::AddDestination { service, .. }
+            | Self::EditDestination { service, .. }
+            | Self::DrainDestination { service, .. }
+            | Self::DeleteDestination { service, .. } => *service,
+            Self::DeleteService(k) => *k,
+        }
+    }
+
     /// The change that carries out this step.
     pub fn change(&self) -> Change {
         match self {

@@ -2,11 +2,13 @@
 //!
 //! - [`mapping`]: the model's checkers as the runtime's probes;
 //! - [`reconcile`]: model and health into an `ipvs::DesiredState`, pure;
+//! - [`drift`]: which services a brief read of the table shows changed;
 //! - [`engine`]: the state between events (health, quorum, draining) and
 //!   what a reload changes, without I/O;
 //! - [`notify`]: scripts and keepalived's notify FIFO;
 //! - [`run()`]: the edges: signals, the runner, the kernel, the status API.
 
+pub mod drift;
 pub mod engine;
 pub mod mapping;
 pub mod notify;

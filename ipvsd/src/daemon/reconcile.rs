@@ -47,6 +47,31 @@ impl RealServerId {
     }
 }
 
+/// Looks up the states of one virtual server's real servers with one id
+/// whose address and port change, so that a pass over 37,000 real servers
+/// does not format a virtual server name for each.
+struct Lookup<'a> {
+    states: &'a HashMap<RealServerId, ServerState>,
+    id: RealServerId,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(states: &'a HashMap<RealServerId, ServerState>, vs: &VirtualServer) -> Self {
+        let id = RealServerId {
+            virtual_server: vs.name(),
+            address: IpAddr::from([0, 0, 0, 0]),
+            port: 0,
+        };
+        Lookup { states, id }
+    }
+
+    fn get(&mut self, rs: &RealServer) -> Option<&'a ServerState> {
+        self.id.address = rs.address;
+        self.id.port = rs.port;
+        self.states.get(&self.id)
+    }
+}
+
 /// What the checkers last said of a real server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerState {
@@ -70,9 +95,10 @@ pub struct DrainingServer {
 /// The sum of the weights of `vs`'s live real servers
 /// (keepalived's `weigh_live_realservers`).
 pub fn live_weight(vs: &VirtualServer, states: &HashMap<RealServerId, ServerState>) -> u64 {
+    let mut lookup = Lookup::new(states, vs);
     vs.real_servers
         .iter()
-        .filter_map(|rs| states.get(&RealServerId::of(vs, rs)))
+        .filter_map(|rs| lookup.get(rs))
         .filter(|s| s.health == Health::Up)
         .map(|s| u64::from(s.weight))
         .sum()
@@ -107,13 +133,13 @@ pub fn sorry_active(vs: &VirtualServer, quorum_up: bool) -> bool {
 fn destinations_of(
     vs: &VirtualServer,
     key: &ServiceKey,
-    states: &HashMap<RealServerId, ServerState>,
+    states: &mut Lookup<'_>,
     quorum_up: bool,
 ) -> Vec<Destination> {
     let sorry = sorry_active(vs, quorum_up);
-    let mut out: Vec<Destination> = Vec::new();
+    let mut out: Vec<Destination> = Vec::with_capacity(vs.real_servers.len());
     for rs in &vs.real_servers {
-        let state = states.get(&RealServerId::of(vs, rs));
+        let state = states.get(rs);
         let up = state.is_some_and(|s| s.health == Health::Up) && !sorry;
         let mut d = rs.destination(key);
         if up {
@@ -171,12 +197,16 @@ pub fn desired_of<'a>(
     let mut specs: Vec<ServiceSpec> = Vec::new();
     let mut index: HashMap<ServiceKey, usize> = HashMap::new();
     for vs in virtual_servers {
-        let quorum_up = quorum.get(&vs.name()).copied().unwrap_or(true);
+        let mut lookup = Lookup::new(states, vs);
+        let quorum_up = quorum
+            .get(&lookup.id.virtual_server)
+            .copied()
+            .unwrap_or(true);
         for key in &vs.services {
             index.insert(*key, specs.len());
             specs.push(ServiceSpec::new(
                 vs.service(*key),
-                destinations_of(vs, key, states, quorum_up),
+                destinations_of(vs, key, &mut lookup, quorum_up),
             ));
         }
     }

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use ipvs::{ApplyOptions, DaemonRole, DiffOptions, Ipvs, Removal, Scope, Timeouts};
+use ipvs::{
+    ApplyOptions, DaemonRole, Destinations, DiffOptions, Ipvs, ReadOptions, Removal, Scope,
+    Timeouts,
+};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -17,6 +20,7 @@ use crate::cli::Source;
 use crate::config::{FlushOnStop, Loaded, Model};
 use crate::status::{Counters, ReloadRequest, View, ViewRequest, serve};
 
+use super::drift::{FULL_EVERY, drifted};
 use super::engine::{Engine, Notification, ReloadPlan};
 use super::mapping::{cycle_period, real_server_spec, specs};
 use super::notify::{Notifier, start_fifo_script};
@@ -104,8 +108,13 @@ fn log_applied(steps: &[ipvs::Step]) {
 /// What a reconcile covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cycle {
-    /// Every service ipvsd manages: the cycle that repairs drift.
+    /// Every service ipvsd manages, read in full and applied: the cycle
+    /// that repairs any drift, every [`FULL_EVERY`] cycles.
     Whole,
+    /// The table read in brief, and the services that differ from the
+    /// configuration (see [`drifted`]) applied with the changed ones: the
+    /// other cycles, several times cheaper on large tables.
+    Drift,
     /// The services whose wanted state changed since the last apply
     /// (health events, a reload), read and applied alone: their cost
     /// follows the change, not the size of the table.
@@ -239,6 +248,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tracing::info!("reconcile cycle every {period:?}");
+    let mut ticks: u64 = 0;
     loop {
         tokio::select! {
             Some(event) = events.recv() => {
@@ -249,7 +259,11 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
                 }
                 d.reconcile(Cycle::Changes).await;
             }
-            _ = tick.tick() => d.reconcile(Cycle::Whole).await,
+            _ = tick.tick() => {
+                ticks += 1;
+                let cycle = if ticks.is_multiple_of(FULL_EVERY) { Cycle::Whole } else { Cycle::Drift };
+                d.reconcile(cycle).await;
+            }
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: reloading");
                 let _ = d.reload().await;
@@ -327,7 +341,27 @@ impl Daemon {
                 self.engine.dirty.clear();
                 (self.engine.desired(), self.engine.managed())
             }
-            Cycle::Changes => {
+            Cycle::Drift | Cycle::Changes => {
+                if cycle == Cycle::Drift {
+                    let ipvs = self.ipvs.clone();
+                    let read = move || {
+                        let brief = ReadOptions::new().destinations(Destinations::Brief);
+                        ipvs.read_table(brief)?.collect::<ipvs::Result<Vec<_>>>()
+                    };
+                    let table = match tokio::task::spawn_blocking(read).await {
+                        Ok(Ok(t)) => t,
+                        Ok(Err(e)) => return self.failed(format!("reading the table: {e}")),
+                        Err(e) => return self.failed(e.to_string()),
+                    };
+                    let drifted = drifted(&table, &self.engine.desired(), &self.engine.managed());
+                    if !drifted.is_empty() {
+                        tracing::info!(
+                            "{} services differ from the configuration (changed outside ipvsd): repairing",
+                            drifted.len()
+                        );
+                    }
+                    self.engine.dirty.extend(drifted);
+                }
                 let keys = self.engine.take_dirty();
                 if keys.is_empty() {
                     return;
