@@ -27,6 +27,11 @@ use crate::stats::{DestinationInfo, ServiceInfo};
 /// is 2x slower (its cost grows with the square of the table).
 const BRIEF_SERVICES_MAX: usize = 40_000;
 
+/// Up to how many services [`Ipvs::settled_services`] looks up one by one
+/// (two requests each); for more, a settled read of the services (real
+/// servers dumped for those alone) costs less.
+const LOOKUPS_MAX: usize = 64;
+
 /// How many more service dumps a settled read takes, at most, while each
 /// finds a service the reads before it missed.
 const MORE_DUMPS: usize = 3;
@@ -230,7 +235,7 @@ impl Ipvs {
     }
 
     /// The whole table in full, settled: what apply, diff and the undo of an
-    /// apply read, as they act on what is absent.
+    /// apply read with `Scope::Whole`, as they act on what is absent.
     #[cfg(feature = "serde")]
     pub(crate) fn settled_table(&self) -> Result<Vec<ServiceInfo>> {
         self.read_table(ReadOptions::new().settled(true))?.collect()
@@ -238,11 +243,10 @@ impl Ipvs {
 
     /// The services of `keys` that exist, each looked up by its key, with
     /// its real servers in full, in `keys`' order; a key the kernel does not
-    /// have is left out. A lookup by key answers exactly where a dump may
-    /// skip, so this needs no settling, and it costs two requests per key
-    /// whatever the size of the table: what an apply or plan scoped to some
-    /// services reads, and what a daemon watching a few services among
-    /// thousands should.
+    /// have is left out. A lookup by key answers exactly where the service
+    /// dump may skip, and it costs two requests per key whatever the size of
+    /// the table: what a daemon watching a few services among thousands
+    /// should read.
     ///
     /// # Errors
     /// A lookup or real-server dump the kernel refuses, other than "no such
@@ -260,6 +264,33 @@ impl Ipvs {
             };
             info.destinations = self.dump_destinations(key)?;
             out.push(info);
+        }
+        Ok(out)
+    }
+
+    /// The services of `keys` that exist, with their real servers in full,
+    /// in `keys`' order, as an apply that acts on what is absent must read
+    /// them: looked up one by one when they are few ([`Ipvs::read_services`]),
+    /// else found in a settled read of the services, their real servers
+    /// dumped for them alone.
+    #[cfg(feature = "serde")]
+    pub(crate) fn settled_services(&self, keys: &[ServiceKey]) -> Result<Vec<ServiceInfo>> {
+        if keys.len() <= LOOKUPS_MAX {
+            return self.read_services(keys);
+        }
+        let only = ReadOptions::new()
+            .settled(true)
+            .destinations(Destinations::None);
+        let mut found: FxHashMap<ServiceKey, ServiceInfo> = self
+            .read_table(only)?
+            .map(|s| s.map(|s| (s.service.key, s)))
+            .collect::<Result<_>>()?;
+        let mut out = Vec::new();
+        for key in keys {
+            if let Some(mut info) = found.remove(key) {
+                info.destinations = self.dump_destinations(key)?;
+                out.push(info);
+            }
         }
         Ok(out)
     }

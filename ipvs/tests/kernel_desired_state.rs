@@ -186,6 +186,40 @@ fn a_scoped_apply_changes_and_rolls_back_only_its_services() {
 }
 
 #[test]
+fn an_apply_of_many_services_reads_them_settled_and_changes_one() {
+    // More services than are looked up one by one: they are found in a
+    // settled read of the services, their real servers dumped alone.
+    let ipvs = setup();
+    let mut rules = String::from("-A -t 10.19.255.1:80 -s rr\n");
+    for i in 0..100u8 {
+        rules.push_str(&format!(
+            "-A -t 10.19.0.{i}:80 -s rr\n-a -t 10.19.0.{i}:80 -r 192.0.2.1:80 -m -w 1\n"
+        ));
+    }
+    let restored = reference::run(&reference::path(), &["-R"], &rules);
+    assert_eq!(restored.code, 0, "{}", restored.stderr);
+    let mut desired = DesiredState::from_table(&ipvs.table().expect("table"));
+    // Everything but the foreign service, one weight changed.
+    desired
+        .services
+        .retain(|s| s.service.key != ServiceKey::tcp(v4(10, 19, 255, 1), 80));
+    assert_eq!(desired.services.len(), 100);
+    desired.services[42].destinations[0].weight = 7;
+    let report = ipvs
+        .apply(&desired, &ApplyOptions::default())
+        .expect("apply");
+    assert!(report.is_success(), "{:?}", report.failed);
+    assert_eq!(report.applied.len(), 1, "{:?}", report.applied);
+    let key = desired.services[42].service.key;
+    assert_eq!(report.applied[0].service(), key);
+    assert_eq!(
+        ipvs.destinations(&key).expect("list")[0].destination.weight,
+        7
+    );
+    assert!(save().contains("-A -t 10.19.255.1:80 -s rr\n"));
+}
+
+#[test]
 fn apply_converges_while_another_program_changes_the_table() {
     let ipvs = Arc::new(setup());
     let desired = DesiredState::from_json(

@@ -198,20 +198,7 @@ impl Running {
         let out = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
         let err = out.try_clone().map_err(|e| e.to_string())?;
         let mut command = match program {
-            Program::Keepalived => {
-                let path = std::env::var_os("IPVS_RS_KEEPALIVED")
-                    .map_or_else(|| PathBuf::from("/usr/sbin/keepalived"), PathBuf::from);
-                let mut c = Command::new(path);
-                // Foreground, console log, no syslog, checker side only,
-                // pid files of its own.
-                c.args(["-n", "-l", "-D", "-G", "-C", "-f"])
-                    .arg(config)
-                    .arg("-p")
-                    .arg(dir.join("keepalived.pid"))
-                    .arg("-c")
-                    .arg(dir.join("checkers.pid"));
-                c
-            }
+            Program::Keepalived => testbed::keepalived::checker_command(config, dir),
             Program::Ipvsd => {
                 let path = std::env::var_os("IPVS_RS_IPVSD")
                     .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ipvsd")), PathBuf::from);

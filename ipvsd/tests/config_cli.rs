@@ -79,65 +79,58 @@ fn check_summary_counts_services_of_a_group() {
     );
 }
 
-#[test]
-fn bad_keepalived_conf_exits_2_with_file_and_line() {
-    let dir = scratch("bad-ka");
-    let file = dir.join("keepalived.conf");
-    std::fs::write(
-        &file,
-        "global_defs {\n  router_id x\n}\nvirtual_server 10.0.0.1 80 {\n  lb_algo rr\n  nat_mask 255.255.255.0\n}\n",
-    )
-    .unwrap();
-    let out = ipvsd(&["check", "--keepalived", file.to_str().unwrap()]);
+/// Writes `text` as `name` in a scratch directory, runs `ipvsd check`
+/// (`--keepalived` or `--config` after the name's extension) on it, and
+/// asserts exit 2, nothing on stdout and stderr starting `FILE:LINE: why`.
+fn refused(dir: &str, name: &str, text_of_file: &str, line: usize, why: &str) {
+    let file = scratch(dir).join(name);
+    std::fs::write(&file, text_of_file).unwrap();
+    let flag = if name.ends_with(".toml") {
+        "--config"
+    } else {
+        "--keepalived"
+    };
+    let out = ipvsd(&["check", flag, file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.starts_with(&format!(
-            "{}:6: unsupported keyword `nat_mask`",
-            file.display()
-        )),
+        stderr.starts_with(&format!("{}:{line}: {why}", file.display())),
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
 }
 
 #[test]
+fn bad_keepalived_conf_exits_2_with_file_and_line() {
+    refused(
+        "bad-ka",
+        "keepalived.conf",
+        "global_defs {\n  router_id x\n}\nvirtual_server 10.0.0.1 80 {\n  lb_algo rr\n  nat_mask 255.255.255.0\n}\n",
+        6,
+        "unsupported keyword `nat_mask`",
+    );
+}
+
+#[test]
 fn an_unknown_script_user_exits_2_with_file_and_line() {
     // keepalived refuses a script whose user does not exist; so does `ipvsd check`.
-    let dir = scratch("bad-user");
-    let file = dir.join("keepalived.conf");
-    std::fs::write(
-        &file,
+    refused(
+        "bad-user",
+        "keepalived.conf",
         "virtual_server 10.0.0.1 80 {\n  real_server 10.0.0.2 80 {\n    MISC_CHECK {\n      misc_path /bin/true\n      user no-such-user-ipvsd-test\n    }\n  }\n}\n",
-    )
-    .unwrap();
-    let out = ipvsd(&["check", "--keepalived", file.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.starts_with(&format!(
-            "{}:5: `user`: no such user \"no-such-user-ipvsd-test\"",
-            file.display()
-        )),
-        "{stderr}"
+        5,
+        "`user`: no such user \"no-such-user-ipvsd-test\"",
     );
 }
 
 #[test]
 fn bad_native_toml_exits_2_with_file_and_line() {
-    let dir = scratch("bad-toml");
-    let file = dir.join("ipvsd.toml");
-    std::fs::write(
-        &file,
+    refused(
+        "bad-toml",
+        "ipvsd.toml",
         "[[services]]\nprotocol = \"tcp\"\naddress = \"192.0.2.1\"\nport = 80\n\n[[services.destinations]]\naddress = \"10.0.0.1\"\nwieght = 3\n",
-    )
-    .unwrap();
-    let out = ipvsd(&["check", "--config", file.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.starts_with(&format!("{}:8: unknown field `wieght`", file.display())),
-        "{stderr}"
+        8,
+        "unknown field `wieght`",
     );
 }
 

@@ -163,13 +163,6 @@ impl Director {
     }
 }
 
-/// Debian's keepalived: `$IPVS_RS_KEEPALIVED`, else /usr/sbin/keepalived
-/// (the VM's, see tests/vm/prepare).
-fn keepalived_path() -> PathBuf {
-    std::env::var_os("IPVS_RS_KEEPALIVED")
-        .map_or_else(|| PathBuf::from("/usr/sbin/keepalived"), PathBuf::from)
-}
-
 /// The ipvsd to run as the daemon: `$IPVS_RS_IPVSD` (an
 /// installed build, or a stand-in to test this harness), else this build's.
 fn ipvsd_path() -> PathBuf {
@@ -188,18 +181,7 @@ impl Running {
         let log = dir.join(format!("{}.log", director.name()));
         let out = std::fs::File::create(&log).unwrap();
         let mut command = match director {
-            Director::Keepalived => {
-                let mut c = Command::new(keepalived_path());
-                // Foreground, console log, no syslog, checker side only,
-                // pid files of its own (several may run).
-                c.args(["-n", "-l", "-D", "-G", "-C", "-f"])
-                    .arg(config)
-                    .arg("-p")
-                    .arg(dir.join("keepalived.pid"))
-                    .arg("-c")
-                    .arg(dir.join("checkers.pid"));
-                c
-            }
+            Director::Keepalived => testbed::keepalived::checker_command(config, dir),
             Director::Ipvsd => {
                 let mut c = Command::new(ipvsd_path());
                 c.arg("--keepalived").arg(config);

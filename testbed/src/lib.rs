@@ -2,8 +2,9 @@
 //! every crate and by the LVS lab: a fresh network namespace per test
 //! ([`netns`]), Debian's ipvsadm 1.31 as the reference ([`reference`](mod@reference)), a
 //! small HTTP server and client ([`http`]), real servers a test stops,
-//! breaks and restarts ([`servers`]), measuring a program's time and
-//! memory ([`measure`]) and large generated tables ([`tables`]).
+//! breaks and restarts ([`servers`]), Debian's keepalived as the daemon's
+//! reference ([`keepalived`]), measuring a program's time and memory
+//! ([`measure`]) and large generated tables ([`tables`]).
 //!
 //! It depends on no crate of the workspace (namespaces are emptied through
 //! the reference ipvsadm), so `ipvs-sys` and `ipvs` can use it in their
@@ -23,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod http;
+pub mod keepalived;
 pub mod measure;
 pub mod netns;
 pub mod reference;

@@ -105,7 +105,8 @@ pub struct ApplyReport {
     pub rounds: usize,
     /// The undoing of what was applied after a failure, with
     /// [`OnFailure::RollBack`]: the applied steps undone in reverse order,
-    /// or, after a failed exchange, the table put back as it was found.
+    /// or, after a failed exchange, the services the apply could touch (the
+    /// whole table with [`Scope::Whole`]) put back as they were found.
     pub rollback: Option<Rollback>,
     /// What the last plan left draining ([`Removal::Drain`](crate::Removal::Drain)): removed
     /// real servers and services that still had connections when the table
@@ -321,13 +322,13 @@ impl Ipvs {
     /// The services an apply or plan of `desired` under `scope` may touch,
     /// as the kernel has them: with [`Scope::Whole`] the whole table, read
     /// settled (see [`ReadOptions::settled`](crate::ReadOptions::settled));
-    /// otherwise only those `desired` lists and the managed ones, each
-    /// looked up by key, so that the read costs what is in play, not the
-    /// size of the table (a daemon changing one service among thousands).
+    /// otherwise only those `desired` lists and the managed ones (see
+    /// [`Ipvs::settled_services`]), so that a daemon changing one service
+    /// among thousands reads that one.
     fn read_in_scope(&self, desired: &DesiredState, scope: &Scope) -> Result<Vec<ServiceInfo>> {
         match scope {
             Scope::Whole => self.settled_table(),
-            Scope::Listed | Scope::Managed(_) => self.read_services(&in_scope(desired, scope)),
+            Scope::Listed | Scope::Managed(_) => self.settled_services(&in_scope(desired, scope)),
         }
     }
 
@@ -341,7 +342,8 @@ impl Ipvs {
     /// All or nothing, with [`OnFailure::RollBack`] (the default): if steps
     /// still fail, the applied ones are undone in reverse order; if the
     /// exchange itself fails (which steps took effect is then unknown), the
-    /// table is put back as it was found. The report says which, and
+    /// services it could touch are put back as they were found (the whole
+    /// table with [`Scope::Whole`]). The report says which, and
     /// [`ApplyReport::is_unchanged`] whether it worked. Counters of services
     /// and real servers deleted and added back start again from zero.
     ///

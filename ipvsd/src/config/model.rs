@@ -328,14 +328,17 @@ impl VirtualServer {
         s
     }
 
-    /// A short name for logs: `tcp 192.0.2.1:80`, `fwmark 1`, `group NAME`.
+    /// A short name for logs, and the virtual server's identity across
+    /// reloads: `tcp 192.0.2.1:80`, `fwmark 1`, `tcp group NAME` (one
+    /// `virtual_server_group` may serve a TCP and a UDP virtual server, as
+    /// for DNS: the protocol tells them apart).
     pub fn name(&self) -> String {
         match &self.target {
             VirtualTarget::Address { address, port } => {
                 ServiceKey::from_socket(self.protocol, SocketAddr::new(*address, *port)).to_string()
             }
             VirtualTarget::Fwmark { mark } => ServiceKey::fwmark(self.family, *mark).to_string(),
-            VirtualTarget::Group { name, .. } => format!("group {name}"),
+            VirtualTarget::Group { name, .. } => format!("{} group {name}", self.protocol),
         }
     }
 }

@@ -171,8 +171,17 @@ impl ReloadPlan {
 }
 
 /// The names of the virtual servers added, removed or changed in any way
-/// from `old` to `new`.
+/// from `old` to `new`; all of them when the global settings changed (the
+/// checkers are mapped with them, so each is checked anew).
 fn changed_virtual_servers(old: &Model, new: &Model) -> BTreeSet<String> {
+    if old.global != new.global {
+        return old
+            .virtual_servers
+            .iter()
+            .chain(&new.virtual_servers)
+            .map(VirtualServer::name)
+            .collect();
+    }
     let mut before: HashMap<String, &VirtualServer> = old
         .virtual_servers
         .iter()
@@ -208,6 +217,25 @@ pub struct Engine {
     pub dirty: BTreeSet<ServiceKey>,
     /// Each virtual server's place in `model`, by [`VirtualServer::name`].
     index: HashMap<String, usize>,
+}
+
+/// `vs`'s quorum after a change of its live weight (keepalived's
+/// `update_quorum_state`), kept in `quorum`; the notification when it
+/// changed.
+fn update_quorum(
+    vs: &VirtualServer,
+    states: &HashMap<RealServerId, ServerState>,
+    quorum: &mut HashMap<String, bool>,
+) -> Option<Notification> {
+    let live = live_weight(vs, states);
+    let name = vs.name();
+    let was = quorum.get(&name).copied();
+    let now = match was {
+        Some(was) => next_quorum(vs, was, live),
+        None => initial_quorum(vs, live),
+    };
+    quorum.insert(name, now);
+    (was.is_some() && was != Some(now)).then(|| quorum_notification(vs, now, live))
 }
 
 /// Each virtual server's place in `model`, by name.
@@ -319,35 +347,28 @@ impl Engine {
         state: ServerState,
         reason: &str,
     ) -> Vec<Notification> {
-        let Some((vs, rs)) = self.find(id) else {
+        let Some(vs) = self
+            .index
+            .get(&id.virtual_server)
+            .and_then(|&i| self.model.virtual_servers.get(i))
+        else {
             return Vec::new();
         };
-        let (vs, rs) = (vs.clone(), rs.clone());
+        let Some(rs) = vs
+            .real_servers
+            .iter()
+            .find(|rs| rs.address == id.address && rs.port == id.port)
+        else {
+            return Vec::new();
+        };
         self.dirty.extend(vs.services.iter().copied());
         let before = self.states.insert(id.clone(), state);
         let mut notes = Vec::new();
         if before.map(|b| b.health) != Some(state.health) {
-            notes.push(rs_notification(
-                &vs,
-                &rs,
-                state.health == Health::Up,
-                reason,
-            ));
+            notes.push(rs_notification(vs, rs, state.health == Health::Up, reason));
         }
-        notes.extend(self.update_quorum(&vs));
+        notes.extend(update_quorum(vs, &self.states, &mut self.quorum));
         notes
-    }
-
-    fn update_quorum(&mut self, vs: &VirtualServer) -> Option<Notification> {
-        let live = live_weight(vs, &self.states);
-        let name = vs.name();
-        let was = self.quorum.get(&name).copied();
-        let now = match was {
-            Some(was) => next_quorum(vs, was, live),
-            None => initial_quorum(vs, live),
-        };
-        self.quorum.insert(name, now);
-        (was.is_some() && was != Some(now)).then(|| quorum_notification(vs, now, live))
     }
 
     /// Switches to `new`: `plan` must be [`ReloadPlan::between`] the
@@ -400,15 +421,10 @@ impl Engine {
         self.retired.retain(|k| !new_keys.contains(k));
         self.quorum.retain(|n, _| self.index.contains_key(n));
         let mut notes = Vec::new();
-        let changed: Vec<VirtualServer> = self
-            .model
-            .virtual_servers
-            .iter()
-            .filter(|vs| plan.changed.contains(&vs.name()))
-            .cloned()
-            .collect();
-        for vs in &changed {
-            notes.extend(self.update_quorum(vs));
+        for vs in &self.model.virtual_servers {
+            if plan.changed.contains(&vs.name()) {
+                notes.extend(update_quorum(vs, &self.states, &mut self.quorum));
+            }
         }
         // What was served and is no longer wanted drains (until a prune
         // finds it has no connections).
@@ -453,9 +469,8 @@ impl Engine {
     }
 
     /// Whether [`Engine::prune`] has anything to look up in the table: a
-    /// drain under way, or a retired service. When not, a reconcile does not
-    /// read the table for it (a full read of 2,300 services is 2,300
-    /// real-server dumps; the apply reads the table anyway).
+    /// drain under way, or a retired service. When not, a reconcile reads
+    /// nothing for it; when so, it reads [`Engine::prune_keys`] alone.
     pub fn needs_table(&self) -> bool {
         !self.draining.is_empty() || !self.retired.is_empty()
     }
@@ -483,13 +498,17 @@ impl Engine {
         });
         // A real server configured again is no longer draining.
         let model = &self.model;
+        let by_service: HashMap<ServiceKey, &VirtualServer> = model
+            .virtual_servers
+            .iter()
+            .flat_map(|vs| vs.services.iter().map(move |k| (*k, vs)))
+            .collect();
         self.draining.retain(|(d, _)| {
-            !model.virtual_servers.iter().any(|vs| {
-                vs.services.contains(&d.service.key)
-                    && vs.real_servers.iter().any(|rs| {
-                        let x = rs.destination(&d.service.key);
-                        x.address == d.destination.address && x.port == d.destination.port
-                    })
+            !by_service.get(&d.service.key).is_some_and(|vs| {
+                vs.real_servers.iter().any(|rs| {
+                    let x = rs.destination(&d.service.key);
+                    x.address == d.destination.address && x.port == d.destination.port
+                })
             })
         });
         self.retired

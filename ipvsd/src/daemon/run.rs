@@ -130,6 +130,8 @@ struct Daemon {
     notifier: Notifier,
     counters: Counters,
     started: u64,
+    /// The reconcile cycle of the running model ([`cycle_period`]).
+    period: std::time::Duration,
     /// Whether ipvsd set the IPVS timeouts (then they are put back on stop).
     timeouts_set: bool,
 }
@@ -219,6 +221,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
     let started = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    let period = cycle_period(&engine.model);
     let mut d = Daemon {
         source,
         ipvs: ipvs.clone(),
@@ -227,6 +230,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         notifier,
         counters: Counters::default(),
         started,
+        period,
         timeouts_set,
     };
     for n in &start_notes {
@@ -244,7 +248,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         reload_tx,
         cancel.clone(),
     ));
-    let mut period = cycle_period(&d.engine.model);
+    let mut period = d.period;
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tracing::info!("reconcile cycle every {period:?}");
@@ -278,7 +282,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
             _ = term.recv() => { tracing::info!("SIGTERM: stopping"); break; }
             _ = int.recv() => { tracing::info!("SIGINT: stopping"); break; }
         }
-        let p = cycle_period(&d.engine.model);
+        let p = d.period;
         if p != period {
             period = p;
             tick = tokio::time::interval(period);
@@ -336,32 +340,16 @@ impl Daemon {
                 tracing::info!("{line}");
             }
         }
+        let cycle = match cycle {
+            Cycle::Drift => self.find_drift().await,
+            other => other,
+        };
         let (desired, scope) = match cycle {
             Cycle::Whole => {
                 self.engine.dirty.clear();
                 (self.engine.desired(), self.engine.managed())
             }
             Cycle::Drift | Cycle::Changes => {
-                if cycle == Cycle::Drift {
-                    let ipvs = self.ipvs.clone();
-                    let read = move || {
-                        let brief = ReadOptions::new().destinations(Destinations::Brief);
-                        ipvs.read_table(brief)?.collect::<ipvs::Result<Vec<_>>>()
-                    };
-                    let table = match tokio::task::spawn_blocking(read).await {
-                        Ok(Ok(t)) => t,
-                        Ok(Err(e)) => return self.failed(format!("reading the table: {e}")),
-                        Err(e) => return self.failed(e.to_string()),
-                    };
-                    let drifted = drifted(&table, &self.engine.desired(), &self.engine.managed());
-                    if !drifted.is_empty() {
-                        tracing::info!(
-                            "{} services differ from the configuration (changed outside ipvsd): repairing",
-                            drifted.len()
-                        );
-                    }
-                    self.engine.dirty.extend(drifted);
-                }
                 let keys = self.engine.take_dirty();
                 if keys.is_empty() {
                     return;
@@ -407,6 +395,38 @@ impl Daemon {
             Ok(Err(e)) => self.failed(format!("apply: {e}")),
             Err(e) => self.failed(e.to_string()),
         }
+    }
+
+    /// Reads the table in brief and marks the services that differ from
+    /// the configuration; gives the cycle to run: [`Cycle::Drift`], or
+    /// [`Cycle::Whole`] when the brief read failed (`/proc/net/ip_vs`
+    /// unreadable, say), so that drift is still repaired.
+    async fn find_drift(&mut self) -> Cycle {
+        let ipvs = self.ipvs.clone();
+        let read = move || {
+            let brief = ReadOptions::new().destinations(Destinations::Brief);
+            ipvs.read_table(brief)?.collect::<ipvs::Result<Vec<_>>>()
+        };
+        let table = match tokio::task::spawn_blocking(read).await {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => {
+                tracing::debug!("brief read of the table: {e}; reading in full");
+                return Cycle::Whole;
+            }
+            Err(e) => {
+                tracing::debug!("brief read of the table: {e}; reading in full");
+                return Cycle::Whole;
+            }
+        };
+        let drifted = drifted(&table, &self.engine.desired(), &self.engine.managed());
+        if !drifted.is_empty() {
+            tracing::info!(
+                "{} services differ from the configuration (changed outside ipvsd): repairing",
+                drifted.len()
+            );
+        }
+        self.engine.dirty.extend(drifted);
+        Cycle::Drift
     }
 
     fn failed(&mut self, why: String) {
@@ -540,6 +560,7 @@ impl Daemon {
             }
         }
         let notes = self.engine.reload(new, &plan, added, Instant::now());
+        self.period = cycle_period(&self.engine.model);
         for n in &notes {
             self.notifier.notify(n);
         }

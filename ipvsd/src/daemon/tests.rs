@@ -326,6 +326,56 @@ fn a_reload_and_a_health_event_mark_only_their_virtual_server_for_the_next_apply
     assert!(e.desired_of(&dirty).services[0].destinations.is_empty());
 }
 
+#[test]
+fn one_group_under_tcp_and_udp_is_two_virtual_servers() {
+    // keepalived's DNS pattern: one group, a TCP and a UDP virtual server,
+    // the same real server in both.
+    let m = model(
+        "virtual_server_group DNS {
+           192.0.2.53 53
+         }
+         virtual_server group DNS {
+           protocol TCP
+           real_server 10.0.0.11 53 { weight 1 }
+         }
+         virtual_server group DNS {
+           protocol UDP
+           real_server 10.0.0.11 53 { weight 1 }
+         }",
+    );
+    let ids: Vec<RealServerId> = specs(&m).unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1], "each virtual server checks its own");
+    let up = ServerState {
+        health: Health::Up,
+        weight: 1,
+    };
+    let states = ids.iter().map(|id| (id.clone(), up)).collect();
+    let (mut e, _) = Engine::new(m.clone(), states);
+    let udp = &m.virtual_servers[1];
+    assert_eq!(udp.name(), "udp group DNS");
+    let down = ServerState {
+        health: Health::Down,
+        weight: 1,
+    };
+    e.on_health(&RealServerId::of(udp, &udp.real_servers[0]), down, "test");
+    let dirty = e.take_dirty();
+    assert_eq!(dirty.iter().collect::<Vec<_>>(), [&udp.services[0]]);
+    let d = e.desired();
+    let served: Vec<(String, usize)> = d
+        .services
+        .iter()
+        .map(|s| (s.service.key.to_string(), s.destinations.len()))
+        .collect();
+    assert_eq!(
+        served,
+        [
+            ("tcp 192.0.2.53:53".to_owned(), 1),
+            ("udp 192.0.2.53:53".to_owned(), 0)
+        ]
+    );
+}
+
 fn table_with(key: ServiceKey, dests: &[(u8, u32, u32)]) -> Vec<ServiceInfo> {
     vec![
         ServiceInfo::new(ipvs::Service::new(key)).with_destinations(

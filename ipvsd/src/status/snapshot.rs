@@ -34,7 +34,8 @@ pub struct Counters {
     pub health_changes: u64,
 }
 
-/// What the daemon publishes for the status outputs after each change.
+/// The daemon's state that the status outputs read: built by the daemon's
+/// loop when a request asks for it (`ViewRequest`).
 #[derive(Debug, Clone)]
 pub struct View {
     /// The running configuration.
@@ -75,7 +76,8 @@ pub struct Snapshot {
 /// One virtual server.
 #[derive(Debug, Clone, Serialize)]
 pub struct VirtualServerStatus {
-    /// Its name (`TCP 192.0.2.1:80`, `FWM 1`, `group NAME`).
+    /// Its name (`tcp 192.0.2.1:80`, `fwmark 1`, `tcp group NAME`: see
+    /// `VirtualServer::name`).
     pub name: String,
     /// `quorum`.
     pub quorum: u32,
