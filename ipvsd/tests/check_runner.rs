@@ -265,5 +265,15 @@ async fn a_server_without_checkers_is_up_and_silent() {
     assert_eq!(runner.statuses().len(), 1);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(rx.try_recv().is_err());
+    // A reload's new weight is still an event, though it has no task.
+    assert!(runner.set_weight(&"sorry", 6));
+    let reweighted = next_event(&mut rx, Duration::from_secs(1)).await;
+    assert_eq!(
+        (reweighted.previous, reweighted.health, reweighted.weight),
+        (Some((Health::Up, 4)), Health::Up, 6)
+    );
+    assert_eq!(reweighted.reason, ChangeReason::Reconfigured);
+    assert_eq!(runner.status(&"sorry").unwrap().weight, 6);
+    assert!(runner.remove(&"sorry"));
     runner.stop().await;
 }
