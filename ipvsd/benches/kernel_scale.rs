@@ -5,7 +5,7 @@
 //! empty table in a fresh network namespace. For each run:
 //!
 //! - start-up: from spawn until the kernel table is full (the service and
-//!   real-server lines of /proc/net/ip_vs counted, every 200 ms);
+//!   real-server lines of /proc/net/ip_vs counted, every second);
 //! - CPU (user + system, /proc/PID/stat) and peak memory (`VmHWM`) of the
 //!   program's processes (keepalived's parent and checker child summed) at
 //!   that moment;
@@ -56,9 +56,12 @@ use testbed::netns;
 /// Clock ticks per second of /proc/PID/stat (`USER_HZ`, fixed at 100 in
 /// Linux's user ABI whatever the kernel's HZ).
 const USER_HZ: f64 = 100.0;
-/// How often start-up and stop count the table: a 37,000-line read of
-/// /proc/net/ip_vs costs the VM some CPU, so not too often.
-const COUNT_EVERY: Duration = Duration::from_millis(200);
+/// How often start-up and stop count the table. A count of 37,000 lines of
+/// /proc/net/ip_vs costs the VM 0.2-0.4 s of kernel time: every 200 ms it
+/// kept a virtual CPU busy beside the program measured, whose start-up then
+/// varied several times over from run to run. Once a second, at the cost
+/// of a second's resolution.
+const COUNT_EVERY: Duration = Duration::from_secs(1);
 /// How often a reload reads the changed server's service (16 lines).
 const WEIGHT_EVERY: Duration = Duration::from_millis(5);
 /// How long the table must stay as it is after the program has exited to

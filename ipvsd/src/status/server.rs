@@ -34,9 +34,16 @@ pub struct ViewRequest {
     pub reply: oneshot::Sender<Arc<View>>,
 }
 
+/// How long a request waits for the daemon's view before it takes the last
+/// one it got: the daemon's loop answers between reconciles, and a full one
+/// of a large table takes seconds.
+const VIEW_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Clone)]
 struct Shared {
     views: mpsc::Sender<ViewRequest>,
+    /// The last view the daemon gave.
+    last: Arc<std::sync::Mutex<Option<Arc<View>>>>,
     ipvs: Arc<ipvs::Ipvs>,
     reload: mpsc::Sender<ReloadRequest>,
 }
@@ -53,6 +60,7 @@ pub async fn serve(
 ) {
     let shared = Shared {
         views,
+        last: Arc::default(),
         ipvs,
         reload,
     };
@@ -91,11 +99,37 @@ fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<
     r
 }
 
-/// The snapshot now; `None` when the daemon is stopping.
-async fn snapshot(shared: &Shared) -> Option<Snapshot> {
+/// The daemon's view: a fresh one, or the last one when the daemon is busy
+/// for longer than [`VIEW_WAIT`]; `None` when it is stopping.
+async fn view(shared: &Shared) -> Option<Arc<View>> {
     let (tx, rx) = oneshot::channel();
-    shared.views.send(ViewRequest { reply: tx }).await.ok()?;
-    let view = rx.await.ok()?;
+    let last = shared.last.lock().ok().and_then(|l| l.clone());
+    match shared.views.try_send(ViewRequest { reply: tx }) {
+        Ok(()) => {}
+        // Requests already wait for the busy daemon.
+        Err(mpsc::error::TrySendError::Full(request)) => match last {
+            Some(last) => return Some(last),
+            None => shared.views.send(request).await.ok()?,
+        },
+        Err(mpsc::error::TrySendError::Closed(_)) => return None,
+    }
+    let fresh = match last {
+        Some(last) => match tokio::time::timeout(VIEW_WAIT, rx).await {
+            Ok(answer) => answer.ok()?,
+            Err(_) => return Some(last),
+        },
+        None => rx.await.ok()?,
+    };
+    if let Ok(mut l) = shared.last.lock() {
+        *l = Some(fresh.clone());
+    }
+    Some(fresh)
+}
+
+/// The snapshot now (the table read afresh); `None` when the daemon is
+/// stopping.
+async fn snapshot(shared: &Shared) -> Option<Snapshot> {
+    let view = view(shared).await?;
     let ipvs = shared.ipvs.clone();
     let table = tokio::task::spawn_blocking(move || ipvs.table()).await;
     Some(match table {
