@@ -98,12 +98,16 @@ pub fn summary(path: &std::path::Path, loaded: &Loaded) -> String {
     let m = &loaded.model;
     let services = m.service_keys().count();
     format!(
-        "{}: configuration OK: {} virtual servers ({} services), {} real servers, {} checkers{}",
+        "{}: configuration OK: {} virtual servers ({} services), {} real servers, {} checkers{}{}",
         path.display(),
         m.virtual_servers.len(),
         services,
         m.real_server_count(),
         m.checker_count(),
+        match m.vrrp.instances.len() {
+            0 => String::new(),
+            n => format!(", {n} VRRP instances"),
+        },
         match loaded.notes.len() {
             0 => String::new(),
             n => format!(", {n} notes"),

@@ -56,6 +56,8 @@ fn every_example_configuration_checks() {
         "keepalived.conf.example",
         "keepalived-lvs.conf",
         "basic.toml",
+        "vrrp-master.conf",
+        "vrrp-backup.conf",
     ] {
         assert!(
             checked.iter().any(|c| c == shipped),
@@ -142,26 +144,39 @@ fn a_missing_file_exits_2() {
 }
 
 #[test]
-fn vrrp_needs_checker_only() {
+fn vrrp_is_read_refused_by_keyword_or_skipped_checker_only() {
     let dir = scratch("vrrp");
     let file = dir.join("keepalived.conf");
-    std::fs::write(
-        &file,
-        "vrrp_instance VI_1 {\n  state MASTER\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\nvirtual_server 192.0.2.1 80 {\n  real_server 10.0.0.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n",
-    )
-    .unwrap();
+    let good = "vrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 51\n  priority 150\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\nvirtual_server 192.0.2.1 80 {\n  real_server 10.0.0.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    std::fs::write(&file, good).unwrap();
     let path = file.to_str().unwrap();
     let out = ipvsd(&["check", "--keepalived", path]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains(":1: `vrrp_instance` is VRRP"),
-        "{}",
-        text(&out.stderr)
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!(
+            "{path}: configuration OK: 1 virtual servers (1 services), 1 real servers, 1 checkers, 1 VRRP instances"
+        )
     );
     let out = ipvsd(&["check", "--checker-only", "--keepalived", path]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains(":1: note: VRRP `vrrp_instance VI_1` skipped"));
-    assert!(text(&out.stdout).contains("1 virtual servers"));
+    assert!(!text(&out.stdout).contains("VRRP"), "{}", text(&out.stdout));
+    // A VRRP keyword ipvsd does not run: exit 2 with file, line, keyword.
+    refused(
+        "vrrp",
+        "vmac.conf",
+        &good.replace("  priority 150\n", "  priority 150\n  use_vmac\n"),
+        6,
+        "unsupported VRRP keyword `use_vmac` in vrrp_instance",
+    );
+    refused(
+        "vrrp",
+        "vrid.conf",
+        &good.replace("virtual_router_id 51", "virtual_router_id 0"),
+        4,
+        "`virtual_router_id`",
+    );
 }
 
 #[test]

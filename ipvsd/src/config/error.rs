@@ -69,16 +69,19 @@ pub enum ConfigError {
         /// Where it was met, such as `in virtual_server`.
         context: String,
     },
-    /// A VRRP block or keyword: VRRP comes in a later part of ipvsd.
+    /// A VRRP block or keyword ipvsd does not support (it is never
+    /// silently ignored); `--checker-only` skips every VRRP block.
     #[error(
-        "{location}: `{keyword}` is VRRP, which ipvsd does not run yet (a later part); \
-         use --checker-only to skip VRRP blocks, like `keepalived --check`"
+        "{location}: unsupported VRRP keyword `{keyword}` {context}; \
+         --checker-only skips VRRP, like `keepalived --check`"
     )]
     Vrrp {
         /// Where.
         location: Location,
         /// The block or keyword.
         keyword: String,
+        /// Where it was met, such as `in vrrp_instance`.
+        context: String,
     },
     /// A supported keyword with a value that is wrong.
     #[error("{location}: `{keyword}`: {reason}")]

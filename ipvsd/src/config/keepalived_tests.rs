@@ -714,3 +714,681 @@ fn file_check_weights_follow_their_block() {
         "track_file: -254..=254"
     );
 }
+
+// ---------------------------------------------------------------------------
+// VRRP
+
+use super::vrrp::{InitialState, Vrrp, VrrpInstance};
+use crate::vrrp::{ChecksumMode, Version};
+
+/// Every VRRP keyword ipvsd reads, with a virtual server beside it.
+const VRRP_RICH: &str = r#"
+global_defs {
+    router_id LB1
+    vrrp_version 2
+    vrrp_garp_master_delay 2
+    vrrp_garp_master_repeat 3
+    vrrp_garp_master_refresh 60
+    vrrp_garp_master_refresh_repeat 2
+    vrrp_garp_interval 0.001
+    vrrp_gna_interval 0.002
+    vrrp_notify_fifo /run/vrrp.fifo
+    vrrp_notify_fifo_script "/usr/local/bin/fifo reader"
+    vrrp_priority -10
+    vrrp_no_swap
+    vrrp_rt_priority 50
+    lvs_sync_daemon eth1 inst VI_1
+}
+vrrp_script chk_web {
+    script "/usr/local/bin/check web"
+    interval 2
+    timeout 3
+    weight -20
+    rise 2
+    fall 3
+    user root
+}
+vrrp_script chk_dns {
+    script /usr/local/bin/check dns
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 2
+    nopreempt
+    preempt
+    preempt_delay 0
+    mcast_src_ip 192.0.2.2
+    authentication {
+        auth_type PASS
+        auth_pass secret12
+    }
+    virtual_ipaddress {
+        192.0.2.100/24 dev eth0 label eth0:vip
+        192.0.2.101
+        192.0.2.102/32 brd 192.0.2.255 scope global
+    }
+    virtual_ipaddress_excluded {
+        2001:db8::100/64 dev eth1
+    }
+    track_interface {
+        eth1
+        eth2 weight -30
+        eth3 weight 0
+    }
+    track_script {
+        chk_web
+        chk_dns weight 10
+    }
+    notify_master "/etc/keepalived/notify.sh master" root
+    notify_backup /etc/keepalived/backup.sh
+    notify_fault "/etc/keepalived/notify.sh fault"
+    notify_stop /etc/keepalived/stop.sh
+    notify /etc/keepalived/any.sh
+    garp_master_delay 1
+    garp_master_repeat 4
+    garp_master_refresh 30
+    garp_master_refresh_repeat 3
+    smtp_alert
+    dont_track_primary
+}
+vrrp_instance VI_6 {
+    interface eth0
+    virtual_router_id 51
+    priority 90
+    advert_int 0.25
+    v3_checksum_as_v2
+    unicast_src_ip 2001:db8::2
+    unicast_peer {
+        2001:db8::3
+    }
+    virtual_ipaddress {
+        2001:db8::200/64
+    }
+    notify "/etc/keepalived/notify6.sh" root root
+}
+vrrp_sync_group SG {
+    group {
+        VI_1
+    }
+    notify_master "/etc/keepalived/group.sh master"
+    notify_fault /etc/keepalived/group-fault.sh
+}
+virtual_server 192.0.2.100 80 {
+    real_server 10.0.0.2 80 {
+        TCP_CHECK {
+        }
+    }
+}
+"#;
+
+fn instance<'a>(v: &'a Vrrp, name: &str) -> &'a VrrpInstance {
+    v.instances
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap_or_else(|| panic!("no instance {name}"))
+}
+
+fn notes_of(l: &Loaded) -> String {
+    l.notes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn vrrp_globals_are_read() {
+    let l = ok(VRRP_RICH);
+    let g = &l.model.vrrp.global;
+    assert_eq!(g.version, Version::V2);
+    assert_eq!(g.garp_master_delay, Duration::from_secs(2));
+    assert_eq!((g.garp_master_repeat, g.garp_master_refresh_repeat), (3, 2));
+    assert_eq!(g.garp_master_refresh, Duration::from_secs(60));
+    assert_eq!(g.garp_interval, Duration::from_millis(1));
+    assert_eq!(g.gna_interval, Duration::from_millis(2));
+    assert_eq!(g.notify_fifo.as_deref(), Some(Path::new("/run/vrrp.fifo")));
+    assert_eq!(
+        g.notify_fifo_script.as_ref().map(|s| s.command.as_str()),
+        Some("/usr/local/bin/fifo reader")
+    );
+    let notes = notes_of(&l);
+    for k in ["vrrp_priority", "vrrp_no_swap", "vrrp_rt_priority"] {
+        assert!(
+            notes.contains(&format!("`{k}` only tunes keepalived's own process")),
+            "{notes}"
+        );
+    }
+}
+
+#[test]
+fn vrrp_instance_keywords() {
+    let l = ok(VRRP_RICH);
+    let v = instance(&l.model.vrrp, "VI_1");
+    assert_eq!(v.initial_state, InitialState::Master);
+    assert_eq!(
+        (v.interface.as_str(), v.vrid, v.priority),
+        ("eth0", 51, 150)
+    );
+    assert_eq!(v.advert_int, Duration::from_secs(2));
+    assert_eq!(v.version, Version::V2);
+    assert!(v.preempt, "`preempt` after `nopreempt` turns it back on");
+    assert_eq!(v.unicast_src, Some("192.0.2.2".parse().unwrap()));
+    assert!(v.unicast_peers.is_empty());
+    assert_eq!(v.auth_pass, Some(*b"secret12"));
+    let vips: Vec<String> = v
+        .virtual_addresses
+        .iter()
+        .map(|a| {
+            format!(
+                "{}/{} {:?} {:?}",
+                a.address, a.prefix_len, a.device, a.label
+            )
+        })
+        .collect();
+    assert_eq!(
+        vips,
+        [
+            "192.0.2.100/24 Some(\"eth0\") Some(\"eth0:vip\")",
+            "192.0.2.101/32 None None",
+            "192.0.2.102/32 None None",
+        ]
+    );
+    assert_eq!(v.excluded_addresses[0].prefix_len, 64);
+    assert_eq!(v.excluded_addresses[0].device.as_deref(), Some("eth1"));
+    // In a sync group: keepalived zeroes the tracking weights.
+    let tracked: Vec<(&str, Option<i32>)> = v
+        .track_interfaces
+        .iter()
+        .map(|t| (t.name.as_str(), t.weight))
+        .collect();
+    assert_eq!(tracked, [("eth1", None), ("eth2", None), ("eth3", None)]);
+    let scripts: Vec<(&str, Option<i32>)> = v
+        .track_scripts
+        .iter()
+        .map(|t| (t.name.as_str(), t.weight))
+        .collect();
+    assert_eq!(scripts, [("chk_web", Some(0)), ("chk_dns", Some(0))]);
+    let n = &v.notify;
+    let master = n.master.as_ref().unwrap();
+    assert_eq!(master.command, "/etc/keepalived/notify.sh master");
+    assert_eq!(master.user.as_ref().map(|u| u.user.as_str()), Some("root"));
+    assert_eq!(
+        n.backup.as_ref().unwrap().command,
+        "/etc/keepalived/backup.sh"
+    );
+    assert!(n.fault.is_some() && n.stop.is_some() && n.any.is_some());
+    assert_eq!(v.garp.master_delay, Duration::from_secs(1));
+    assert_eq!((v.garp.master_repeat, v.garp.master_refresh_repeat), (4, 3));
+    assert_eq!(v.garp.master_refresh, Duration::from_secs(30));
+    // Not set on the instance: the global ones.
+    assert_eq!(v.garp.interval, Duration::from_millis(1));
+    assert_eq!(v.garp.gna_interval, Duration::from_millis(2));
+    let notes = notes_of(&l);
+    assert!(
+        notes.contains("tracking weights set to 0 in vrrp_sync_group SG"),
+        "{notes}"
+    );
+    assert!(notes.contains("`brd` ignored"), "{notes}");
+    assert!(notes.contains("`smtp_alert` ignored"), "{notes}");
+    assert!(notes.contains("`dont_track_primary`"), "{notes}");
+}
+
+#[test]
+fn vrrp_ipv6_instance_scripts_and_sync_group() {
+    let l = ok(VRRP_RICH);
+    let vrrp = &l.model.vrrp;
+    let v = instance(vrrp, "VI_6");
+    assert_eq!(v.version, Version::V3, "IPv6 runs version 3 unless told");
+    assert_eq!(v.checksum, ChecksumMode::AsV2);
+    assert_eq!(v.advert_int, Duration::from_millis(250));
+    assert_eq!(v.initial_state, InitialState::Backup);
+    assert_eq!(v.unicast_peers, ["2001:db8::3".parse::<IpAddr>().unwrap()]);
+    assert_eq!(
+        v.notify.any.as_ref().unwrap().command,
+        "/etc/keepalived/notify6.sh"
+    );
+    assert_eq!(vrrp.scripts.len(), 2);
+    let web = &vrrp.scripts[0];
+    assert_eq!(web.script.command, "/usr/local/bin/check web");
+    assert_eq!(
+        web.script.user.as_ref().map(|u| u.user.as_str()),
+        Some("root")
+    );
+    assert_eq!(
+        (web.interval, web.timeout),
+        (Duration::from_secs(2), Duration::from_secs(3))
+    );
+    assert_eq!((web.weight, web.rise, web.fall), (-20, 2, 3));
+    let dns = &vrrp.scripts[1];
+    assert_eq!(
+        dns.script.command, "/usr/local/bin/check dns",
+        "unquoted words joined"
+    );
+    assert_eq!(
+        (dns.interval, dns.timeout),
+        (Duration::from_secs(1), Duration::from_secs(1))
+    );
+    assert_eq!((dns.weight, dns.rise, dns.fall), (0, 1, 1));
+    let g = &vrrp.sync_groups[0];
+    assert_eq!(
+        (g.name.as_str(), g.instances.as_slice()),
+        ("SG", &["VI_1".to_owned()][..])
+    );
+    assert!(g.notify.master.is_some() && g.notify.fault.is_some() && g.notify.any.is_none());
+}
+
+#[test]
+fn vrrp_defaults_follow_keepalived_and_late_globals() {
+    // global_defs after the instance still gives its defaults.
+    let l = ok(
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 7\n}\nglobal_defs {\n vrrp_version 3\n vrrp_garp_master_delay 9\n}\n",
+    );
+    let v = instance(&l.model.vrrp, "A");
+    assert_eq!(v.initial_state, InitialState::Backup);
+    assert_eq!((v.priority, v.advert_int), (100, Duration::from_secs(1)));
+    assert_eq!(v.version, Version::V3);
+    assert!(v.preempt);
+    assert_eq!(v.preempt_delay, Duration::ZERO);
+    assert_eq!(v.checksum, ChecksumMode::PseudoHeader);
+    assert_eq!(v.garp.master_delay, Duration::from_secs(9));
+    assert_eq!(v.garp.master_repeat, 5);
+    assert_eq!(v.auth_pass, None);
+    // State MASTER without a priority is the address owner; priority 255
+    // without a state starts as master.
+    let l = ok(
+        "vrrp_instance A {\n state MASTER\n interface eth0\n virtual_router_id 7\n}\nvrrp_instance B {\n interface eth1\n virtual_router_id 7\n priority 255\n}\n",
+    );
+    assert_eq!(instance(&l.model.vrrp, "A").priority, 255);
+    assert_eq!(
+        instance(&l.model.vrrp, "B").initial_state,
+        InitialState::Master
+    );
+    assert!(
+        notes_of(&l)
+            .contains("test.conf:1: note: vrrp_instance A: state MASTER without a priority")
+    );
+    // The global default interface and global v3_checksum_as_v2.
+    let l = ok(
+        "global_defs {\n default_interface bond0\n v3_checksum_as_v2\n vrrp_version 3\n}\nvrrp_instance A {\n virtual_router_id 7\n}\n",
+    );
+    let v = instance(&l.model.vrrp, "A");
+    assert_eq!(v.interface, "bond0");
+    assert_eq!(v.checksum, ChecksumMode::AsV2);
+}
+
+fn vrrp_conf(body: &str) -> String {
+    format!("vrrp_instance A {{\n interface eth0\n virtual_router_id 7\n{body}\n}}\n")
+}
+
+#[test]
+fn advert_int_is_corrected_as_keepalived_does() {
+    for (version, given, want) in [
+        ("2", "0.5", 1000),
+        ("2", "1.5", 2000),
+        ("2", "2.4", 2000),
+        ("3", "0.123", 120),
+        ("3", "0.125", 130),
+        ("3", "0.014", 10),
+        ("3", "100", 40_950),
+        ("3", "40.95", 40_950),
+        ("2", "255", 255_000),
+    ] {
+        let l = ok(&vrrp_conf(&format!(
+            " version {version}\n advert_int {given}"
+        )));
+        let v = instance(&l.model.vrrp, "A");
+        assert_eq!(
+            v.advert_int,
+            Duration::from_millis(want),
+            "v{version} {given}"
+        );
+        let noted = notes_of(&l).contains("advert_int");
+        assert_eq!(
+            noted,
+            v.advert_int.as_secs_f64().to_string() != given,
+            "v{version} {given}: {:?}",
+            l.notes
+        );
+    }
+    let e = err(&vrrp_conf(" advert_int 256"));
+    assert_eq!((e.location().line, e.keyword()), (4, Some("advert_int")));
+    let e = err(&vrrp_conf(" advert_int 0"));
+    assert_eq!(e.keyword(), Some("advert_int"));
+}
+
+#[test]
+fn authentication_as_keepalived() {
+    let l = ok(&vrrp_conf(
+        " authentication {\n  auth_type PASS\n  auth_pass 0123456789\n }",
+    ));
+    assert_eq!(instance(&l.model.vrrp, "A").auth_pass, Some(*b"01234567"));
+    assert!(notes_of(&l).contains(":6: note: auth_pass truncated to 8 characters"));
+    let l = ok(&vrrp_conf(
+        " authentication {\n  auth_type PASS\n  auth_pass abc\n }",
+    ));
+    assert_eq!(
+        instance(&l.model.vrrp, "A").auth_pass,
+        Some(*b"abc\0\0\0\0\0")
+    );
+    let l = ok(&vrrp_conf(
+        " version 3\n authentication {\n  auth_type PASS\n  auth_pass abc\n }",
+    ));
+    assert_eq!(instance(&l.model.vrrp, "A").auth_pass, None);
+    assert!(
+        notes_of(&l).contains(":5: note: vrrp_instance A: VRRP version 3 has no authentication")
+    );
+    let l = ok(&vrrp_conf(" authentication {\n  auth_type PASS\n }"));
+    assert_eq!(instance(&l.model.vrrp, "A").auth_pass, None);
+    assert!(notes_of(&l).contains("without auth_pass"));
+    let e = err(&vrrp_conf(
+        " authentication {\n  auth_type AH\n  auth_pass abc\n }",
+    ));
+    assert!(matches!(e, ConfigError::Vrrp { .. }), "{e:?}");
+    assert_eq!((e.location().line, e.keyword()), (5, Some("auth_type AH")));
+}
+
+#[test]
+fn keepalived_corrections_are_noted() {
+    let l = ok(&vrrp_conf(
+        " state MASTER\n priority 200\n nopreempt\n preempt_delay 10",
+    ));
+    let v = instance(&l.model.vrrp, "A");
+    assert!(v.preempt);
+    assert_eq!(v.preempt_delay, Duration::ZERO);
+    let notes = notes_of(&l);
+    assert!(
+        notes.contains(":6: note: vrrp_instance A: nopreempt needs state BACKUP"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains(":7: note: vrrp_instance A: preempt_delay does not apply"),
+        "{notes}"
+    );
+    let l = ok(&vrrp_conf(
+        " nopreempt\n preempt_delay 2.5\n garp_master_repeat 0",
+    ));
+    let v = instance(&l.model.vrrp, "A");
+    assert!(!v.preempt);
+    assert_eq!(v.preempt_delay, Duration::from_millis(2500));
+    assert_eq!(v.garp.master_repeat, 1);
+    assert!(notes_of(&l).contains("`garp_master_repeat 0` set to 1"));
+    // The deprecated instance form of the sync daemon fills the global one.
+    let l = ok(&vrrp_conf(" lvs_sync_daemon_interface eth9"));
+    let d = l.model.global.lvs_sync_daemon.as_ref().unwrap();
+    assert_eq!(
+        (d.interface.as_str(), d.vrrp_instance.as_deref()),
+        ("eth9", Some("A"))
+    );
+    assert_eq!(
+        instance(&l.model.vrrp, "A")
+            .lvs_sync_daemon_interface
+            .as_deref(),
+        Some("eth9")
+    );
+    let l = ok(&format!(
+        "global_defs {{\n lvs_sync_daemon eth1\n}}\n{}",
+        vrrp_conf(" lvs_sync_daemon_interface eth9")
+    ));
+    assert_eq!(
+        l.model.global.lvs_sync_daemon.as_ref().unwrap().interface,
+        "eth1"
+    );
+    assert!(notes_of(&l).contains("lvs_sync_daemon_interface ignored"));
+}
+
+#[test]
+fn unsupported_vrrp_keywords_are_named_errors() {
+    let cases: &[(&str, usize, &str)] = &[
+        (&vrrp_conf(" use_vmac"), 4, "use_vmac"),
+        (&vrrp_conf(" track_file {\n  f\n }"), 4, "track_file"),
+        (&vrrp_conf(" strict_mode"), 4, "strict_mode"),
+        (
+            &vrrp_conf(" virtual_routes {\n  10.0.0.0/8 via 192.0.2.1\n }"),
+            4,
+            "virtual_routes",
+        ),
+        (
+            &vrrp_conf(" virtual_ipaddress {\n  192.0.2.1 no_track\n }"),
+            5,
+            "no_track",
+        ),
+        (
+            &vrrp_conf(" unicast_peer {\n  192.0.2.3 min_ttl 2\n }"),
+            5,
+            "min_ttl",
+        ),
+        (
+            &vrrp_conf(" track_interface {\n  eth1 weight 5 reverse\n }"),
+            5,
+            "reverse",
+        ),
+        ("global_defs {\n vrrp_strict\n}\n", 2, "vrrp_strict"),
+        (
+            "global_defs {\n vrrp_mcast_group4 224.0.0.19\n}\n",
+            2,
+            "vrrp_mcast_group4",
+        ),
+        ("global_defs {\n notify_fifo /run/f\n}\n", 2, "notify_fifo"),
+        (
+            "vrrp_script s {\n script /bin/true\n init_fail\n}\n",
+            3,
+            "init_fail",
+        ),
+        (
+            "vrrp_sync_group G {\n group {\n  A\n }\n track_script {\n  s\n }\n}\n",
+            5,
+            "track_script",
+        ),
+        (
+            "static_ipaddress {\n 192.0.2.1 dev eth0\n}\n",
+            1,
+            "static_ipaddress",
+        ),
+        ("garp_group {\n garp_interval 1\n}\n", 1, "garp_group"),
+    ];
+    for (text, line, keyword) in cases {
+        let e = err(text);
+        assert!(matches!(e, ConfigError::Vrrp { .. }), "{text}: {e:?}");
+        assert_eq!(
+            (e.location().line, e.keyword()),
+            (*line, Some(*keyword)),
+            "{text}: {e}"
+        );
+        assert!(e.to_string().contains("unsupported VRRP keyword"), "{e}");
+    }
+}
+
+#[test]
+fn vrrp_values_and_references_are_checked() {
+    let cases: &[(&str, usize, &str, &str)] = &[
+        (
+            "vrrp_instance A {\n virtual_router_id 7\n}\n",
+            1,
+            "vrrp_instance",
+            "has no `interface`",
+        ),
+        (
+            "vrrp_instance A {\n interface eth0\n}\n",
+            1,
+            "vrrp_instance",
+            "has no `virtual_router_id`",
+        ),
+        (
+            &vrrp_conf(" virtual_router_id 0"),
+            4,
+            "virtual_router_id",
+            "1..=255",
+        ),
+        (
+            &vrrp_conf(" virtual_router_id 256"),
+            4,
+            "virtual_router_id",
+            "1..=255",
+        ),
+        (&vrrp_conf(" priority 0"), 4, "priority", "1..=255"),
+        (&vrrp_conf(" state EQUAL"), 4, "state", "MASTER or BACKUP"),
+        (&vrrp_conf(" version 4"), 4, "version", "2..=3"),
+        (
+            &vrrp_conf(" preempt_delay 1001"),
+            4,
+            "preempt_delay",
+            "1000",
+        ),
+        (
+            &vrrp_conf(" version 2\n virtual_ipaddress {\n  2001:db8::1\n }"),
+            4,
+            "version",
+            "IPv4 only",
+        ),
+        (
+            &vrrp_conf(" virtual_ipaddress {\n  192.0.2.1\n  2001:db8::1\n }"),
+            1,
+            "virtual_ipaddress",
+            "is not ipv4",
+        ),
+        (
+            &vrrp_conf(" virtual_ipaddress {\n  192.0.2.1/33\n }"),
+            5,
+            "virtual_ipaddress",
+            "prefix",
+        ),
+        (
+            &vrrp_conf(" unicast_src_ip 2001:db8::1\n virtual_ipaddress {\n  192.0.2.1\n }"),
+            1,
+            "unicast_peer",
+            "is not ipv4",
+        ),
+        (
+            &vrrp_conf(" track_script {\n  nothing\n }"),
+            1,
+            "track_script",
+            "no vrrp_script named nothing",
+        ),
+        (
+            &vrrp_conf(" track_interface {\n  eth1 weight 254\n }"),
+            5,
+            "track_interface",
+            "-253..=253",
+        ),
+        (
+            &format!("{}{}", vrrp_conf(""), vrrp_conf("")),
+            6,
+            "vrrp_instance",
+            "defined twice",
+        ),
+        (
+            &format!("{}{}", vrrp_conf(""), vrrp_conf("").replace("A {", "B {")),
+            6,
+            "virtual_router_id",
+            "virtual router 7 on eth0 (ipv4) is already vrrp_instance A",
+        ),
+        (
+            &format!(
+                "{}vrrp_sync_group G {{\n group {{\n  A\n  Z\n }}\n}}\n",
+                vrrp_conf("")
+            ),
+            6,
+            "group",
+            "no vrrp_instance named Z",
+        ),
+        (
+            &format!(
+                "global_defs {{\n lvs_sync_daemon eth1 inst Z\n}}\n{}",
+                vrrp_conf("")
+            ),
+            1,
+            "lvs_sync_daemon",
+            "no vrrp_instance named Z",
+        ),
+        (
+            "vrrp_script s {\n interval 2\n}\n",
+            1,
+            "vrrp_script",
+            "has no `script`",
+        ),
+        (
+            "vrrp_script s {\n script /bin/true\n interval 1.5\n}\n",
+            3,
+            "interval",
+            "whole number",
+        ),
+        (
+            "vrrp_script s {\n script /bin/true\n weight 300\n}\n",
+            3,
+            "weight",
+            "-253..=253",
+        ),
+        (
+            "vrrp_script s {\n script /bin/true\n rise 0\n}\n",
+            3,
+            "rise",
+            "whole number",
+        ),
+    ];
+    for (text, line, keyword, why) in cases {
+        let e = err(text);
+        assert!(matches!(e, ConfigError::Invalid { .. }), "{text}: {e:?}");
+        assert_eq!(
+            (e.location().line, e.keyword()),
+            (*line, Some(*keyword)),
+            "{text}: {e}"
+        );
+        assert!(e.to_string().contains(why), "{text}: {e}");
+    }
+    // The same VRID on another interface, family or transport is fine.
+    let two = format!(
+        "{}{}{}",
+        vrrp_conf(""),
+        vrrp_conf(" virtual_ipaddress {\n  2001:db8::1\n }").replace("A {", "B {"),
+        vrrp_conf("").replace("A {", "C {").replace("eth0", "eth1")
+    );
+    assert_eq!(ok(&two).model.vrrp.instances.len(), 3);
+}
+
+#[test]
+fn checker_only_still_skips_every_vrrp_block() {
+    let l = read_keepalived_str(
+        VRRP_RICH,
+        Path::new("k.conf"),
+        &KeepalivedOptions {
+            checker_only: true,
+            config_id: None,
+        },
+    )
+    .unwrap();
+    assert!(l.model.vrrp == Vrrp::default(), "{:?}", l.model.vrrp);
+    assert_eq!(
+        l.model
+            .global
+            .lvs_sync_daemon
+            .as_ref()
+            .and_then(|d| d.vrrp_instance.as_deref()),
+        Some("VI_1"),
+        "kept as data"
+    );
+    let skipped = l
+        .notes
+        .iter()
+        .filter(|n| n.message.contains("skipped (checker only)"))
+        .count();
+    // 12 VRRP globals, 2 scripts, 2 instances, 1 sync group.
+    assert_eq!(skipped, 17, "{:?}", l.notes);
+}
+
+#[test]
+fn vrrp_round_trip_through_native_toml() {
+    let loaded = ok(VRRP_RICH);
+    let toml = to_toml(&loaded.model).unwrap();
+    assert!(toml.contains("[[vrrp.instances]]"), "{toml}");
+    let again = read_native_str(&toml, Path::new("converted.toml"))
+        .unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    assert_eq!(loaded.model, again.model, "{toml}");
+    // Globals alone survive too.
+    let loaded = ok("global_defs {\n vrrp_version 3\n vrrp_garp_master_delay 1\n}\n");
+    let again = read_native_str(&to_toml(&loaded.model).unwrap(), Path::new("c.toml")).unwrap();
+    assert_eq!(again.model.vrrp.global.version, Version::V3);
+    assert_eq!(loaded.model, again.model);
+}

@@ -25,6 +25,7 @@ mod native;
 mod native_tests;
 mod validate;
 mod values;
+pub mod vrrp;
 
 pub use error::{ConfigError, Location, Note};
 pub(crate) use keepalived::pcre_to_regex;

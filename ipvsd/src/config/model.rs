@@ -24,6 +24,8 @@ pub struct Model {
     pub global: Global,
     /// The virtual servers, in file order.
     pub virtual_servers: Vec<VirtualServer>,
+    /// The VRRP instances, scripts and sync groups.
+    pub vrrp: super::vrrp::Vrrp,
 }
 
 impl Model {

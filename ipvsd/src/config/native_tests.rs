@@ -192,3 +192,97 @@ fn the_same_service_twice_is_refused() {
     assert!(e.to_string().contains("declared again"), "{e}");
     assert_eq!(e.location().line, 16);
 }
+
+const VRRP: &str = r#"
+[vrrp]
+version = 3
+
+[[vrrp.instances]]
+name = "VI_1"
+interface = "eth0"
+vrid = 51
+virtual_addresses = [{ address = "192.0.2.100", prefix_len = 24, device = "eth0" }]
+track_scripts = [{ name = "chk" }]
+
+[[vrrp.scripts]]
+name = "chk"
+script = { command = "/usr/local/bin/check web" }
+interval = 2
+
+[[vrrp.sync_groups]]
+name = "SG"
+instances = ["VI_1"]
+"#;
+
+#[test]
+fn native_vrrp_defaults() {
+    use super::vrrp::InitialState;
+    use crate::vrrp::{ChecksumMode, Version};
+    let m = read(VRRP).unwrap().model;
+    let v = &m.vrrp.instances[0];
+    assert_eq!(v.initial_state, InitialState::Backup);
+    assert_eq!((v.priority, v.version), (100, Version::V3));
+    assert_eq!(v.advert_int, Duration::from_secs(1));
+    assert!(v.preempt);
+    assert_eq!(v.checksum, ChecksumMode::PseudoHeader);
+    assert_eq!(v.virtual_addresses[0].prefix_len, 24);
+    assert_eq!(v.garp.master_delay, Duration::from_secs(5));
+    assert_eq!(v.garp.master_repeat, 5);
+    let s = &m.vrrp.scripts[0];
+    assert_eq!(
+        (s.interval, s.timeout),
+        (Duration::from_secs(2), Duration::from_secs(2))
+    );
+    assert_eq!((s.weight, s.rise, s.fall), (0, 1, 1));
+    assert_eq!(m.vrrp.sync_groups[0].instances, ["VI_1"]);
+    // Written out and read back: the same.
+    let again = read(&to_toml(&m).unwrap()).unwrap().model;
+    assert_eq!(m, again);
+}
+
+#[test]
+fn native_vrrp_errors_carry_their_line() {
+    let cases: [(String, usize, &str); 6] = [
+        (
+            VRRP.replace("vrid = 51", "vrid = 51\ncolour = 1"),
+            9,
+            "unknown field `colour`",
+        ),
+        (
+            VRRP.replace("version = 3", "version = 4"),
+            2,
+            "4 is not 2 or 3",
+        ),
+        (
+            VRRP.replace("name = \"chk\" }", "name = \"nothing\" }"),
+            5,
+            "no vrrp_script named nothing",
+        ),
+        (
+            VRRP.replace("[\"VI_1\"]", "[\"VI_9\"]"),
+            17,
+            "no vrrp_instance named VI_9",
+        ),
+        (
+            VRRP.replace("vrid = 51", "vrid = 0"),
+            5,
+            "virtual_router_id must be in 1..=255",
+        ),
+        (
+            VRRP.replace("version = 3", "version = 2")
+                .replace("vrid = 51", "vrid = 51\nadvert_int = 0.5"),
+            5,
+            "not a whole number of seconds",
+        ),
+    ];
+    for (text, line, why) in cases {
+        let e = err(&text);
+        assert_eq!(e.location().line, line, "{e}");
+        assert!(e.to_string().contains(why), "{e}");
+    }
+    let e = err(&VRRP.replace(
+        "[vrrp]",
+        "[global.lvs_sync_daemon]\ninterface = \"eth1\"\nvrrp_instance = \"X\"\n\n[vrrp]",
+    ));
+    assert!(e.to_string().contains("no vrrp_instance named X"), "{e}");
+}

@@ -4,8 +4,10 @@
 //! keepalived's defaults and inheritance (keepalived.conf(5); the keyword
 //! tables of keepalived's `check_parser.c`, `check_api.c`, `check_*.c`,
 //! `global_parser.c`). A keyword it does not support is an error naming
-//! file, line and keyword; VRRP is an error too unless the reader runs
-//! checker-only, when VRRP blocks are skipped whole and noted.
+//! file, line and keyword. The VRRP part (`vrrp_instance`, `vrrp_script`,
+//! `vrrp_sync_group`, the VRRP globals) is read by [`vrrp`] into
+//! [`Model::vrrp`], unless the reader runs checker-only, when VRRP blocks
+//! are skipped whole and noted.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -34,6 +36,7 @@ use super::values::{
 mod args;
 mod checkers;
 mod pcre;
+mod vrrp;
 
 pub(crate) use pcre::translate as pcre_to_regex;
 
@@ -55,7 +58,9 @@ pub const SCHEDULERS: [&str; 14] = [
     "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos",
 ];
 
-/// Top-level blocks that belong to VRRP (a later part of ipvsd).
+/// Top-level blocks that belong to VRRP: `vrrp_instance`, `vrrp_script`
+/// and `vrrp_sync_group` are read, the others refused as unsupported VRRP
+/// (all skipped checker-only).
 const VRRP_BLOCKS: &[&str] = &[
     "vrrp_instance",
     "vrrp_script",
@@ -70,7 +75,8 @@ const VRRP_BLOCKS: &[&str] = &[
     "linkbeat_interfaces",
 ];
 
-/// `global_defs` keywords that belong to VRRP (besides every `vrrp_*`).
+/// `global_defs` keywords that belong to VRRP (besides every `vrrp_*`),
+/// skipped checker-only; see [`vrrp`] for which are read.
 const VRRP_GLOBALS: &[&str] = &[
     "v3_checksum_as_v2",
     "default_interface",
@@ -94,7 +100,7 @@ const VRRP_GLOBALS: &[&str] = &[
 /// How to read a keepalived.conf.
 #[derive(Debug, Clone, Default)]
 pub struct KeepalivedOptions {
-    /// Skip VRRP blocks and keywords (noting each) instead of refusing
+    /// Skip VRRP blocks and keywords (noting each) instead of reading
     /// them, like `keepalived --check` which runs only the checker process.
     pub checker_only: bool,
     /// The id `@ID` conditional lines are kept for (keepalived's
@@ -116,8 +122,9 @@ pub struct Loaded {
 ///
 /// # Errors
 /// The first problem, with its file and line: [`ConfigError::Unsupported`]
-/// for a keyword ipvsd does not support, [`ConfigError::Vrrp`] for VRRP
-/// without `checker_only`, [`ConfigError::Invalid`] for a bad value,
+/// for a keyword ipvsd does not support, [`ConfigError::Vrrp`] for a VRRP
+/// keyword it does not support (without `checker_only`),
+/// [`ConfigError::Invalid`] for a bad value (VRRP ones included),
 /// [`ConfigError::Syntax`] or [`ConfigError::Read`].
 pub fn read_keepalived(path: &Path, options: &KeepalivedOptions) -> Result<Loaded, ConfigError> {
     let tree = lexer::parse_file(path, &lex_options(options))?;
@@ -159,6 +166,9 @@ struct Reader<'a> {
     track_files: HashMap<String, TrackFile>,
     smtp_noted: bool,
     users: KnownUsers,
+    vrrp: vrrp::VrrpReader,
+    /// The last `global_defs` (the file when none), for errors about it.
+    globals_at: Location,
 }
 
 /// The tree into the model; each virtual server's statements are dropped
@@ -176,11 +186,14 @@ fn interpret(
         track_files: HashMap::new(),
         smtp_noted: false,
         users: KnownUsers::default(),
+        vrrp: vrrp::VrrpReader::default(),
+        globals_at: Location::new(path, 0),
     };
     let globals_at = tree
         .iter()
         .rfind(|st| st.keyword() == "global_defs")
         .map_or_else(|| Location::new(path, 0), |st| st.location.clone());
+    r.globals_at = globals_at.clone();
     // First the blocks virtual servers refer to, wherever they are.
     let mut servers = Vec::new();
     for st in tree {
@@ -193,7 +206,7 @@ fn interpret(
             "virtual_server_group" => r.virtual_server_group(&st)?,
             "track_file" => r.track_file(&st)?,
             "SSL" => r.ssl(&st)?,
-            k if VRRP_BLOCKS.contains(&k) => r.vrrp(&st)?,
+            k if VRRP_BLOCKS.contains(&k) => r.vrrp_block(&st)?,
             _ => return Err(unsupported(&st, "at the top level")),
         }
     }
@@ -207,11 +220,15 @@ fn interpret(
             locations.push(st.location);
         }
     }
+    let mut sync_daemon = r.global.lvs_sync_daemon.take();
+    let vrrp = r.finish_vrrp(&mut sync_daemon)?;
+    r.global.lvs_sync_daemon = sync_daemon;
     validate::global(&r.global)
         .map_err(|why| ConfigError::invalid(&globals_at, "global_defs", why))?;
     let model = Model {
         global: r.global,
         virtual_servers,
+        vrrp,
     };
     validate::unique_services(&model).map_err(|(i, why)| {
         let at = locations
@@ -327,25 +344,6 @@ impl Reader<'_> {
         });
     }
 
-    fn vrrp(&mut self, st: &Statement) -> Result<(), ConfigError> {
-        if !self.options.checker_only {
-            return Err(ConfigError::Vrrp {
-                location: st.location.clone(),
-                keyword: st.keyword().to_owned(),
-            });
-        }
-        let name = st
-            .args()
-            .first()
-            .map(|n| format!(" {n}"))
-            .unwrap_or_default();
-        self.note(
-            &st.location,
-            format!("VRRP `{}{name}` skipped (checker only)", st.keyword()),
-        );
-        Ok(())
-    }
-
     fn smtp(&mut self, st: &Statement) -> &mut Smtp {
         if !self.smtp_noted {
             self.smtp_noted = true;
@@ -430,7 +428,7 @@ impl Reader<'_> {
                 "lvs_notify_fifo_script" => {
                     self.global.lvs_notify_fifo_script = Some(script(s, &mut self.users)?)
                 }
-                k if is_vrrp_global(k) => self.vrrp(s)?,
+                k if is_vrrp_global(k) => self.vrrp_global(s)?,
                 _ => return Err(unsupported(s, "in global_defs")),
             }
         }

@@ -18,6 +18,172 @@ pub(super) struct Document {
     pub(super) groups: Vec<Spanned<GroupToml>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) services: Vec<Spanned<ServiceToml>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) vrrp: Option<VrrpToml>,
+}
+
+/// `[vrrp]`: the VRRP settings of the director, and its instances,
+/// scripts and sync groups. Durations are seconds (fractions allowed).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VrrpToml {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) version: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_master_delay: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_master_repeat: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_master_refresh: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_master_refresh_repeat: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_interval: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) gna_interval: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify_fifo: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify_fifo_script: Option<ScriptToml>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) instances: Vec<Spanned<VrrpInstanceToml>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) scripts: Vec<Spanned<VrrpScriptToml>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) sync_groups: Vec<Spanned<SyncGroupToml>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum StateToml {
+    Master,
+    Backup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum ChecksumToml {
+    PseudoHeader,
+    AsV2,
+}
+
+/// `[[vrrp.instances]]`: one virtual router.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VrrpInstanceToml {
+    pub(super) name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) state: Option<StateToml>,
+    pub(super) interface: String,
+    pub(super) vrid: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) priority: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) advert_int: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) version: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) preempt: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) preempt_delay: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) checksum: Option<ChecksumToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) unicast_src: Option<IpAddr>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) unicast_peers: Vec<IpAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) auth_pass: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) virtual_addresses: Vec<AddressToml>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) excluded_addresses: Vec<AddressToml>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) track_interfaces: Vec<TrackToml>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) track_scripts: Vec<TrackToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify_master: Option<ScriptToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify_backup: Option<ScriptToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify_fault: Option<ScriptToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify_stop: Option<ScriptToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify: Option<ScriptToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_master_delay: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_master_repeat: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_master_refresh: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_master_refresh_repeat: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_interval: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) gna_interval: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) lvs_sync_daemon_interface: Option<String>,
+}
+
+/// A virtual address: `{ address, prefix_len, device, label }`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AddressToml {
+    pub(super) address: IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) prefix_len: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) device: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) label: Option<String>,
+}
+
+/// A tracked interface or script: `{ name, weight }`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TrackToml {
+    pub(super) name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) weight: Option<i32>,
+}
+
+/// `[[vrrp.scripts]]`: a tracked program.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VrrpScriptToml {
+    pub(super) name: String,
+    pub(super) script: ScriptToml,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) interval: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) timeout: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) weight: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) rise: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) fall: Option<u32>,
+}
+
+/// `[[vrrp.sync_groups]]`: instances that change state together.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SyncGroupToml {
+    pub(super) name: String,
+    pub(super) instances: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify_master: Option<ScriptToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify_backup: Option<ScriptToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify_fault: Option<ScriptToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify_stop: Option<ScriptToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) notify: Option<ScriptToml>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

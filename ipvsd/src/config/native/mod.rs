@@ -2,7 +2,8 @@
 //! of the `ipvs` desired-state JSON (`protocol`, `address`, `port`,
 //! `fwmark`, `scheduler`, `scheduler_flags`, `persistence`, `destinations`
 //! with `forward`, `tunnel`, `weight`, ...), plus checkers, timing, quorum
-//! and notify hooks. Every key is documented in `ipvsd/README.md`; an
+//! and notify hooks, and VRRP (`[vrrp]` with `[[vrrp.instances]]`,
+//! `[[vrrp.scripts]]`, `[[vrrp.sync_groups]]`). Every key is documented in `ipvsd/README.md`; an
 //! unknown key is an error with its line.
 //!
 //! [`to_toml`] writes a model back out with every value explicit, which is
@@ -10,6 +11,7 @@
 
 mod document;
 mod read;
+mod vrrp;
 mod write;
 
 pub use read::{read_native, read_native_str};

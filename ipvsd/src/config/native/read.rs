@@ -108,9 +108,16 @@ pub fn read_native_str(text: &str, name: &Path) -> Result<Loaded, ConfigError> {
         locations.push(loc);
     }
     validate::global(&global).map_err(|why| ConfigError::invalid(&global_at, "global", why))?;
+    let vrrp_line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("[vrrp]"))
+        .map_or(0, |i| i + 1);
+    let vrrp_at = Location::shared(shared.clone(), vrrp_line);
+    let vrrp = super::vrrp::read(doc.vrrp, global.lvs_sync_daemon.as_ref(), &at, &vrrp_at)?;
     let model = Model {
         global,
         virtual_servers,
+        vrrp,
     };
     validate::unique_services(&model).map_err(|(i, why)| {
         ConfigError::invalid(locations.get(i).unwrap_or(&file), "services", why)

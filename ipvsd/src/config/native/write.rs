@@ -192,6 +192,7 @@ pub fn to_toml(model: &Model) -> Result<String, String> {
         });
         doc.services.push(spanned(service));
     }
+    doc.vrrp = super::vrrp::write(&model.vrrp)?;
     toml::to_string_pretty(&doc).map_err(|e| e.to_string())
 }
 
