@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod status;
+pub mod vrrp;
 
 use std::io::Write;
 use std::process::ExitCode;
