@@ -141,6 +141,7 @@ fn view_and_table() -> (View, Vec<ServiceInfo>) {
             ..Counters::default()
         },
         started: 1_700_000_000,
+        vrrp: Vec::new(),
     };
     (view, table)
 }

@@ -6,6 +6,7 @@
 //! - [`engine`]: the state between events (health, quorum, draining) and
 //!   what a reload changes, without I/O;
 //! - [`notify`]: scripts and keepalived's notify FIFO;
+//! - [`vrrp`]: the VRRP instances and what their state changes set off;
 //! - [`run()`]: the edges: signals, the runner, the kernel, the status API.
 
 pub mod drift;
@@ -16,5 +17,6 @@ pub mod reconcile;
 mod run;
 #[cfg(test)]
 mod tests;
+pub mod vrrp;
 
 pub use run::run;

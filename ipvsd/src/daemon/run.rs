@@ -25,6 +25,7 @@ use super::engine::{Engine, Notification, ReloadPlan};
 use super::mapping::{cycle_period, real_server_spec, specs};
 use super::notify::{Notifier, start_fifo_script};
 use super::reconcile::{RealServerId, ServerState};
+use super::vrrp::VrrpSide;
 
 type Event = HealthEvent<RealServerId>;
 
@@ -124,8 +125,11 @@ enum Cycle {
 /// The daemon's I/O around the [`Engine`].
 struct Daemon {
     source: Source,
-    ipvs: Arc<Ipvs>,
+    /// IPVS, absent when the kernel has none and the configuration is
+    /// VRRP alone.
+    ipvs: Option<Arc<Ipvs>>,
     engine: Engine,
+    vrrp: VrrpSide,
     runner: Runner<RealServerId>,
     notifier: Notifier,
     counters: Counters,
@@ -142,46 +146,29 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let ipvs = Arc::new(Ipvs::new().map_err(|e| format!("IPVS: {e}"))?);
+    let ipvs = open_ipvs(&model)?;
     let global = model.global.clone();
     // The timeouts to put back on stop.
-    let saved_timeouts = ipvs.timeouts().ok();
-    if global.lvs_flush {
-        ipvs.flush().map_err(|e| format!("lvs_flush: {e}"))?;
-        tracing::info!("lvs_flush: IPVS table emptied");
+    let saved_timeouts = ipvs.as_ref().and_then(|i| i.timeouts().ok());
+    if let Some(ipvs) = &ipvs {
+        lvs_start(ipvs, &global)?;
     }
+    let follows = global
+        .lvs_sync_daemon
+        .as_ref()
+        .and_then(|s| s.vrrp_instance.as_deref())
+        .is_some_and(|name| model.vrrp.instances.iter().any(|i| i.name == name));
     let mut timeouts_set = false;
-    if let Some(t) = &global.lvs_timeouts {
-        // 0 leaves the kernel's value (ipvsadm --set semantics).
-        match ipvs.set_timeouts(t) {
-            Ok(()) => {
-                timeouts_set = true;
-                tracing::info!(
-                    "lvs_timeouts set: tcp {} tcpfin {} udp {}",
-                    t.tcp,
-                    t.tcp_fin,
-                    t.udp
-                );
-            }
-            Err(e) => tracing::warn!("lvs_timeouts: {e}"),
-        }
-    }
     let mut sync_started = Vec::new();
-    if let Some(s) = &global.lvs_sync_daemon {
-        // Without VRRP both roles run, as keepalived does without `inst`.
-        for role in [DaemonRole::Master, DaemonRole::Backup] {
-            match ipvs.start_daemon(&s.daemon(role)) {
-                Ok(()) => {
-                    tracing::info!("lvs_sync_daemon {role:?} started on {}", s.interface);
-                    sync_started.push(role);
-                }
-                Err(e) => tracing::warn!("lvs_sync_daemon {role:?}: {e}"),
-            }
+    if let Some(ipvs) = &ipvs {
+        timeouts_set = set_timeouts(ipvs, global.lvs_timeouts.as_ref());
+        if !follows {
+            sync_started = start_both_sync_roles(ipvs, global.lvs_sync_daemon.as_ref());
         }
     }
     for vs in model.virtual_servers.iter().filter(|v| v.ha_suspend) {
         tracing::warn!(
-            "virtual server {}: ha_suspend has no effect without VRRP (checks run)",
+            "virtual server {}: ha_suspend has no effect yet (checks run)",
             vs.name()
         );
     }
@@ -200,6 +187,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         "status API on http://{}/status and /metrics",
         global.status_listen
     );
+    let vrrp = VrrpSide::start(&model, ipvs.as_ref()).await?;
 
     let (events_tx, mut events) = mpsc::channel::<Event>(4096);
     let mut runner = Runner::new(RunnerOptions::default(), events_tx);
@@ -226,6 +214,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         source,
         ipvs: ipvs.clone(),
         engine,
+        vrrp,
         runner,
         notifier,
         counters: Counters::default(),
@@ -268,6 +257,9 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
                 let cycle = if ticks.is_multiple_of(FULL_EVERY) { Cycle::Whole } else { Cycle::Drift };
                 d.reconcile(cycle).await;
             }
+            Some(t) = d.vrrp.next() => {
+                d.vrrp.on_transition(&t, d.ipvs.as_ref());
+            }
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: reloading");
                 let _ = d.reload().await;
@@ -293,6 +285,79 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
     let _ = server.await;
     d.stop(saved_timeouts, &sync_started).await;
     Ok(())
+}
+
+/// Opens IPVS: required when the configuration has virtual servers or LVS
+/// settings; otherwise (VRRP alone, which keepalived runs on a kernel
+/// without IPVS too) tried, and its absence is no error.
+fn open_ipvs(model: &Model) -> Result<Option<Arc<Ipvs>>, String> {
+    let g = &model.global;
+    let needed = !model.virtual_servers.is_empty()
+        || g.lvs_sync_daemon.is_some()
+        || g.lvs_flush
+        || g.lvs_timeouts.is_some();
+    match Ipvs::new() {
+        Ok(ipvs) => Ok(Some(Arc::new(ipvs))),
+        Err(e) if needed => Err(format!("IPVS: {e}")),
+        Err(e) => {
+            tracing::info!("IPVS not available ({e}): running VRRP alone");
+            Ok(None)
+        }
+    }
+}
+
+/// `lvs_flush`: empties the table at start.
+fn lvs_start(ipvs: &Ipvs, global: &crate::config::Global) -> Result<(), String> {
+    if global.lvs_flush {
+        ipvs.flush().map_err(|e| format!("lvs_flush: {e}"))?;
+        tracing::info!("lvs_flush: IPVS table emptied");
+    }
+    Ok(())
+}
+
+/// `lvs_timeouts` (0 leaves the kernel's value, ipvsadm --set semantics);
+/// whether they were set.
+fn set_timeouts(ipvs: &Ipvs, timeouts: Option<&Timeouts>) -> bool {
+    let Some(t) = timeouts else {
+        return false;
+    };
+    match ipvs.set_timeouts(t) {
+        Ok(()) => {
+            tracing::info!(
+                "lvs_timeouts set: tcp {} tcpfin {} udp {}",
+                t.tcp,
+                t.tcp_fin,
+                t.udp
+            );
+            true
+        }
+        Err(e) => {
+            tracing::warn!("lvs_timeouts: {e}");
+            false
+        }
+    }
+}
+
+/// `lvs_sync_daemon` without a VRRP instance to follow: both roles run,
+/// as keepalived does without `inst`; the roles started.
+fn start_both_sync_roles(
+    ipvs: &Ipvs,
+    sync: Option<&crate::config::SyncDaemonConfig>,
+) -> Vec<DaemonRole> {
+    let mut started = Vec::new();
+    let Some(s) = sync else {
+        return started;
+    };
+    for role in [DaemonRole::Master, DaemonRole::Backup] {
+        match ipvs.start_daemon(&s.daemon(role)) {
+            Ok(()) => {
+                tracing::info!("lvs_sync_daemon {role:?} started on {}", s.interface);
+                started.push(role);
+            }
+            Err(e) => tracing::warn!("lvs_sync_daemon {role:?}: {e}"),
+        }
+    }
+    started
 }
 
 impl Daemon {
@@ -322,13 +387,17 @@ impl Daemon {
 
     /// Ends drains that are over, applies the diff of `cycle`'s services.
     async fn reconcile(&mut self, cycle: Cycle) {
+        let Some(ipvs) = self.ipvs.clone() else {
+            // VRRP alone: no table to keep.
+            return;
+        };
         let started = Instant::now();
         self.counters.reconciles += 1;
         // The apply reads the services it covers itself; a read of our own
         // only when a drain or a retired service needs the connections, and
         // of those services only.
         if self.engine.needs_table() {
-            let ipvs = self.ipvs.clone();
+            let ipvs = ipvs.clone();
             let keys = self.engine.prune_keys();
             let read = move || ipvs.read_services(&keys);
             let table = match tokio::task::spawn_blocking(read).await {
@@ -341,7 +410,7 @@ impl Daemon {
             }
         }
         let cycle = match cycle {
-            Cycle::Drift => self.find_drift().await,
+            Cycle::Drift => self.find_drift(ipvs.clone()).await,
             other => other,
         };
         let (desired, scope) = match cycle {
@@ -366,7 +435,6 @@ impl Daemon {
                     .with_removal(Removal::Delete),
             )
             .with_lock_timeout(Some(std::time::Duration::from_secs(5)));
-        let ipvs = self.ipvs.clone();
         let report = tokio::task::spawn_blocking(move || ipvs.apply(&desired, &options)).await;
         if !matches!(&report, Ok(Ok(r)) if r.is_success()) {
             // Tried again with the next apply (the next cycle at the latest).
@@ -401,8 +469,7 @@ impl Daemon {
     /// the configuration; gives the cycle to run: [`Cycle::Drift`], or
     /// [`Cycle::Whole`] when the brief read failed (`/proc/net/ip_vs`
     /// unreadable, say), so that drift is still repaired.
-    async fn find_drift(&mut self) -> Cycle {
-        let ipvs = self.ipvs.clone();
+    async fn find_drift(&mut self, ipvs: Arc<Ipvs>) -> Cycle {
         let read = move || {
             let brief = ReadOptions::new().destinations(Destinations::Brief);
             ipvs.read_table(brief)?.collect::<ipvs::Result<Vec<_>>>()
@@ -449,6 +516,7 @@ impl Daemon {
             quorum: self.engine.quorum.clone(),
             counters: self.counters.clone(),
             started: self.started,
+            vrrp: self.vrrp.statuses(),
         }
     }
 
@@ -475,6 +543,9 @@ impl Daemon {
     }
 
     async fn switch(&mut self, new: Model) -> Result<(), String> {
+        if self.ipvs.is_none() && !new.virtual_servers.is_empty() {
+            return Err("virtual servers need IPVS, which this kernel does not have".to_owned());
+        }
         let plan = ReloadPlan::between(&self.engine.model, &new);
         // Every new checker must be runnable before anything changes (those
         // of the unchanged virtual servers run already).
@@ -526,19 +597,9 @@ impl Daemon {
         let old = &self.engine.model.global;
         if new.global.lvs_timeouts != old.lvs_timeouts
             && let Some(t) = &new.global.lvs_timeouts
+            && let Some(ipvs) = &self.ipvs
         {
-            match self.ipvs.set_timeouts(t) {
-                Ok(()) => {
-                    self.timeouts_set = true;
-                    tracing::info!(
-                        "lvs_timeouts set: tcp {} tcpfin {} udp {}",
-                        t.tcp,
-                        t.tcp_fin,
-                        t.udp
-                    );
-                }
-                Err(e) => tracing::warn!("lvs_timeouts: {e}"),
-            }
+            self.timeouts_set |= set_timeouts(ipvs, Some(t));
         }
         let old = &self.engine.model.global;
         for (what, changed) in [
@@ -554,6 +615,7 @@ impl Daemon {
                 "lvs_notify_fifo",
                 new.global.lvs_notify_fifo != old.lvs_notify_fifo,
             ),
+            ("VRRP configuration", &new.vrrp != self.vrrp.config()),
         ] {
             if changed {
                 tracing::warn!("reload: the new {what} takes effect at the next start");
@@ -574,6 +636,8 @@ impl Daemon {
     /// each service once empty); with `omega` the down notifiers run; the
     /// timeouts put back; the sync daemons it started stopped.
     async fn stop(mut self, saved: Option<Timeouts>, sync_started: &[DaemonRole]) {
+        // VRRP first: a master's priority 0 lets the backup take over at once.
+        self.vrrp.stop(self.ipvs.as_ref()).await;
         self.runner.stop().await;
         let mut notes: Vec<Notification> = Vec::new();
         for vs in &self.engine.model.virtual_servers {
@@ -612,7 +676,10 @@ impl Daemon {
         for n in &notes {
             self.notifier.notify(n);
         }
-        let ipvs = &self.ipvs;
+        let Some(ipvs) = &self.ipvs else {
+            tracing::info!("stopped");
+            return;
+        };
         match self.engine.model.global.lvs_flush_on_stop {
             FlushOnStop::All => match ipvs.flush() {
                 Ok(()) => tracing::info!("lvs_flush_on_stop: IPVS table emptied"),

@@ -293,8 +293,71 @@ pub fn render(snapshot: &Snapshot) -> String {
             }
         }
     }
+    vrrp(&mut r, snapshot);
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = encode(&mut out, &r);
     out
+}
+
+/// The VRRP instances: `ipvsd_vrrp_state` is a state set (1 for the
+/// instance's state, 0 for the others), as Prometheus advises for enums.
+fn vrrp(r: &mut Registry, snapshot: &Snapshot) {
+    use crate::vrrp::State;
+    let state = gauge(
+        r,
+        "ipvsd_vrrp_state",
+        "1 for the VRRP instance's state (INIT, BACKUP, MASTER, FAULT), 0 for the others.",
+    );
+    let priority = gauge(
+        r,
+        "ipvsd_vrrp_priority",
+        "The VRRP instance's advertised priority (configured, changed by tracking).",
+    );
+    let transitions = counter(
+        r,
+        "ipvsd_vrrp_transitions",
+        "State changes of the VRRP instance.",
+    );
+    let sent = counter(
+        r,
+        "ipvsd_vrrp_adverts_sent",
+        "Adverts the VRRP instance sent.",
+    );
+    let received = counter(
+        r,
+        "ipvsd_vrrp_adverts_received",
+        "Adverts of the instance's virtual router received and accepted.",
+    );
+    let discarded = counter(
+        r,
+        "ipvsd_vrrp_adverts_discarded",
+        "Received packets discarded, by reason (RFC 5798 section 7.1).",
+    );
+    for i in &snapshot.vrrp_instances {
+        let il: Labels = vec![("instance".into(), i.name.clone())];
+        for s in [State::Init, State::Backup, State::Master, State::Fault] {
+            let mut l = il.clone();
+            l.push(("state".into(), s.keepalived_name().to_owned()));
+            state.get_or_create(&l).set(i64::from(i.state == s));
+        }
+        priority
+            .get_or_create(&il)
+            .set(i64::from(i.effective_priority));
+        transitions.get_or_create(&il).inc_by(i.transitions);
+        sent.get_or_create(&il).inc_by(i.adverts_sent);
+        received.get_or_create(&il).inc_by(i.adverts_received);
+        let d = &i.discarded;
+        for (reason, n) in [
+            ("ttl", d.ttl),
+            ("malformed", d.malformed),
+            ("version", d.version),
+            ("authentication", d.authentication),
+            ("interval", d.interval),
+        ] {
+            let mut l = il.clone();
+            l.push(("reason".into(), reason.to_owned()));
+            discarded.get_or_create(&l).inc_by(n);
+        }
+    }
 }

@@ -44,7 +44,8 @@ struct Shared {
     views: mpsc::Sender<ViewRequest>,
     /// The last view the daemon gave.
     last: Arc<std::sync::Mutex<Option<Arc<View>>>>,
-    ipvs: Arc<ipvs::Ipvs>,
+    /// Absent when the kernel has no IPVS (VRRP alone): the table is empty.
+    ipvs: Option<Arc<ipvs::Ipvs>>,
     reload: mpsc::Sender<ReloadRequest>,
 }
 
@@ -54,7 +55,7 @@ struct Shared {
 pub async fn serve(
     listener: TcpListener,
     views: mpsc::Sender<ViewRequest>,
-    ipvs: Arc<ipvs::Ipvs>,
+    ipvs: Option<Arc<ipvs::Ipvs>>,
     reload: mpsc::Sender<ReloadRequest>,
     cancel: CancellationToken,
 ) {
@@ -130,7 +131,9 @@ async fn view(shared: &Shared) -> Option<Arc<View>> {
 /// stopping.
 async fn snapshot(shared: &Shared) -> Option<Snapshot> {
     let view = view(shared).await?;
-    let ipvs = shared.ipvs.clone();
+    let Some(ipvs) = shared.ipvs.clone() else {
+        return Some(Snapshot::build(&view, Ok(&[])));
+    };
     let table = tokio::task::spawn_blocking(move || ipvs.table()).await;
     Some(match table {
         Ok(Ok(t)) => Snapshot::build(&view, Ok(&t)),

@@ -52,6 +52,8 @@ pub struct View {
     pub counters: Counters,
     /// Start time, Unix seconds.
     pub started: u64,
+    /// The VRRP instances' status, in configuration order.
+    pub vrrp: Vec<crate::vrrp::instance::InstanceStatus>,
 }
 
 /// The status document (`GET /status`; schema `ipvsd/schema/status.json`).
@@ -71,6 +73,8 @@ pub struct Snapshot {
     pub table_error: Option<String>,
     /// The virtual servers, in configuration order.
     pub virtual_servers: Vec<VirtualServerStatus>,
+    /// The VRRP instances, in configuration order.
+    pub vrrp_instances: Vec<crate::vrrp::instance::InstanceStatus>,
 }
 
 /// One virtual server.
@@ -309,6 +313,7 @@ impl Snapshot {
             counters: view.counters.clone(),
             table_error,
             virtual_servers,
+            vrrp_instances: view.vrrp.clone(),
         }
     }
 }
