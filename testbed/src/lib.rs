@@ -30,3 +30,4 @@ pub mod netns;
 pub mod reference;
 pub mod servers;
 pub mod tables;
+pub mod vrrp;
