@@ -1,12 +1,13 @@
-//! The lab's health checker for the real servers of one virtual service, as
+//! A small health checker for the real servers of one virtual service, as
 //! a director runs beside IPVS: each real server is probed every interval;
 //! after `fall` failed probes in a row its weight goes to 0 (no new
 //! connections), after `rise` good ones its weight comes back.
 //!
 //! The rise/fall rule is a pure core ([`Health`], no I/O); [`Checker`] is
 //! the edge that probes and sets weights through the `ipvs` library; [`run`]
-//! loops until told to stop. The lab runs it on a thread in a director's
-//! namespace; `examples/health_check.rs` is its command-line front end.
+//! loops until told to stop. `examples/health_check.rs` is its
+//! command-line front end, for library users; the lab itself checks its
+//! real servers with `ipvsd` (keepalived's checkers) since step 6 runs it.
 //!
 //! ```text
 //! health_check tcp|udp VIP:PORT [--http PATH | --tcp] [--interval MS] [--timeout MS] [--rise N] [--fall N]

@@ -3,8 +3,10 @@
 //! (10.0.0.0/24, the client's side, where the virtual IP 10.0.0.100 lives)
 //! and the internal network of the real servers (192.168.10.0/24, whose
 //! gateway 192.168.10.1 floats with the virtual IP). The directors are
-//! configured with `ipvsadm-rs`; the real servers run a small HTTP server
-//! that answers with its name, so the client can count who served it.
+//! configured with `ipvsadm-rs` by hand, then run `ipvsd` (the workspace's
+//! director daemon) on a keepalived.conf for the health checks and for VRRP
+//! between the two; the real servers run a small HTTP server that answers
+//! with its name, so the client can count who served it.
 //!
 //! ```text
 //!            client 10.0.0.2
@@ -35,11 +37,14 @@
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]
 
+pub mod client;
+pub mod config;
+pub mod daemon;
 pub mod health;
 mod report;
 mod steps;
 mod topology;
 
-pub use report::{Report, StepResult};
+pub use report::{Failover, Report, StepResult};
 pub use steps::run_all;
-pub use topology::{CheckerGuard, Director, Lab, Tools};
+pub use topology::{Director, Lab, Tools};

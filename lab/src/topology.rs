@@ -1,20 +1,20 @@
 //! Building the lab's network and acting on it: namespaces, links,
 //! addresses, the real servers' HTTP servers, the directors' IPVS (through
-//! `ipvsadm-rs`) and their health checker (the [`health`] module, on a
-//! thread in the director's namespace).
+//! `ipvsadm-rs`) and their `ipvsd` (on a keepalived.conf the lab writes,
+//! in the director's namespace).
 
 use std::collections::BTreeMap;
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
 
 use testbed::http::{self, HeldRequest, Server};
-use testbed::netns::{self, Namespace};
+use testbed::netns::Namespace;
 
-use crate::health;
+use crate::client::RequestLoop;
+use crate::daemon::Ipvsd;
 
 /// The virtual IP the client uses.
 pub const VIP: &str = "10.0.0.100";
@@ -22,8 +22,6 @@ pub const VIP: &str = "10.0.0.100";
 pub const SERVICE: &str = "10.0.0.100:80";
 /// The real servers' gateway on the internal network (it floats with the VIP).
 pub const GATEWAY: &str = "192.168.10.1";
-/// A director's heartbeat port, on its own LAN address.
-const HEARTBEAT_PORT: u16 = 7000;
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The programs the lab runs.
@@ -31,11 +29,13 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Tools {
     /// `ipvsadm-rs`, which configures the directors.
     pub ipvsadm: PathBuf,
+    /// `ipvsd`, the director daemon: health checks and VRRP.
+    pub ipvsd: PathBuf,
 }
 
 impl Tools {
-    /// The programs built next to `exe` (`target/<profile>/`): `ipvsadm-rs`;
-    /// `$IPVS_RS_IPVSADM` overrides it.
+    /// The programs built next to `exe` (`target/<profile>/`): `ipvsadm-rs`
+    /// and `ipvsd`; `$IPVS_RS_IPVSADM` and `$IPVS_RS_IPVSD` override them.
     ///
     /// # Errors
     /// When one is missing (with how to build it).
@@ -53,12 +53,15 @@ impl Tools {
         };
         let tools = Self {
             ipvsadm: pick("IPVS_RS_IPVSADM", dir.join("ipvsadm-rs")),
+            ipvsd: pick("IPVS_RS_IPVSD", dir.join("ipvsd")),
         };
-        if !tools.ipvsadm.exists() {
-            return Err(io::Error::other(format!(
-                "{} is missing: build it first (cargo build -p ipvsadm-rs)",
-                tools.ipvsadm.display()
-            )));
+        for (program, package) in [(&tools.ipvsadm, "ipvsadm-rs"), (&tools.ipvsd, "ipvsd")] {
+            if !program.exists() {
+                return Err(io::Error::other(format!(
+                    "{} is missing: build it first (cargo build -p {package})",
+                    program.display()
+                )));
+            }
         }
         Ok(tools)
     }
@@ -100,7 +103,9 @@ pub struct Lab {
     directors: [Namespace; 2],
     real_servers: [Namespace; 3],
     servers: [Option<Server>; 3],
-    heartbeat: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
+    daemons: [Option<Ipvsd>; 2],
+    /// Where the configurations and logs of the directors' `ipvsd` go.
+    workdir: PathBuf,
     log: Box<dyn FnMut(&str) + Send>,
 }
 
@@ -128,10 +133,13 @@ impl Lab {
     }
 
     /// Builds the network, with the real servers behind NAT and dir1 holding
-    /// the VIP and the gateway. `log` receives what is done, line by line.
+    /// the VIP and the gateway (as a single director's own addresses, until
+    /// VRRP takes them over in step 8). `log` receives what is done, line by
+    /// line.
     ///
     /// # Errors
-    /// When a namespace, link or address cannot be made.
+    /// When a namespace, link, address or the folder for the directors'
+    /// configurations cannot be made.
     pub fn build(tools: Tools, log: Box<dyn FnMut(&str) + Send>) -> io::Result<Self> {
         let switch = Namespace::named("lab-sw")?;
         let lab = Self {
@@ -145,10 +153,12 @@ impl Lab {
             ],
             switch,
             servers: [None, None, None],
-            heartbeat: None,
+            daemons: [None, None],
+            workdir: std::env::temp_dir().join(format!("lvs-lab-{}", std::process::id())),
             log,
         };
         let mut lab = lab;
+        std::fs::create_dir_all(&lab.workdir)?;
         lab.say("building the network: a LAN switch and an internal switch, a client, two directors, three real servers");
         for bridge in ["br-lan", "br-int"] {
             lab.switch.ip(&["link", "add", bridge, "type", "bridge"])?;
@@ -192,8 +202,7 @@ impl Lab {
         for i in 0..3 {
             lab.start_server(i)?;
         }
-        lab.take_addresses(Director::One)?;
-        lab.start_heartbeat()?;
+        lab.add_addresses(Director::One)?;
         Ok(lab)
     }
 
@@ -250,6 +259,14 @@ impl Lab {
     /// When it exits non-zero (with its message).
     pub fn ipvsadm(&mut self, d: Director, args: &[&str]) -> io::Result<String> {
         self.say(&format!("  {}# ipvsadm-rs {}", d.name(), args.join(" ")));
+        self.ipvsadm_quiet(d, args)
+    }
+
+    /// As [`Lab::ipvsadm`], not logged: for polling until a state is reached.
+    ///
+    /// # Errors
+    /// When it exits non-zero (with its message).
+    pub fn ipvsadm_quiet(&self, d: Director, args: &[&str]) -> io::Result<String> {
         let out = self.directors[d.index()]
             .command(&self.tools.ipvsadm.to_string_lossy())
             .args(args)
@@ -265,41 +282,118 @@ impl Lab {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    /// Starts the health checker on a director, configured by `args` (the
-    /// command line of `examples/health_check`), on a thread in the
-    /// director's namespace; it runs until stopped or dropped.
+    /// Starts `ipvsd --keepalived FILE` on director `d`, FILE being
+    /// `config` written as `<workdir>/<director>-<name>.conf` (and shown in
+    /// the log, with what `ipvsd check` says of it); the daemon's output
+    /// goes to a `.log` file beside it. A daemon already running there is
+    /// stopped first.
     ///
     /// # Errors
-    /// When `args` are not valid or the thread cannot start.
-    pub fn start_health_check(&mut self, d: Director, args: &[&str]) -> io::Result<CheckerGuard> {
-        self.say(&format!("  {}# health_check {}", d.name(), args.join(" ")));
-        let config = health::Config::from_args(args).map_err(io::Error::other)?;
-        let namespace = std::fs::File::open(self.directors[d.index()].path())?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("health_check@{}", d.name()))
-            .spawn(move || {
-                let mut lines = String::new();
-                let checked = netns::enter(&namespace)
-                    .map_err(|e| e.to_string())
-                    .and_then(|()| ipvs::Ipvs::new().map_err(|e| e.to_string()))
-                    .and_then(|ipvs| {
-                        let out = |line: &str| {
-                            lines.push_str(line);
-                            lines.push('\n');
-                        };
-                        health::run(&ipvs, &config, &flag, out, || {}).map_err(|e| e.to_string())
-                    });
-                if let Err(e) = checked {
-                    eprintln!("health_check: {e}");
-                }
-                lines
-            })?;
-        Ok(CheckerGuard {
-            stop,
-            thread: Some(thread),
-        })
+    /// When the file cannot be written, `ipvsd check` refuses it, or the
+    /// daemon cannot start.
+    pub fn start_ipvsd(&mut self, d: Director, name: &str, config: &str) -> io::Result<()> {
+        if self.daemons[d.index()].is_some() {
+            self.stop_ipvsd(d)?;
+        }
+        let file = self.workdir.join(format!("{}-{name}.conf", d.name()));
+        let log = file.with_extension("log");
+        std::fs::write(&file, config)?;
+        self.say(&format!("  {}# cat {}", d.name(), file.display()));
+        for line in config.lines() {
+            self.say(&format!("    {line}"));
+        }
+        let ipvsd = self.tools.ipvsd.to_string_lossy().into_owned();
+        let path = file.to_string_lossy().into_owned();
+        self.say(&format!("  {}# ipvsd check --keepalived {path}", d.name()));
+        let check = self.directors[d.index()]
+            .command(&ipvsd)
+            .args(["check", "--keepalived", &path])
+            .output()?;
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+        for line in said.lines() {
+            self.say(&format!("    {line}"));
+        }
+        if !check.status.success() {
+            return Err(io::Error::other(format!(
+                "ipvsd check --keepalived {path} on {} ({}): {}",
+                d.name(),
+                check.status,
+                said.trim()
+            )));
+        }
+        let mut command = self.directors[d.index()].command(&ipvsd);
+        command.args(["--keepalived", &path]);
+        let daemon = Ipvsd::spawn(command, &file, &log)?;
+        self.say(&format!(
+            "  {}# ipvsd --keepalived {path} 2>{} &   (pid {})",
+            d.name(),
+            log.display(),
+            daemon.pid()
+        ));
+        self.daemons[d.index()] = Some(daemon);
+        Ok(())
+    }
+
+    /// What director `d`'s `ipvsd` has logged so far (empty if none runs).
+    pub fn ipvsd_log(&self, d: Director) -> String {
+        self.daemons[d.index()]
+            .as_ref()
+            .map(Ipvsd::log)
+            .unwrap_or_default()
+    }
+
+    /// Writes director `d`'s `ipvsd` log into the lab's log, a line at a
+    /// time with the director's name, from line `from` on (0: all of it);
+    /// returns the number of lines it has.
+    pub fn show_ipvsd_log(&mut self, d: Director, from: usize) -> usize {
+        let log = self.ipvsd_log(d);
+        let mut count = 0;
+        for (i, line) in log.lines().enumerate() {
+            count = i + 1;
+            if i >= from {
+                self.say(&format!("  {} ipvsd: {line}", d.name()));
+            }
+        }
+        count.max(from)
+    }
+
+    /// Whether director `d`'s `ipvsd` has exited (it should not have);
+    /// `None` if it runs or none was started.
+    ///
+    /// # Errors
+    /// When its status cannot be read.
+    pub fn ipvsd_exited(&mut self, d: Director) -> io::Result<Option<ExitStatus>> {
+        match self.daemons[d.index()].as_mut() {
+            Some(daemon) => daemon.exited(),
+            None => Ok(None),
+        }
+    }
+
+    /// Stops director `d`'s `ipvsd` with SIGTERM (10 s at most) and returns
+    /// its exit status; its log is written into the lab's log.
+    ///
+    /// # Errors
+    /// When none runs there, or it did not exit in time.
+    pub fn stop_ipvsd(&mut self, d: Director) -> io::Result<ExitStatus> {
+        let Some(mut daemon) = self.daemons[d.index()].take() else {
+            return Err(io::Error::other(format!("no ipvsd runs on {}", d.name())));
+        };
+        self.say(&format!("  {}# kill -TERM {}", d.name(), daemon.pid()));
+        let status = daemon.terminate(Duration::from_secs(10));
+        let log = daemon.log();
+        self.say(&format!(
+            "  {}'s ipvsd ({}) logged:",
+            d.name(),
+            daemon.config().display()
+        ));
+        for line in log.lines() {
+            self.say(&format!("  {} ipvsd: {line}", d.name()));
+        }
+        status
     }
 
     /// `n` HTTP requests from the client to the VIP: how many each real
@@ -377,119 +471,95 @@ impl Lab {
         Ok(())
     }
 
-    /// Director `d` takes the VIP and the gateway, and announces them
-    /// (gratuitous ARP, as Heartbeat and keepalived do).
-    ///
-    /// # Errors
-    /// When an address cannot be added.
-    pub fn take_addresses(&mut self, d: Director) -> io::Result<()> {
+    /// Director `d` gets the VIP and the gateway as addresses of its own
+    /// (no VRRP: a single director, steps 1 to 7).
+    fn add_addresses(&mut self, d: Director) -> io::Result<()> {
         self.say(&format!(
-            "{} takes the VIP {VIP} and the gateway {GATEWAY}",
+            "{} gets the VIP {VIP} and the gateway {GATEWAY} (static addresses)",
             d.name()
         ));
         let ns = &self.directors[d.index()];
         ns.ip(&["addr", "add", &format!("{VIP}/24"), "dev", "lan0"])?;
-        ns.ip(&["addr", "add", &format!("{GATEWAY}/24"), "dev", "int0"])?;
-        self.announce(d);
-        Ok(())
+        ns.ip(&["addr", "add", &format!("{GATEWAY}/24"), "dev", "int0"])
     }
 
-    /// Gratuitous ARP for the VIP and the gateway, and, in case the arping
-    /// of busybox is not there, the neighbours forget the old owner.
-    fn announce(&mut self, d: Director) {
-        let ns = &self.directors[d.index()];
-        for (iface, addr) in [("lan0", VIP), ("int0", GATEWAY)] {
-            let _ = ns
-                .command("busybox")
-                .args(["arping", "-U", "-c", "1", "-I", iface, addr])
-                .output();
-        }
-        let _ = self.client.ip(&["neigh", "flush", VIP]);
-        for rs in &self.real_servers {
-            let _ = rs.ip(&["neigh", "flush", GATEWAY]);
-        }
-    }
-
-    /// Director `d` fails: its links go down.
+    /// Director `d` drops its static VIP and gateway, for VRRP to manage.
     ///
     /// # Errors
-    /// When the links cannot be set down.
-    pub fn fail_director(&mut self, d: Director) -> io::Result<()> {
-        self.say(&format!("{} fails: its links go down", d.name()));
+    /// When an address cannot be removed.
+    pub fn remove_addresses(&mut self, d: Director) -> io::Result<()> {
+        self.say(&format!(
+            "{} drops its static VIP and gateway: VRRP manages them from now on",
+            d.name()
+        ));
+        let ns = &self.directors[d.index()];
+        ns.ip(&["addr", "del", &format!("{VIP}/24"), "dev", "lan0"])?;
+        ns.ip(&["addr", "del", &format!("{GATEWAY}/24"), "dev", "int0"])
+    }
+
+    /// Whether director `d` has `addr` on one of its interfaces.
+    ///
+    /// # Errors
+    /// When `ip` cannot be run.
+    pub fn holds(&self, d: Director, addr: &str) -> io::Result<bool> {
+        let out = std::process::Command::new("ip")
+            .args(["-n", self.directors[d.index()].name(), "-o", "addr", "show"])
+            .output()?;
+        let wanted = format!(" {addr}/");
+        Ok(String::from_utf8_lossy(&out.stdout).contains(&wanted))
+    }
+
+    /// Director `d` dies as a machine does: its links go down, then its
+    /// `ipvsd` is killed (SIGKILL). In that order nothing it might still
+    /// send on the way out (a priority 0 advert) reaches the others, and
+    /// its addresses stay on the dead links. Returns the moment its LAN
+    /// link was down: from then on it sent no advert and served no client.
+    ///
+    /// # Errors
+    /// When the links cannot be set down or the daemon cannot be killed.
+    pub fn fail_director(&mut self, d: Director) -> io::Result<Instant> {
         let ns = &self.directors[d.index()];
         ns.ip(&["link", "set", "lan0", "down"])?;
-        ns.ip(&["link", "set", "int0", "down"])
+        let died = Instant::now();
+        ns.ip(&["link", "set", "int0", "down"])?;
+        if let Some(daemon) = self.daemons[d.index()].as_mut() {
+            daemon.kill()?;
+        }
+        self.say(&format!(
+            "{} dies: its links go down and its ipvsd is killed (SIGKILL)",
+            d.name()
+        ));
+        Ok(died)
     }
 
-    /// dir1 answers heartbeats on its LAN address (a TCP listener).
-    fn start_heartbeat(&mut self) -> io::Result<()> {
-        let addr: SocketAddr = format!("{}:{HEARTBEAT_PORT}", Director::One.lan_addr())
-            .parse()
-            .expect("address");
-        let listener = self.directors[0].run(|| TcpListener::bind(addr))??;
-        listener.set_nonblocking(true)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                let _ = listener.accept();
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
-        self.heartbeat = Some((stop, thread));
-        Ok(())
-    }
-
-    /// Whether dir1 answers dir2's heartbeat.
+    /// Starts the client's request loop: requests to the VIP back to back,
+    /// each with `timeout` to connect and to read, started at least
+    /// `spacing` apart, until [`RequestLoop::stop`].
     ///
     /// # Errors
-    /// When dir2's thread cannot run.
-    pub fn master_alive(&mut self) -> io::Result<bool> {
-        let addr: SocketAddr = format!("{}:{HEARTBEAT_PORT}", Director::One.lan_addr())
-            .parse()
-            .expect("address");
-        self.directors[1]
-            .run(|| TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok())
+    /// When the client's thread cannot start.
+    pub fn start_request_loop(
+        &mut self,
+        timeout: Duration,
+        spacing: Duration,
+    ) -> io::Result<RequestLoop> {
+        let vip: SocketAddr = SERVICE.parse().map_err(io::Error::other)?;
+        self.say(&format!(
+            "  client: requests to http://{SERVICE}/ back to back ({} ms timeout, at least {} ms apart)",
+            timeout.as_millis(),
+            spacing.as_millis()
+        ));
+        RequestLoop::start(&self.client.path(), vip, timeout, spacing)
     }
 }
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        if let Some((stop, thread)) = self.heartbeat.take() {
-            stop.store(true, Ordering::Relaxed);
-            let _ = thread.join();
-        }
-        // The servers stop; the namespaces are deleted as they drop.
+        // The daemons stop before their namespaces go, then the servers;
+        // the namespaces are deleted as they drop.
+        self.daemons = [None, None];
         self.servers = [None, None, None];
-    }
-}
-
-/// A running health checker, stopped when dropped.
-#[derive(Debug)]
-pub struct CheckerGuard {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<String>>,
-}
-
-impl CheckerGuard {
-    /// Stops the checker (after its current round) and returns what it
-    /// reported, a line per event.
-    pub fn stop(mut self) -> String {
-        self.stop_and_read()
-    }
-
-    fn stop_and_read(&mut self) -> String {
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread
-            .take()
-            .and_then(|thread| thread.join().ok())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for CheckerGuard {
-    fn drop(&mut self) {
-        self.stop_and_read();
+        let _ = std::fs::remove_dir_all(&self.workdir);
     }
 }
 
