@@ -26,11 +26,12 @@ pub struct Source {
     /// A native TOML configuration.
     #[arg(long, value_name = "FILE", conflicts_with = "keepalived")]
     pub config: Option<PathBuf>,
-    /// A keepalived.conf (its LVS part).
+    /// A keepalived.conf (its LVS and VRRP parts).
     #[arg(long, value_name = "FILE")]
     pub keepalived: Option<PathBuf>,
-    /// keepalived.conf: skip VRRP blocks (noting them) instead of refusing
-    /// them, like `keepalived --check`.
+    /// keepalived.conf: skip VRRP blocks and globals (noting each), for a
+    /// director whose VRRP stays with keepalived (`keepalived --vrrp`); like
+    /// `keepalived --check`, which runs the checker process alone.
     #[arg(long)]
     pub checker_only: bool,
     /// keepalived.conf: the id that `@ID` lines are kept for (default the
@@ -53,7 +54,7 @@ pub enum Command {
     Convert {
         /// The keepalived.conf.
         file: PathBuf,
-        /// Skip VRRP blocks instead of refusing them.
+        /// Skip VRRP blocks and globals (noting each).
         #[arg(long)]
         checker_only: bool,
         /// The id that `@ID` lines are kept for.

@@ -522,3 +522,44 @@ fn alpha_quorum_and_the_sorry_server_follow_keepalived() {
         || quorum() == "down\nup\ndown\n",
     );
 }
+
+#[test]
+fn a_vrrp_instance_that_cannot_start_leaves_the_kernel_as_it_was() {
+    let _ = network();
+    let timeouts_before = ipvsadm_ok(&["-L", "--timeout"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keepalived.conf");
+    // Timeouts and both sync daemons are set before VRRP starts; the
+    // instance's interface does not exist, so VRRP fails to start.
+    std::fs::write(
+        &path,
+        "global_defs {
+  lvs_timeouts tcp 902 tcpfin 62 udp 302
+  lvs_sync_daemon dir-rs
+}
+vrrp_instance VI_1 {
+  interface nosuch0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    10.0.0.150/24
+  }
+}
+",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ipvsd"))
+        .arg("--keepalived")
+        .arg(&path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ipvsd runs");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("nosuch0"), "{log}");
+    // It got as far as setting them, then put them back.
+    assert!(log.contains("lvs_timeouts set"), "{log}");
+    assert!(log.contains("timeouts put back"), "{log}");
+    assert_eq!(ipvsadm_ok(&["-L", "--timeout"]), timeouts_before);
+    assert_eq!(ipvsadm_ok(&["-L", "--daemon"]), "", "sync daemons stopped");
+}

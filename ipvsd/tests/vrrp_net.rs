@@ -10,7 +10,7 @@ use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::time::{Duration, Instant};
 
-use ipvsd::vrrp::net::{Channel, Family, NetError, Received, Unicast, address, announce};
+use ipvsd::vrrp::net::{Addressing, Channel, Family, NetError, Received, address, announce};
 use ipvsd::vrrp::{GROUP_V4, GROUP_V6, PROTOCOL};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use testbed::netns::{Namespace, enter};
@@ -153,12 +153,7 @@ fn go_to(ns: &Namespace) {
 /// Opens a channel on `va` in `a` and one on `vb` in `b`, sends
 /// [`ADVERT`] from the first and returns the first's source and what the
 /// second received.
-fn exchange(
-    pair: &Pair,
-    family: Family,
-    from: Option<Unicast>,
-    to: Option<Unicast>,
-) -> (IpAddr, Received) {
+fn exchange(pair: &Pair, family: Family, from: Addressing, to: Addressing) -> (IpAddr, Received) {
     on_thread(|runtime| {
         go_to(&pair.a);
         let sender = Channel::open("va", family, from).unwrap();
@@ -181,12 +176,31 @@ fn ipv4_multicast_advert_arrives_with_ttl_255_from_the_first_address() {
         return;
     }
     let pair = Pair::new();
-    let (source, received) = exchange(&pair, Family::V4, None, None);
+    let (source, received) = exchange(
+        &pair,
+        Family::V4,
+        Addressing::default(),
+        Addressing::default(),
+    );
     assert_eq!(source, IpAddr::V4(A4));
     assert_eq!(received.src, IpAddr::V4(A4));
     assert_eq!(received.dst, IpAddr::V4(GROUP_V4));
     assert_eq!(received.hop_limit, 255);
     assert_eq!(received.payload, ADVERT);
+
+    // `mcast_src_ip`: multicast from a second address of the interface.
+    let second = Ipv4Addr::new(10, 77, 0, 12);
+    pair.a
+        .ip(&["addr", "add", &format!("{second}/24"), "dev", "va"])
+        .unwrap();
+    let from = Addressing {
+        source: Some(IpAddr::V4(second)),
+        unicast_peers: Vec::new(),
+    };
+    let (source, received) = exchange(&pair, Family::V4, from, Addressing::default());
+    assert_eq!(source, IpAddr::V4(second));
+    assert_eq!(received.src, IpAddr::V4(second));
+    assert_eq!(received.dst, IpAddr::V4(GROUP_V4));
 }
 
 #[test]
@@ -195,11 +209,11 @@ fn ipv4_unicast_advert_goes_to_the_peer_from_the_configured_source() {
         return;
     }
     let pair = Pair::new();
-    let peers = |p: Ipv4Addr| Unicast {
+    let peers = |p: Ipv4Addr| Addressing {
         source: None,
-        peers: vec![IpAddr::V4(p)],
+        unicast_peers: vec![IpAddr::V4(p)],
     };
-    let (source, received) = exchange(&pair, Family::V4, Some(peers(B4)), Some(peers(A4)));
+    let (source, received) = exchange(&pair, Family::V4, peers(B4), peers(A4));
     assert_eq!(source, IpAddr::V4(A4));
     assert_eq!(received.src, IpAddr::V4(A4));
     assert_eq!(received.dst, IpAddr::V4(B4));
@@ -211,11 +225,11 @@ fn ipv4_unicast_advert_goes_to_the_peer_from_the_configured_source() {
     pair.a
         .ip(&["addr", "add", &format!("{second}/24"), "dev", "va"])
         .unwrap();
-    let from = Unicast {
+    let from = Addressing {
         source: Some(IpAddr::V4(second)),
-        peers: vec![IpAddr::V4(B4)],
+        unicast_peers: vec![IpAddr::V4(B4)],
     };
-    let (source, received) = exchange(&pair, Family::V4, Some(from), Some(peers(A4)));
+    let (source, received) = exchange(&pair, Family::V4, from, peers(A4));
     assert_eq!(source, IpAddr::V4(second));
     assert_eq!(received.src, IpAddr::V4(second));
     assert_eq!(received.dst, IpAddr::V4(B4));
@@ -229,7 +243,12 @@ fn ipv6_multicast_advert_arrives_with_hop_limit_255_from_the_link_local_address(
     }
     let pair = Pair::new();
     let link_local = pair.link_local(&pair.a, "va");
-    let (source, received) = exchange(&pair, Family::V6, None, None);
+    let (source, received) = exchange(
+        &pair,
+        Family::V6,
+        Addressing::default(),
+        Addressing::default(),
+    );
     assert_eq!(source, IpAddr::V6(link_local));
     assert_eq!(received.src, IpAddr::V6(link_local));
     assert_eq!(received.dst, IpAddr::V6(GROUP_V6));
@@ -246,11 +265,11 @@ fn ipv6_unicast_advert_goes_to_the_peer() {
     let a_ll = pair.link_local(&pair.a, "va");
     let b_ll = pair.link_local(&pair.b, "vb");
     // Link-local peers, the default source.
-    let to_peer = |p: Ipv6Addr| Unicast {
+    let to_peer = |p: Ipv6Addr| Addressing {
         source: None,
-        peers: vec![IpAddr::V6(p)],
+        unicast_peers: vec![IpAddr::V6(p)],
     };
-    let (source, received) = exchange(&pair, Family::V6, Some(to_peer(b_ll)), Some(to_peer(a_ll)));
+    let (source, received) = exchange(&pair, Family::V6, to_peer(b_ll), to_peer(a_ll));
     assert_eq!(source, IpAddr::V6(a_ll));
     assert_eq!(received.src, IpAddr::V6(a_ll));
     assert_eq!(received.dst, IpAddr::V6(b_ll));
@@ -258,11 +277,11 @@ fn ipv6_unicast_advert_goes_to_the_peer() {
     assert_eq!(received.payload, ADVERT);
 
     // Global peers with `unicast_src_ip`.
-    let from = Unicast {
+    let from = Addressing {
         source: Some(IpAddr::V6(A6)),
-        peers: vec![IpAddr::V6(B6)],
+        unicast_peers: vec![IpAddr::V6(B6)],
     };
-    let (source, received) = exchange(&pair, Family::V6, Some(from), Some(to_peer(A6)));
+    let (source, received) = exchange(&pair, Family::V6, from, to_peer(A6));
     assert_eq!(source, IpAddr::V6(A6));
     assert_eq!(received.src, IpAddr::V6(A6));
     assert_eq!(received.dst, IpAddr::V6(B6));
@@ -278,8 +297,8 @@ fn a_datagram_sent_with_ttl_64_arrives_with_hop_limit_64() {
     let pair = Pair::new();
     let (v4, v6) = on_thread(|runtime| {
         go_to(&pair.b);
-        let receiver4 = Channel::open("vb", Family::V4, None).unwrap();
-        let receiver6 = Channel::open("vb", Family::V6, None).unwrap();
+        let receiver4 = Channel::open("vb", Family::V4, Addressing::default()).unwrap();
+        let receiver6 = Channel::open("vb", Family::V6, Addressing::default()).unwrap();
         go_to(&pair.a);
         let protocol = Some(Protocol::from(i32::from(PROTOCOL)));
         let plain4 = Socket::new(Domain::IPV4, Type::RAW, protocol).unwrap();
@@ -319,11 +338,11 @@ fn open_names_the_interface_when_it_is_missing_or_has_no_address() {
     .unwrap();
     on_thread(|_| {
         go_to(&ns);
-        match Channel::open("nosuch0", Family::V4, None) {
+        match Channel::open("nosuch0", Family::V4, Addressing::default()) {
             Err(NetError::NoInterface { interface }) => assert_eq!(interface, "nosuch0"),
             other => panic!("expected NoInterface, got {other:?}"),
         }
-        match Channel::open("bare0", Family::V4, None) {
+        match Channel::open("bare0", Family::V4, Addressing::default()) {
             Err(e @ NetError::NoAddress { .. }) => {
                 assert!(e.to_string().contains("bare0"), "{e}");
             }
@@ -331,17 +350,17 @@ fn open_names_the_interface_when_it_is_missing_or_has_no_address() {
         }
         // Down, so no link-local address either.
         assert!(matches!(
-            Channel::open("bare0", Family::V6, None),
+            Channel::open("bare0", Family::V6, Addressing::default()),
             Err(NetError::NoAddress { .. })
         ));
-        let v6_peer = Unicast {
+        let v6_peer = Addressing {
             source: None,
-            peers: vec!["fe80::1".parse().unwrap()],
+            unicast_peers: vec!["fe80::1".parse().unwrap()],
         };
         ns.ip(&["addr", "add", "10.66.0.1/24", "dev", "bare0"])
             .unwrap();
         assert!(matches!(
-            Channel::open("bare0", Family::V4, Some(v6_peer)),
+            Channel::open("bare0", Family::V4, v6_peer),
             Err(NetError::WrongFamily { .. })
         ));
     });
@@ -350,7 +369,7 @@ fn open_names_the_interface_when_it_is_missing_or_has_no_address() {
         scope
             .spawn(|| {
                 go_to(&ns);
-                Channel::open("bare0", Family::V4, None)
+                Channel::open("bare0", Family::V4, Addressing::default())
             })
             .join()
             .unwrap()

@@ -126,12 +126,16 @@ pub struct VrrpInstance {
     pub version: Version,
     /// Preempt a lower-priority master (`nopreempt` clears it; default true).
     pub preempt: bool,
-    /// `preempt_delay`: how long after start a higher priority waits before
-    /// preempting (keepalived: 0).
+    /// `preempt_delay`: how long a backup of higher priority waits, from
+    /// the first advert of a lower-priority master, before it preempts
+    /// (keepalived's `preempt_time`; default 0).
     pub preempt_delay: Duration,
     /// v3 over IPv4: how sent adverts are checksummed
     /// (`v3_checksum_as_v2` gives [`ChecksumMode::AsV2`]).
     pub checksum: ChecksumMode,
+    /// Tracks the instance's own interface: down is a fault (keepalived's
+    /// default; `dont_track_primary` clears it).
+    pub track_primary: bool,
     /// `unicast_src_ip` or `mcast_src_ip`: the source address of adverts,
     /// unicast or multicast (default: the interface's primary address).
     pub unicast_src: Option<IpAddr>,
@@ -152,8 +156,6 @@ pub struct VrrpInstance {
     pub notify: Notify,
     /// Gratuitous ARP settings (the global ones unless set here).
     pub garp: Garp,
-    /// `lvs_sync_daemon_interface` (old form of `lvs_sync_daemon ... inst`).
-    pub lvs_sync_daemon_interface: Option<String>,
 }
 
 impl VrrpInstance {
@@ -161,13 +163,27 @@ impl VrrpInstance {
     /// else of `unicast_src_ip`, else of its first unicast peer, else IPv4
     /// (keepalived's `vrrp_complete_instance`).
     pub fn family(&self) -> AddressFamily {
-        self.virtual_addresses
-            .first()
-            .map(|a| &a.address)
-            .or(self.unicast_src.as_ref())
-            .or(self.unicast_peers.first())
-            .map_or(AddressFamily::Ipv4, AddressFamily::of)
+        family_of(
+            &self.virtual_addresses,
+            self.unicast_src,
+            &self.unicast_peers,
+        )
     }
+}
+
+/// The rule of [`VrrpInstance::family`], for the readers that need it
+/// before the instance is built.
+pub(crate) fn family_of(
+    virtual_addresses: &[VirtualAddress],
+    unicast_src: Option<IpAddr>,
+    unicast_peers: &[IpAddr],
+) -> AddressFamily {
+    virtual_addresses
+        .first()
+        .map(|a| a.address)
+        .or(unicast_src)
+        .or(unicast_peers.first().copied())
+        .map_or(AddressFamily::Ipv4, |a| AddressFamily::of(&a))
 }
 
 /// An address in `virtual_ipaddress`: `ADDR[/PREFIX] [dev IF] [label L]`.
@@ -346,7 +362,7 @@ pub(crate) fn validate(vrrp: &Vrrp, sync_daemon: Option<&SyncDaemonConfig>) -> R
                 at,
                 "interval",
                 format!(
-                    "vrrp_script {}: interval and timeout must be at least 1 s",
+                    "vrrp_script {}: interval and timeout must be more than 0",
                     s.name
                 ),
             ));

@@ -148,6 +148,21 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let ipvs = open_ipvs(&model)?;
     let global = model.global.clone();
+    // What can fail without touching the kernel comes first.
+    for vs in model.virtual_servers.iter().filter(|v| v.ha_suspend) {
+        tracing::warn!(
+            "virtual server {}: ha_suspend has no effect yet (checks run)",
+            vs.name()
+        );
+    }
+    let notifier = Notifier::new(
+        global.lvs_notify_fifo.as_deref(),
+        global.script_user.clone(),
+    )
+    .map_err(|e| format!("lvs_notify_fifo: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(global.status_listen)
+        .await
+        .map_err(|e| format!("status API on {}: {e}", global.status_listen))?;
     // The timeouts to put back on stop.
     let saved_timeouts = ipvs.as_ref().and_then(|i| i.timeouts().ok());
     if let Some(ipvs) = &ipvs {
@@ -166,28 +181,24 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
             sync_started = start_both_sync_roles(ipvs, global.lvs_sync_daemon.as_ref());
         }
     }
-    for vs in model.virtual_servers.iter().filter(|v| v.ha_suspend) {
-        tracing::warn!(
-            "virtual server {}: ha_suspend has no effect yet (checks run)",
-            vs.name()
-        );
-    }
-    let notifier = Notifier::new(
-        global.lvs_notify_fifo.as_deref(),
-        global.script_user.clone(),
-    )
-    .map_err(|e| format!("lvs_notify_fifo: {e}"))?;
+    // VRRP cannot start (an interface missing, no permission): what was
+    // set above is put back before the error is returned.
+    let vrrp = match VrrpSide::start(&model, ipvs.as_ref()).await {
+        Ok(vrrp) => vrrp,
+        Err(e) => {
+            if let Some(ipvs) = &ipvs {
+                put_back(ipvs, saved_timeouts.filter(|_| timeouts_set), &sync_started);
+            }
+            return Err(e);
+        }
+    };
     if let (Some(script), Some(fifo)) = (&global.lvs_notify_fifo_script, &global.lvs_notify_fifo) {
         start_fifo_script(script, fifo);
     }
-    let listener = tokio::net::TcpListener::bind(global.status_listen)
-        .await
-        .map_err(|e| format!("status API on {}: {e}", global.status_listen))?;
     tracing::info!(
         "status API on http://{}/status and /metrics",
         global.status_listen
     );
-    let vrrp = VrrpSide::start(&model, ipvs.as_ref()).await?;
 
     let (events_tx, mut events) = mpsc::channel::<Event>(4096);
     let mut runner = Runner::new(RunnerOptions::default(), events_tx);
@@ -721,24 +732,29 @@ impl Daemon {
                 }
             }
         }
-        if self.timeouts_set
-            && let Some(t) = saved
-        {
-            match ipvs.set_timeouts(&t) {
-                Ok(()) => tracing::info!(
-                    "timeouts put back: tcp {} tcpfin {} udp {}",
-                    t.tcp,
-                    t.tcp_fin,
-                    t.udp
-                ),
-                Err(e) => tracing::error!("putting the timeouts back: {e}"),
-            }
-        }
-        for role in sync_started {
-            if let Err(e) = ipvs.stop_daemon(*role) {
-                tracing::error!("stopping the sync daemon {role:?}: {e}");
-            }
-        }
+        put_back(ipvs, saved.filter(|_| self.timeouts_set), sync_started);
         tracing::info!("stopped");
+    }
+}
+
+/// What start set beside the table, undone (on stop, or when start fails
+/// after it): the timeouts as they were before `lvs_timeouts` (when it was
+/// set) and the sync daemons started.
+fn put_back(ipvs: &Ipvs, timeouts: Option<Timeouts>, sync_started: &[DaemonRole]) {
+    if let Some(t) = timeouts {
+        match ipvs.set_timeouts(&t) {
+            Ok(()) => tracing::info!(
+                "timeouts put back: tcp {} tcpfin {} udp {}",
+                t.tcp,
+                t.tcp_fin,
+                t.udp
+            ),
+            Err(e) => tracing::error!("putting the timeouts back: {e}"),
+        }
+    }
+    for role in sync_started {
+        if let Err(e) = ipvs.stop_daemon(*role) {
+            tracing::error!("stopping the sync daemon {role:?}: {e}");
+        }
     }
 }

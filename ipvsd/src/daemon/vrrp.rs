@@ -39,14 +39,6 @@ fn unsupported(model: &Model) -> Option<String> {
             g.name
         ));
     }
-    for i in &vrrp.instances {
-        if let Some(interface) = &i.lvs_sync_daemon_interface {
-            return Some(format!(
-                "vrrp instance {}: lvs_sync_daemon_interface {interface} is not supported; use global_defs lvs_sync_daemon {interface} inst {}",
-                i.name, i.name
-            ));
-        }
-    }
     None
 }
 

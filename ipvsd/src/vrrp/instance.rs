@@ -13,13 +13,14 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use ipvs::AddressFamily;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::machine::{Action, Initial, Machine, Params, Reason};
-use super::net::{self, Channel, Family, NetError, Unicast};
+use super::net::{self, Addressing, Channel, Family, NetError};
 use super::packet::{self, Advert, Auth};
 use super::track::{self, Verdict};
 use super::{GROUP_V4, GROUP_V6, State, TTL, Version};
@@ -44,7 +45,9 @@ pub struct InstanceStatus {
     pub priority: u8,
     /// The priority it advertises (the configured one changed by tracking).
     pub effective_priority: u8,
-    /// The master last heard from, while backup.
+    /// The master: the sender of the adverts last heard while backup, this
+    /// node's own advert source while master; none in INIT and FAULT, and
+    /// in BACKUP before the first advert.
     pub master: Option<IpAddr>,
     /// State changes since start.
     pub transitions: u64,
@@ -124,18 +127,12 @@ pub struct Running {
     pub task: JoinHandle<()>,
 }
 
-/// The address family of an instance: that of its virtual addresses (all
-/// one family, the configuration checks), else of its unicast peers, else
-/// IPv4.
+/// The address family of an instance's adverts, from
+/// [`VrrpInstance::family`] (keepalived's rule).
 pub fn family_of(config: &VrrpInstance) -> Family {
-    let first = config
-        .virtual_addresses
-        .first()
-        .map(|v| v.address)
-        .or_else(|| config.unicast_peers.first().copied());
-    match first {
-        Some(IpAddr::V6(_)) => Family::V6,
-        _ => Family::V4,
+    match config.family() {
+        AddressFamily::Ipv6 => Family::V6,
+        AddressFamily::Ipv4 => Family::V4,
     }
 }
 
@@ -167,15 +164,16 @@ pub async fn spawn(
     }
     let interval = centiseconds(config.advert_int)
         .ok_or_else(|| err(format!("advert_int {:?} out of range", config.advert_int)))?;
-    let unicast = (!config.unicast_peers.is_empty()).then(|| Unicast {
+    let addressing = Addressing {
         source: config.unicast_src,
-        peers: config.unicast_peers.clone(),
-    });
-    let channel =
-        Channel::open(&config.interface, family, unicast).map_err(|source| InstanceError::Net {
+        unicast_peers: config.unicast_peers.clone(),
+    };
+    let channel = Channel::open(&config.interface, family, addressing).map_err(|source| {
+        InstanceError::Net {
             instance: config.name.clone(),
             source,
-        })?;
+        }
+    })?;
     let verdict = track::spawn(&config, scripts, script_user, cancel.clone())
         .await
         .map_err(|e| err(e.to_string()))?;

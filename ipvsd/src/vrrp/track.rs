@@ -19,8 +19,7 @@
 //! - an interface is up when it is `IFF_UP` and `IFF_RUNNING`
 //!   (`FLAGS_UP`, `vrrp_if.h`);
 //! - the instance's own `interface` is tracked as if listed without a
-//!   weight (keepalived does so unless `dont_track_primary`, which the
-//!   model does not have); a `track_interface` entry naming it loses its
+//!   weight unless `dont_track_primary` (the model's `track_primary`); a `track_interface` entry naming it loses its
 //!   weight (`add_vrrp_to_interface`, `vrrp.c`);
 //! - a tracked object with weight 0 (a `track_interface` without weight, a
 //!   `vrrp_script` whose resolved weight is 0) puts the instance in FAULT
@@ -397,8 +396,8 @@ impl Tracking {
     }
 }
 
-/// Starts tracking `instance` (its own interface included, as keepalived
-/// without `dont_track_primary`): each tracked script runs every `interval`
+/// Starts tracking `instance` (its own interface included unless
+/// `dont_track_primary`): each tracked script runs every `interval`
 /// with `timeout` (the first run at once, as keepalived; a run still going
 /// at the next interval skips that run, as keepalived does); each tracked
 /// interface is followed through rtnetlink link events. `script_user` is
@@ -424,7 +423,7 @@ pub async fn spawn(
     script_user: Option<User>,
     cancel: CancellationToken,
 ) -> Result<watch::Receiver<Verdict>, TrackError> {
-    let mut tracking = Tracking::new(instance, scripts, true)?;
+    let mut tracking = Tracking::new(instance, scripts, instance.track_primary)?;
     if tracking.is_empty() {
         let (tx, rx) = watch::channel(tracking.verdict());
         // The sender is dropped: the value stays as it is.

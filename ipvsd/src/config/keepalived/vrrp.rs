@@ -28,7 +28,7 @@ use crate::config::vrrp::{
     self as model, DEFAULT_ADVERT_INT, DEFAULT_PRIORITY, Garp, InitialState, MAX_ADVERT_INT_V2,
     MAX_ADVERT_INT_V3, MAX_PREEMPT_DELAY, MAX_TRACK_WEIGHT, Notify, OWNER_PRIORITY, Part,
     SyncGroup, TrackInterface, TrackScript, VirtualAddress, Vrrp, VrrpGlobal, VrrpInstance,
-    VrrpScript,
+    VrrpScript, family_of,
 };
 use crate::vrrp::{ChecksumMode, Version};
 
@@ -53,7 +53,6 @@ const TUNING_GLOBALS: &[&str] = &[
     "max_auto_priority",
     "min_auto_priority_delay",
     "enable_snmp_vrrp",
-    "enable_snmp_keepalived",
     "enable_snmp_rfc",
     "enable_snmp_rfcv2",
     "enable_snmp_rfcv3",
@@ -139,6 +138,7 @@ struct RawInstance {
     advert_int: Option<Duration>,
     version: Option<(Version, Location)>,
     nopreempt: Option<Location>,
+    dont_track_primary: bool,
     preempt_delay: Option<(Duration, Location)>,
     checksum: Option<ChecksumMode>,
     unicast_src: Option<IpAddr>,
@@ -383,6 +383,7 @@ impl Reader<'_> {
             advert_int: None,
             version: None,
             nopreempt: None,
+            dont_track_primary: false,
             preempt_delay: None,
             checksum: None,
             unicast_src: None,
@@ -591,10 +592,7 @@ impl Reader<'_> {
                 }
                 "dont_track_primary" => {
                     at_most(s, 0)?;
-                    notes.push((
-                        s.location.clone(),
-                        "`dont_track_primary` has no setting in ipvsd: ignored".into(),
-                    ));
+                    v.dont_track_primary = true;
                 }
                 _ => return Err(unsupported_vrrp(s, "in vrrp_instance")),
             }
@@ -903,13 +901,7 @@ impl Reader<'_> {
         } else {
             InitialState::Backup
         });
-        let family = raw
-            .virtual_addresses
-            .first()
-            .map(|a| &a.address)
-            .or(raw.unicast_src.as_ref())
-            .or(raw.unicast_peers.first())
-            .map_or(AddressFamily::Ipv4, AddressFamily::of);
+        let family = family_of(&raw.virtual_addresses, raw.unicast_src, &raw.unicast_peers);
         let version = match (&raw.version, family) {
             (Some((Version::V2, vat)), AddressFamily::Ipv6) => {
                 return Err(ConfigError::invalid(
@@ -989,14 +981,13 @@ impl Reader<'_> {
         };
         // The deprecated instance form of `lvs_sync_daemon IF inst NAME`
         // (keepalived ignores it when the global one is set).
-        let lvs_sync_daemon_interface = match raw.lvs_sync_daemon_interface {
-            None => None,
+        match raw.lvs_sync_daemon_interface {
+            None => {}
             Some((_, lat)) if sync_daemon.is_some() => {
                 self.note(
                     &lat,
                     "lvs_sync_daemon_interface ignored: lvs_sync_daemon is set, as keepalived does",
                 );
-                None
             }
             Some((interface, lat)) => {
                 self.note(
@@ -1012,9 +1003,8 @@ impl Reader<'_> {
                     ttl: None,
                     group: None,
                 });
-                Some(interface)
             }
-        };
+        }
         Ok(VrrpInstance {
             name: raw.name,
             initial_state,
@@ -1026,6 +1016,7 @@ impl Reader<'_> {
             preempt,
             preempt_delay,
             checksum,
+            track_primary: !raw.dont_track_primary,
             unicast_src: raw.unicast_src,
             unicast_peers: raw.unicast_peers,
             auth_pass,
@@ -1035,7 +1026,6 @@ impl Reader<'_> {
             track_scripts: raw.track_scripts,
             notify: raw.notify,
             garp,
-            lvs_sync_daemon_interface,
         })
     }
 

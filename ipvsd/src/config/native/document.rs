@@ -89,6 +89,8 @@ pub(super) struct VrrpInstanceToml {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) checksum: Option<ChecksumToml>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) track_primary: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) unicast_src: Option<IpAddr>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) unicast_peers: Vec<IpAddr>,
@@ -124,8 +126,6 @@ pub(super) struct VrrpInstanceToml {
     pub(super) garp_interval: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) gna_interval: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) lvs_sync_daemon_interface: Option<String>,
 }
 
 /// A virtual address: `{ address, prefix_len, device, label }`.

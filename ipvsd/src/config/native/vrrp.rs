@@ -18,9 +18,10 @@ use crate::config::values::{MAX_SECONDS, micros};
 use crate::config::vrrp::{
     DEFAULT_ADVERT_INT, DEFAULT_PRIORITY, Garp, InitialState, Notify, Part, SyncGroup,
     TrackInterface, TrackScript, VirtualAddress, Vrrp, VrrpGlobal, VrrpInstance, VrrpScript,
-    validate,
+    family_of, validate,
 };
 use crate::vrrp::{ChecksumMode, Version};
+use ipvs::AddressFamily;
 
 fn secs(v: Option<f64>, key: &str, loc: &Location) -> Result<Option<Duration>, ConfigError> {
     match v {
@@ -193,10 +194,11 @@ fn instance(
 ) -> Result<VrrpInstance, ConfigError> {
     let virtual_addresses: Vec<VirtualAddress> =
         i.virtual_addresses.into_iter().map(address).collect();
-    // As keepalived: an IPv6 instance is version 3 unless told.
-    let default_version = match virtual_addresses.first() {
-        Some(a) if a.address.is_ipv6() => Version::V3,
-        _ => global.version,
+    // As keepalived: an IPv6 instance (by the rule of
+    // `VrrpInstance::family`) is version 3 unless told.
+    let default_version = match family_of(&virtual_addresses, i.unicast_src, &i.unicast_peers) {
+        AddressFamily::Ipv6 => Version::V3,
+        AddressFamily::Ipv4 => global.version,
     };
     let auth_pass = match i.auth_pass {
         None => None,
@@ -231,6 +233,7 @@ fn instance(
             None | Some(ChecksumToml::PseudoHeader) => ChecksumMode::PseudoHeader,
             Some(ChecksumToml::AsV2) => ChecksumMode::AsV2,
         },
+        track_primary: i.track_primary.unwrap_or(true),
         unicast_src: i.unicast_src,
         unicast_peers: i.unicast_peers,
         auth_pass,
@@ -272,7 +275,6 @@ fn instance(
             gna_interval: secs(i.gna_interval, "gna_interval", loc)?
                 .unwrap_or(defaults.gna_interval),
         },
-        lvs_sync_daemon_interface: i.lvs_sync_daemon_interface,
     })
 }
 
@@ -352,6 +354,7 @@ pub(super) fn write(vrrp: &Vrrp) -> Result<Option<VrrpToml>, String> {
                     ChecksumMode::PseudoHeader => ChecksumToml::PseudoHeader,
                     ChecksumMode::AsV2 => ChecksumToml::AsV2,
                 }),
+                track_primary: (!v.track_primary).then_some(false),
                 unicast_src: v.unicast_src,
                 unicast_peers: v.unicast_peers.clone(),
                 auth_pass,
@@ -384,7 +387,6 @@ pub(super) fn write(vrrp: &Vrrp) -> Result<Option<VrrpToml>, String> {
                 garp_master_refresh_repeat: Some(v.garp.master_refresh_repeat),
                 garp_interval: Some(seconds_of(v.garp.interval)),
                 gna_interval: Some(seconds_of(v.garp.gna_interval)),
-                lvs_sync_daemon_interface: v.lvs_sync_daemon_interface.clone(),
             },
         ));
     }

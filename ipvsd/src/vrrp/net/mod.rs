@@ -20,7 +20,7 @@
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use ipvsd::vrrp::net::{Channel, Family, address, announce};
 //!
-//! let channel = Channel::open("eth0", Family::V4, None)?;
+//! let channel = Channel::open("eth0", Family::V4, Addressing::default())?;
 //! channel.send(&[0x31, 0x33, 0x96, 0x01, 0x00, 0x64, 0x42, 0xad, 10, 99, 0, 100]).await?;
 //! let vip = "10.99.0.100".parse()?;
 //! address::add("eth0", vip, 32, None).await?;
@@ -35,4 +35,4 @@ mod interface;
 pub mod socket;
 
 pub use error::NetError;
-pub use socket::{Channel, Family, Received, Unicast};
+pub use socket::{Addressing, Channel, Family, Received};

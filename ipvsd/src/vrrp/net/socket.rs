@@ -54,18 +54,18 @@ impl Family {
     }
 }
 
-/// keepalived's unicast mode (`unicast_src_ip`, `unicast_peer`): adverts
-/// go to each peer instead of the multicast group.
+/// Where adverts come from and go to (keepalived's `mcast_src_ip` /
+/// `unicast_src_ip` and `unicast_peer`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Unicast {
-    /// The source address of adverts (`unicast_src_ip`); `None`: as in
-    /// multicast mode (the interface's first IPv4 address, or its IPv6
-    /// link-local address). It must be an address of this host.
+pub struct Addressing {
+    /// The source address of adverts; `None`: the interface's first IPv4
+    /// address, or its IPv6 link-local address. It must be an address of
+    /// this host.
     pub source: Option<IpAddr>,
-    /// The peers adverts are sent to (`unicast_peer`), each of the channel's
-    /// family. With none, nothing is sent (keepalived's
-    /// `unicast_fault_no_peer` is the instance's business).
-    pub peers: Vec<IpAddr>,
+    /// The peers adverts are sent to, each of the channel's family; none:
+    /// the multicast group (224.0.0.18 or ff02::12), which the channel then
+    /// joins.
+    pub unicast_peers: Vec<IpAddr>,
 }
 
 /// One datagram received on a [`Channel`], with what the instance must
@@ -102,10 +102,10 @@ pub struct Channel {
 const RECEIVE_BUFFER: usize = 8192;
 
 impl Channel {
-    /// Opens the channel on `interface` for `family`, multicast unless
-    /// `unicast` is given.
+    /// Opens the channel on `interface` for `family`, as `addressing` says
+    /// (`Addressing::default()`: multicast from the interface's address).
     ///
-    /// The adverts' source is `unicast.source` when given, else the
+    /// The adverts' source is `addressing.source` when given, else the
     /// interface's first IPv4 address or its IPv6 link-local address
     /// (which must have finished duplicate address detection, or sending
     /// fails with `EADDRNOTAVAIL`/`EINVAL`). Must be called within a tokio
@@ -120,7 +120,7 @@ impl Channel {
     pub fn open(
         interface: &str,
         family: Family,
-        unicast: Option<Unicast>,
+        addressing: Addressing,
     ) -> Result<Channel, NetError> {
         let index = address::interface_index(interface)?;
         let wrong_family = |address: IpAddr| NetError::WrongFamily {
@@ -128,26 +128,25 @@ impl Channel {
             address,
             expected: family.name(),
         };
-        let (source, peers) = match unicast {
-            Some(Unicast { source, peers }) => (source, Some(peers)),
-            None => (None, None),
-        };
+        let Addressing {
+            source,
+            unicast_peers: peers,
+        } = addressing;
         let source = match source {
             Some(source) if family.holds(source) => source,
             Some(source) => return Err(wrong_family(source)),
             None => default_source(interface, family)?,
         };
-        let destinations = match peers {
-            Some(peers) => {
-                if let Some(peer) = peers.iter().find(|p| !family.holds(**p)) {
-                    return Err(wrong_family(*peer));
-                }
-                peers
-            }
-            None => vec![match family {
+        if let Some(peer) = peers.iter().find(|p| !family.holds(**p)) {
+            return Err(wrong_family(*peer));
+        }
+        let destinations = if peers.is_empty() {
+            vec![match family {
                 Family::V4 => IpAddr::V4(GROUP_V4),
                 Family::V6 => IpAddr::V6(GROUP_V6),
-            }],
+            }]
+        } else {
+            peers
         };
         let multicast = destinations.iter().any(IpAddr::is_multicast);
 
