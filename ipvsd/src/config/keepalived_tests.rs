@@ -898,7 +898,8 @@ fn vrrp_instance_keywords() {
     );
     assert_eq!(v.excluded_addresses[0].prefix_len, 64);
     assert_eq!(v.excluded_addresses[0].device.as_deref(), Some("eth1"));
-    // In a sync group: keepalived zeroes the tracking weights.
+    // In a sync group (keepalived 2.2.7 vrrp_complete_instance): interface
+    // weights removed, weighted scripts dropped.
     let tracked: Vec<(&str, Option<i32>)> = v
         .track_interfaces
         .iter()
@@ -910,7 +911,7 @@ fn vrrp_instance_keywords() {
         .iter()
         .map(|t| (t.name.as_str(), t.weight))
         .collect();
-    assert_eq!(scripts, [("chk_web", Some(0)), ("chk_dns", Some(0))]);
+    assert_eq!(scripts, []);
     let n = &v.notify;
     let master = n.master.as_ref().unwrap();
     assert_eq!(master.command, "/etc/keepalived/notify.sh master");
@@ -928,7 +929,11 @@ fn vrrp_instance_keywords() {
     assert_eq!(v.garp.gna_interval, Duration::from_millis(2));
     let notes = notes_of(&l);
     assert!(
-        notes.contains("tracking weights set to 0 in vrrp_sync_group SG"),
+        notes.contains("weighted track_script chk_web, chk_dns ignored"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("vrrp_sync_group SG has only 1 instance"),
         "{notes}"
     );
     assert!(notes.contains("`brd` ignored"), "{notes}");
@@ -1173,9 +1178,9 @@ fn unsupported_vrrp_keywords_are_named_errors() {
             "init_fail",
         ),
         (
-            "vrrp_sync_group G {\n group {\n  A\n }\n track_script {\n  s\n }\n}\n",
+            "vrrp_sync_group G {\n group {\n  A\n }\n track_file {\n  f\n }\n}\n",
             5,
-            "track_script",
+            "track_file",
         ),
         (
             "static_ipaddress {\n 192.0.2.1 dev eth0\n}\n",
@@ -1386,4 +1391,102 @@ fn vrrp_round_trip_through_native_toml() {
     let again = read_native_str(&to_toml(&loaded.model).unwrap(), Path::new("c.toml")).unwrap();
     assert_eq!(again.model.vrrp.global.version, Version::V3);
     assert_eq!(loaded.model, again.model);
+}
+
+const SYNC_GROUP_TRACKING: &str = r#"
+vrrp_script chk_a {
+    script /bin/true
+    weight -20
+}
+vrrp_script chk_b {
+    script /bin/true
+}
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 1
+    virtual_ipaddress {
+        192.0.2.1
+    }
+    track_interface {
+        eth1 weight -10
+    }
+    track_script {
+        chk_a
+    }
+}
+vrrp_instance B {
+    interface eth0
+    virtual_router_id 2
+    virtual_ipaddress {
+        192.0.2.2
+    }
+}
+vrrp_sync_group G {
+    group {
+        A
+        B
+    }
+    track_interface {
+        eth2 weight -5
+    }
+    track_script {
+        chk_b
+    }
+    WEIGHTS
+}
+"#;
+
+/// Tracked objects by name and weight.
+type Tracked = Vec<(String, Option<i32>)>;
+
+fn tracking(v: &Vrrp, name: &str) -> (Tracked, Tracked) {
+    let i = instance(v, name);
+    (
+        i.track_interfaces
+            .iter()
+            .map(|t| (t.name.clone(), t.weight))
+            .collect(),
+        i.track_scripts
+            .iter()
+            .map(|t| (t.name.clone(), t.weight))
+            .collect(),
+    )
+}
+
+// keepalived 2.2.7 (vrrp.c sync_group_tracking_init): a sync group's own
+// track_interface and track_script go to every member with their weights;
+// the members' own weights go (interfaces) or their weighted scripts are
+// dropped, unless sync_group_tracking_weight.
+#[test]
+fn sync_group_tracking_reaches_every_member() {
+    let l = ok(&SYNC_GROUP_TRACKING.replace("WEIGHTS", ""));
+    let v = &l.model.vrrp;
+    let own = |n: &str, w: Option<i32>| (n.to_owned(), w);
+    assert_eq!(
+        tracking(v, "A"),
+        (
+            vec![own("eth1", None), own("eth2", Some(-5))],
+            vec![own("chk_b", Some(0))]
+        )
+    );
+    assert_eq!(
+        tracking(v, "B"),
+        (vec![own("eth2", Some(-5))], vec![own("chk_b", Some(0))])
+    );
+    let notes = notes_of(&l);
+    assert!(
+        notes.contains("weighted track_script chk_a ignored"),
+        "{notes}"
+    );
+    let l = ok(&SYNC_GROUP_TRACKING.replace("WEIGHTS", "sync_group_tracking_weight"));
+    assert_eq!(
+        tracking(&l.model.vrrp, "A"),
+        (
+            vec![own("eth1", Some(-10)), own("eth2", Some(-5))],
+            vec![own("chk_a", None), own("chk_b", Some(0))]
+        )
+    );
+    let l = ok(&SYNC_GROUP_TRACKING.replace("WEIGHTS", "global_tracking"));
+    assert_eq!(tracking(&l.model.vrrp, "A").0[0], own("eth1", Some(-10)));
+    assert!(notes_of(&l).contains("`global_tracking` is deprecated"));
 }

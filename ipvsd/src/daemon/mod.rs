@@ -7,6 +7,8 @@
 //!   what a reload changes, without I/O;
 //! - [`notify`]: scripts and keepalived's notify FIFO;
 //! - [`vrrp`]: the VRRP instances and what their state changes set off;
+//! - [`sync_group`]: the rules that move a `vrrp_sync_group`'s members
+//!   together, without I/O;
 //! - [`run()`]: the edges: signals, the runner, the kernel, the status API.
 
 pub mod drift;
@@ -15,6 +17,7 @@ pub mod mapping;
 pub mod notify;
 pub mod reconcile;
 mod run;
+pub mod sync_group;
 #[cfg(test)]
 mod tests;
 pub mod vrrp;

@@ -1,21 +1,26 @@
 //! The daemon's VRRP side: the instances started and stopped, and what a
 //! state change sets off as keepalived does it: the notify scripts, the
 //! VRRP notify FIFO, and the LVS sync daemon's role
-//! (`lvs_sync_daemon IF inst NAME`).
+//! (`lvs_sync_daemon IF inst NAME`); and the `vrrp_sync_group`s, whose
+//! [`Coordinator`]s read their members' reports and transitions and send
+//! them commands.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use ipvs::{DaemonRole, Ipvs};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::vrrp::{Notify, Vrrp, VrrpInstance};
+use crate::config::vrrp::{Notify, SyncGroup, Vrrp, VrrpInstance};
 use crate::config::{Model, Script, SyncDaemonConfig};
 use crate::vrrp::State;
-use crate::vrrp::instance::{self, InstanceStatus, Running, Transition};
+use crate::vrrp::instance::{self, Event, InstanceStatus, Running, Transition};
+use crate::vrrp::machine::{SyncCommand, SyncReport};
 
 use super::engine::Notification;
 use super::notify::{Notifier, start_fifo_script};
+use super::sync_group::{Coordinator, Decision};
 
 /// The running VRRP instances and their followers.
 pub struct VrrpSide {
@@ -23,23 +28,14 @@ pub struct VrrpSide {
     config: Vrrp,
     instances: Vec<(VrrpInstance, Running)>,
     cancel: CancellationToken,
-    transitions: mpsc::UnboundedReceiver<Transition>,
+    events: mpsc::UnboundedReceiver<Event>,
     notifier: Notifier,
+    /// The sync groups: their configuration and their coordinator.
+    groups: Vec<(SyncGroup, Coordinator)>,
+    /// The command channel of each sync group member, by instance name.
+    commands: HashMap<String, mpsc::UnboundedSender<SyncCommand>>,
     /// The sync daemon that follows an instance, and the role it runs in.
     sync: Option<(SyncDaemonConfig, Option<DaemonRole>)>,
-}
-
-/// What the configuration asks of VRRP that this version cannot do yet:
-/// refused at start, never silently ignored.
-fn unsupported(model: &Model) -> Option<String> {
-    let vrrp = &model.vrrp;
-    if let Some(g) = vrrp.sync_groups.first() {
-        return Some(format!(
-            "vrrp_sync_group {}: sync groups are not supported yet",
-            g.name
-        ));
-    }
-    None
 }
 
 impl VrrpSide {
@@ -48,12 +44,9 @@ impl VrrpSide {
     /// and follows NAME's state.
     ///
     /// # Errors
-    /// A feature not supported yet, the VRRP notify FIFO, or an instance
+    /// The VRRP notify FIFO, or an instance
     /// that cannot open its socket (those started already are stopped).
     pub async fn start(model: &Model, ipvs: Option<&Arc<Ipvs>>) -> Result<Self, String> {
-        if let Some(why) = unsupported(model) {
-            return Err(why);
-        }
         let global = &model.vrrp.global;
         let notifier = Notifier::new(
             global.notify_fifo.as_deref(),
@@ -63,22 +56,36 @@ impl VrrpSide {
         if let (Some(script), Some(fifo)) = (&global.notify_fifo_script, &global.notify_fifo) {
             start_fifo_script(script, fifo);
         }
-        let (tx, transitions) = mpsc::unbounded_channel();
+        let (tx, events) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let mut side = VrrpSide {
             config: model.vrrp.clone(),
             instances: Vec::new(),
             cancel,
-            transitions,
+            events,
             notifier,
+            groups: model
+                .vrrp
+                .sync_groups
+                .iter()
+                .map(|g| (g.clone(), Coordinator::new(&g.name, &g.instances)))
+                .collect(),
+            commands: HashMap::new(),
             sync: None,
         };
         for config in &model.vrrp.instances {
+            let member = side.groups.iter().any(|(_, c)| c.contains(&config.name));
+            let sync = member.then(|| {
+                let (command_tx, command_rx) = mpsc::unbounded_channel();
+                side.commands.insert(config.name.clone(), command_tx);
+                command_rx
+            });
             let spawned = instance::spawn(
                 config.clone(),
                 &model.vrrp.scripts,
                 model.global.script_user.clone(),
                 tx.clone(),
+                sync,
                 side.cancel.clone(),
             )
             .await;
@@ -109,23 +116,85 @@ impl VrrpSide {
         self.instances.is_empty()
     }
 
-    /// The next state change of any instance (pending for ever when none runs).
+    /// The next state change of any instance (pending for ever when none
+    /// runs). Sync group members' reports are handled on the way
+    /// (cancel-safe: nothing awaits after a message is taken).
     pub async fn next(&mut self) -> Option<Transition> {
         if self.instances.is_empty() {
             return std::future::pending().await;
         }
-        self.transitions.recv().await
+        loop {
+            match self.events.recv().await? {
+                Event::Transition(t) => return Some(t),
+                Event::Sync { instance, report } => self.on_report(&instance, report),
+            }
+        }
+    }
+
+    /// A sync group member's report to its group.
+    fn on_report(&mut self, instance: &str, report: SyncReport) {
+        let Some(i) = self.groups.iter().position(|(_, c)| c.contains(instance)) else {
+            return;
+        };
+        let decision = self.groups[i].1.on_report(instance, report);
+        self.carry_out(i, decision);
+    }
+
+    /// Sends a group's commands to its members and notifies its new state.
+    fn carry_out(&mut self, group: usize, decision: Decision) {
+        let Some((config, coordinator)) = self.groups.get(group) else {
+            return;
+        };
+        if let Some(state) = decision.state {
+            tracing::info!("vrrp_sync_group {}: {state}", coordinator.name());
+            for n in notifications(&config.notify, Kind::Group, &config.name, state, 0) {
+                self.notifier.notify(&n);
+            }
+        }
+        for (member, command) in decision.commands {
+            tracing::debug!(
+                "vrrp_sync_group {}: {command:?} to {member}",
+                coordinator.name()
+            );
+            if let Some(tx) = self.commands.get(&member) {
+                // A member that stopped has nothing left to do.
+                let _ = tx.send(command);
+            }
+        }
+    }
+
+    /// Every sync group's name and state (INIT until every member started).
+    pub fn group_states(&self) -> Vec<(String, State)> {
+        self.groups
+            .iter()
+            .map(|(_, c)| (c.name().to_owned(), c.state()))
+            .collect()
     }
 
     /// Carries out what a state change sets off: the instance's notify
-    /// scripts, the FIFO line, the sync daemon's role.
+    /// scripts, the FIFO line, the sync daemon's role, and its sync group's
+    /// decision (after the instance's own notifications, as keepalived).
     pub fn on_transition(&mut self, t: &Transition, ipvs: Option<&Arc<Ipvs>>) {
         let Some((config, _)) = self.instances.iter().find(|(c, _)| c.name == t.instance) else {
             return;
         };
-        let notes = notifications(&config.notify, &t.instance, t.to, t.priority);
+        let notes = notifications(
+            &config.notify,
+            Kind::Instance,
+            &t.instance,
+            t.to,
+            t.priority,
+        );
         for n in &notes {
             self.notifier.notify(n);
+        }
+        if let Some(i) = self
+            .groups
+            .iter()
+            .position(|(_, c)| c.contains(&t.instance))
+        {
+            let decision = self.groups[i].1.on_transition(&t.instance, t.from, t.to);
+            self.carry_out(i, decision);
         }
         let follows = self
             .sync
@@ -189,7 +258,19 @@ impl VrrpSide {
                 tracing::error!("vrrp instance {}: {e}", config.name);
             }
             let priority = running.status.borrow().effective_priority;
-            for n in notifications(&config.notify, &config.name, State::Init, priority) {
+            for n in notifications(
+                &config.notify,
+                Kind::Instance,
+                &config.name,
+                State::Init,
+                priority,
+            ) {
+                self.notifier.notify(&n);
+            }
+        }
+        // keepalived's notify_shutdown: the instances, then the groups.
+        for (config, _) in &self.groups {
+            for n in notifications(&config.notify, Kind::Group, &config.name, State::Init, 0) {
                 self.notifier.notify(&n);
             }
         }
@@ -210,13 +291,46 @@ fn notify_state(state: State) -> &'static str {
     }
 }
 
+/// Who notifies: the first word of keepalived's notify arguments and FIFO
+/// lines (`vrrp_notify.c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A `vrrp_instance`: `INSTANCE`.
+    Instance,
+    /// A `vrrp_sync_group`: `GROUP`, always with priority 0.
+    Group,
+}
+
+impl Kind {
+    fn word(self) -> &'static str {
+        match self {
+            Self::Instance => "INSTANCE",
+            Self::Group => "GROUP",
+        }
+    }
+
+    fn block(self) -> &'static str {
+        match self {
+            Self::Instance => "vrrp instance",
+            Self::Group => "vrrp_sync_group",
+        }
+    }
+}
+
 /// What a change to `state` notifies (keepalived's `notify_master`,
 /// `notify_backup`, `notify_fault`, `notify_stop` run as written; `notify`
-/// with `INSTANCE NAME STATE PRIORITY` appended; the FIFO gets
-/// `INSTANCE "NAME" STATE PRIORITY`).
-fn notifications(notify: &Notify, name: &str, state: State, priority: u8) -> Vec<Notification> {
+/// with `KIND NAME STATE PRIORITY` appended; the FIFO gets
+/// `KIND "NAME" STATE PRIORITY`, KIND `INSTANCE` or `GROUP`, a group's
+/// priority 0).
+fn notifications(
+    notify: &Notify,
+    kind: Kind,
+    name: &str,
+    state: State,
+    priority: u8,
+) -> Vec<Notification> {
     let word = notify_state(state);
-    let fifo_line = format!("INSTANCE \"{name}\" {word} {priority}\n");
+    let fifo_line = format!("{} \"{name}\" {word} {priority}\n", kind.word());
     let specific = match state {
         State::Master => notify.master.clone(),
         State::Backup => notify.backup.clone(),
@@ -224,7 +338,7 @@ fn notifications(notify: &Notify, name: &str, state: State, priority: u8) -> Vec
         State::Init => notify.stop.clone(),
     };
     let mut notes = vec![Notification {
-        message: format!("vrrp instance {name}: notify {word}"),
+        message: format!("{} {name}: notify {word}", kind.block()),
         script: specific,
         fifo_line,
     }];
@@ -233,9 +347,9 @@ fn notifications(notify: &Notify, name: &str, state: State, priority: u8) -> Vec
             .map(|q| q.into_owned())
             .unwrap_or_default();
         notes.push(Notification {
-            message: format!("vrrp instance {name}: notify script for {word}"),
+            message: format!("{} {name}: notify script for {word}", kind.block()),
             script: Some(Script {
-                command: format!("{} INSTANCE {quoted} {word} {priority}", any.command),
+                command: format!("{} {} {quoted} {word} {priority}", any.command, kind.word()),
                 user: any.user.clone(),
             }),
             fifo_line: String::new(),
@@ -263,7 +377,7 @@ mod tests {
             any: script("/etc/any.sh --x"),
             ..Notify::default()
         };
-        let notes = notifications(&notify, "VI 1", State::Master, 150);
+        let notes = notifications(&notify, Kind::Instance, "VI 1", State::Master, 150);
         assert_eq!(notes.len(), 2);
         assert_eq!(notes[0].script, script("/etc/m.sh"));
         assert_eq!(notes[0].fifo_line, "INSTANCE \"VI 1\" MASTER 150\n");
@@ -280,9 +394,30 @@ mod tests {
             stop: script("/etc/s.sh"),
             ..Notify::default()
         };
-        let notes = notifications(&notify, "VI_1", State::Init, 0);
+        let notes = notifications(&notify, Kind::Instance, "VI_1", State::Init, 0);
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].script, script("/etc/s.sh"));
         assert_eq!(notes[0].fifo_line, "INSTANCE \"VI_1\" STOP 0\n");
+    }
+
+    // keepalived's send_group_notifies: `GROUP "NAME" STATE 0`.
+    #[test]
+    fn a_group_notifies_group_lines_with_priority_zero() {
+        let notify = Notify {
+            fault: script("/etc/gf.sh"),
+            any: script("/etc/any.sh"),
+            ..Notify::default()
+        };
+        let notes = notifications(&notify, Kind::Group, "VG_1", State::Fault, 0);
+        assert_eq!(notes.len(), 2);
+        assert_eq!(notes[0].script, script("/etc/gf.sh"));
+        assert_eq!(notes[0].fifo_line, "GROUP \"VG_1\" FAULT 0\n");
+        assert_eq!(
+            notes[1].script.as_ref().map(|s| s.command.as_str()),
+            Some("/etc/any.sh GROUP VG_1 FAULT 0")
+        );
+        let stop = notifications(&Notify::default(), Kind::Group, "VG_1", State::Init, 0);
+        assert_eq!(stop[0].fifo_line, "GROUP \"VG_1\" STOP 0\n");
+        assert_eq!(stop[0].script, None);
     }
 }

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::machine::{Action, Initial, Machine, Params, Reason};
+use super::machine::{Action, Initial, Machine, Params, Reason, SyncCommand, SyncReport};
 use super::net::{self, Addressing, Channel, Family, NetError};
 use super::packet::{self, Advert, Auth};
 use super::track::{self, Verdict};
@@ -93,6 +93,20 @@ pub struct Transition {
     pub priority: u8,
 }
 
+/// What an instance tells the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Its state changed.
+    Transition(Transition),
+    /// A sync group member's report to its group.
+    Sync {
+        /// The instance's name.
+        instance: String,
+        /// What it reports.
+        report: SyncReport,
+    },
+}
+
 /// Why an instance cannot start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -140,7 +154,12 @@ pub fn family_of(config: &VrrpInstance) -> Family {
 /// (its interface, `track_interface`, `track_script` of `scripts`, run as
 /// `script_user` unless they name a user; see [`track`](super::track)),
 /// errors here, before anything runs; then runs it until `cancel`; state
-/// changes go to `transitions`. Must be called within a tokio runtime.
+/// changes go to `events`. Must be called within a tokio runtime.
+///
+/// With `sync`, the instance is a `vrrp_sync_group` member: it reports to
+/// its group through `events` ([`Event::Sync`]) and obeys the group's
+/// commands received on `sync` (see [`machine`](super::machine)'s sync
+/// groups).
 ///
 /// # Errors
 /// [`InstanceError`] when the socket cannot be opened (no such interface,
@@ -151,7 +170,8 @@ pub async fn spawn(
     config: VrrpInstance,
     scripts: &[VrrpScript],
     script_user: Option<RunAs>,
-    transitions: mpsc::UnboundedSender<Transition>,
+    events: mpsc::UnboundedSender<Event>,
+    sync: Option<mpsc::UnboundedReceiver<SyncCommand>>,
     cancel: CancellationToken,
 ) -> Result<Running, InstanceError> {
     let family = family_of(&config);
@@ -188,6 +208,7 @@ pub async fn spawn(
             InitialState::Master => Initial::Master,
         },
         local_address: channel.source(),
+        sync_group: sync.is_some(),
     };
     let status = InstanceStatus {
         name: config.name.clone(),
@@ -223,7 +244,8 @@ pub async fn spawn(
         config,
         status,
         status_tx,
-        transitions,
+        events,
+        sync,
         announce: None,
         mismatch_logged: false,
     };
@@ -261,10 +283,24 @@ struct Task {
     garp: Garp,
     status: InstanceStatus,
     status_tx: watch::Sender<InstanceStatus>,
-    transitions: mpsc::UnboundedSender<Transition>,
+    events: mpsc::UnboundedSender<Event>,
+    /// The sync group's commands, for a member.
+    sync: Option<mpsc::UnboundedReceiver<SyncCommand>>,
     announce: Option<Announcement>,
     /// Whether a peer's different address list was logged already.
     mismatch_logged: bool,
+}
+
+/// The next command of a sync group, or never (not a member, or the
+/// group is gone).
+async fn command(sync: &mut Option<mpsc::UnboundedReceiver<SyncCommand>>) -> SyncCommand {
+    match sync {
+        Some(rx) => match rx.recv().await {
+            Some(c) => c,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
 }
 
 /// Sleeps until `at`, or for ever.
@@ -310,6 +346,10 @@ impl Task {
                 () = until(announce_at) => self.announce_due().await,
                 Ok(()) = self.verdict.changed() => {
                     let actions = self.track(Instant::now());
+                    self.act(actions).await;
+                }
+                c = command(&mut self.sync) => {
+                    let actions = self.machine.on_sync(Instant::now(), c);
                     self.act(actions).await;
                 }
             }
@@ -432,6 +472,17 @@ impl Task {
                     }
                 }
                 Action::Transition { from, to, reason } => self.transition(from, to, reason),
+                Action::Sync(report) => {
+                    tracing::debug!(
+                        "vrrp instance {}: to its sync group: {report:?}",
+                        self.config.name
+                    );
+                    // The daemon may be gone while stopping.
+                    let _ = self.events.send(Event::Sync {
+                        instance: self.config.name.clone(),
+                        report,
+                    });
+                }
             }
         }
     }
@@ -448,12 +499,12 @@ impl Task {
             .ok()
             .map(|d| d.as_secs());
         // The daemon may be gone while stopping: nothing left to tell.
-        let _ = self.transitions.send(Transition {
+        let _ = self.events.send(Event::Transition(Transition {
             instance: self.config.name.clone(),
             from,
             to,
             priority: self.machine.priority(),
-        });
+        }));
     }
 
     fn publish(&mut self) {

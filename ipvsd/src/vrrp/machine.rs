@@ -20,6 +20,7 @@
 //!     preempt_delay: Duration::ZERO,
 //!     initial: Initial::Backup,
 //!     local_address: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+//!     sync_group: false,
 //! });
 //! let t0 = Instant::now();
 //! machine.start(t0);
@@ -37,6 +38,18 @@
 //! from its adverts in version 3), the *skew time* makes higher priorities
 //! take over first, and the *master down interval* is how long a backup waits
 //! without adverts before it takes over.
+//!
+//! # Sync groups
+//!
+//! A member of a keepalived `vrrp_sync_group` ([`Params::sync_group`]) does
+//! not decide alone when to become master or to leave fault: its group does
+//! (keepalived 2.2.7 `vrrp_sync.c`, `vrrp_scheduler.c`). Where a lone
+//! instance would take over, a member reports [`SyncReport::WantsMaster`]
+//! and stays backup (keepalived's `wantstate` MASTER held by
+//! `vrrp_sync_can_goto_master`), re-arming its master down timer; its own
+//! tracking fault is reported as [`SyncReport::Fault`] and holds it in Fault
+//! until the group lets it out. The group answers with
+//! [`Machine::on_sync`] and a [`SyncCommand`].
 
 use std::fmt;
 use std::net::IpAddr;
@@ -92,6 +105,9 @@ pub struct Params {
     /// Our primary address on the interface (the source of our adverts):
     /// between equal priorities the higher address wins (RFC 5798 §6.4.3).
     pub local_address: IpAddr,
+    /// A member of a `vrrp_sync_group`: it goes master and leaves fault
+    /// only on its group's [`SyncCommand`] (see the module docs).
+    pub sync_group: bool,
 }
 
 impl Params {
@@ -225,6 +241,40 @@ pub enum Action {
         /// Why.
         reason: Reason,
     },
+    /// A sync group member tells its group something (only with
+    /// [`Params::sync_group`]).
+    Sync(SyncReport),
+}
+
+/// What a sync group member reports to its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncReport {
+    /// `true`: as backup, its master down timer ran out (the master is
+    /// down, resigned, or is preempted), so it would go master; it stays
+    /// backup until [`SyncCommand::Master`] and repeats this each master
+    /// down interval. `false`: it accepted a master's advert since, and no
+    /// longer wants to (keepalived's `wantstate` back to BACKUP).
+    WantsMaster(bool),
+    /// Its own tracked objects failed (`true`) or all recovered (`false`).
+    /// After `true` it stays in Fault until [`SyncCommand::Fault`]`(false)`.
+    Fault(bool),
+}
+
+/// What a sync group tells a member to do (keepalived's
+/// `vrrp_sync_master`, `vrrp_sync_backup`, `vrrp_sync_fault` in
+/// `vrrp_sync.c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncCommand {
+    /// Every member wants master: a backup takes over now.
+    Master,
+    /// A member left master for a better one: a master goes backup (its
+    /// addresses released, no priority 0 advert).
+    Backup,
+    /// `true`: a member failed: a master resigns (priority 0 advert,
+    /// addresses released) and any member enters Fault. `false`: no member
+    /// is failed any more: a member without a fault of its own leaves Fault
+    /// for Backup.
+    Fault(bool),
 }
 
 /// Why the state changed.
@@ -255,6 +305,8 @@ pub enum Reason {
     Recovered,
     /// [`Machine::stop`].
     Stopped,
+    /// Its sync group moved it ([`Machine::on_sync`]).
+    SyncGroup,
 }
 
 impl Reason {
@@ -270,6 +322,7 @@ impl Reason {
             Self::Fault => "fault",
             Self::Recovered => "recovered from fault",
             Self::Stopped => "stopped",
+            Self::SyncGroup => "sync group",
         }
     }
 }
@@ -311,6 +364,11 @@ pub struct Machine {
     preempt_hold: PreemptHold,
     /// The master we last heard (Backup), or ourselves (Master).
     master_address: Option<IpAddr>,
+    /// Sync group member in Backup: our timer ran out and we wait for the
+    /// group (keepalived's `wantstate` MASTER).
+    wants_master: bool,
+    /// Sync group member: held in Fault until the group releases it.
+    group_fault: bool,
 }
 
 impl Machine {
@@ -341,6 +399,8 @@ impl Machine {
             takeover_reason: Reason::MasterDown,
             preempt_hold: PreemptHold::NotStarted,
             master_address: None,
+            wants_master: false,
+            group_fault: false,
         }
     }
 
@@ -359,13 +419,13 @@ impl Machine {
             return Vec::new();
         }
         let mut actions = Vec::new();
-        if self.fault {
-            self.enter_fault(&mut actions);
-        } else if self.is_owner() {
+        if self.fault || self.group_fault {
+            self.enter_fault(Reason::Fault, &mut actions);
+        } else if self.is_owner() && !self.params.sync_group {
             self.become_master(now, Reason::Started, &mut actions);
         } else {
             self.enter_backup(now, Reason::Started, &mut actions);
-            if self.params.initial == Initial::Master {
+            if self.params.initial == Initial::Master || self.is_owner() {
                 // keepalived's vrrp_init_state: one interval to hear a master.
                 let wait = self
                     .master_adver_int
@@ -412,7 +472,7 @@ impl Machine {
             return actions;
         }
         match self.state {
-            State::Backup => self.backup_advert(now, from, priority, max_advert_int),
+            State::Backup => self.backup_advert(now, from, priority, max_advert_int, &mut actions),
             State::Master => self.master_advert(now, from, priority, max_advert_int, &mut actions),
             State::Init | State::Fault => {}
         }
@@ -437,6 +497,13 @@ impl Machine {
                 });
                 self.timer = now.checked_add(self.params.advert_int);
             }
+            State::Backup if self.params.sync_group => {
+                // keepalived's vrrp_sync_can_goto_master: wait for the
+                // group, and look again after a master down interval.
+                self.wants_master = true;
+                self.timer = now.checked_add(self.master_down_interval());
+                actions.push(Action::Sync(SyncReport::WantsMaster(true)));
+            }
             State::Backup => {
                 let reason = self.takeover_reason;
                 self.become_master(now, reason, &mut actions);
@@ -457,22 +524,26 @@ impl Machine {
     /// Recovering: to Backup with a full master down interval of our own
     /// advertisement interval, as keepalived's `try_up_instance`; the
     /// address owner goes straight to Master (keepalived too).
+    ///
+    /// A sync group member also reports [`SyncReport::Fault`], and after a
+    /// fault stays in Fault until [`SyncCommand::Fault`]`(false)`.
     pub fn set_fault(&mut self, now: Instant, fault: bool) -> Vec<Action> {
         let mut actions = Vec::new();
         if self.fault == fault {
             return actions;
         }
         self.fault = fault;
+        if self.params.sync_group {
+            if fault {
+                self.group_fault = true;
+                self.fault_now(Reason::Fault, &mut actions);
+            }
+            actions.push(Action::Sync(SyncReport::Fault(fault)));
+            return actions;
+        }
         match (self.state, fault) {
             (State::Init, _) => {}
-            (State::Master, true) => {
-                actions.push(Action::Send {
-                    priority: PRIORITY_RESIGN,
-                });
-                actions.push(Action::ReleaseAddresses);
-                self.enter_fault(&mut actions);
-            }
-            (State::Backup, true) => self.enter_fault(&mut actions),
+            (State::Master | State::Backup, true) => self.fault_now(Reason::Fault, &mut actions),
             (State::Fault, false) => {
                 if self.is_owner() {
                     self.become_master(now, Reason::Recovered, &mut actions);
@@ -482,6 +553,60 @@ impl Machine {
             }
             // Unreachable while `fault` and the state agree; nothing to do.
             (State::Fault, true) | (State::Master | State::Backup, false) => {}
+        }
+        actions
+    }
+
+    /// What the sync group decided for this member (see [`SyncCommand`]);
+    /// ignored unless [`Params::sync_group`].
+    ///
+    /// - [`SyncCommand::Master`]: a backup outside fault becomes master now
+    ///   (keepalived's `vrrp_sync_master` calls `vrrp_state_goto_master`),
+    ///   with the reason of its own timer if it ran out, else
+    ///   [`Reason::SyncGroup`].
+    /// - [`SyncCommand::Backup`]: a master releases its addresses and goes
+    ///   backup without a priority 0 advert (`vrrp_sync_backup`).
+    /// - [`SyncCommand::Fault`]`(true)`: a master sends priority 0 and
+    ///   releases its addresses; a master or backup enters Fault
+    ///   (`vrrp_sync_fault`). Before [`Machine::start`] it is recorded.
+    /// - [`SyncCommand::Fault`]`(false)`: a member in Fault without a fault
+    ///   of its own enters Backup with a full master down interval
+    ///   (`try_up_instance`, `vrrp_state_leave_fault`).
+    pub fn on_sync(&mut self, now: Instant, command: SyncCommand) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if !self.params.sync_group {
+            return actions;
+        }
+        match command {
+            SyncCommand::Master => {
+                if self.state == State::Backup && !self.fault && !self.group_fault {
+                    let reason = if self.wants_master {
+                        self.takeover_reason
+                    } else {
+                        Reason::SyncGroup
+                    };
+                    self.become_master(now, reason, &mut actions);
+                }
+            }
+            SyncCommand::Backup => {
+                if self.state == State::Master {
+                    actions.push(Action::ReleaseAddresses);
+                    self.enter_backup(now, Reason::SyncGroup, &mut actions);
+                }
+            }
+            SyncCommand::Fault(true) => {
+                self.group_fault = true;
+                self.fault_now(Reason::SyncGroup, &mut actions);
+            }
+            SyncCommand::Fault(false) => {
+                if self.fault {
+                    return actions;
+                }
+                self.group_fault = false;
+                if self.state == State::Fault {
+                    self.enter_backup(now, Reason::Recovered, &mut actions);
+                }
+            }
         }
         actions
     }
@@ -538,6 +663,7 @@ impl Machine {
         self.state = State::Init;
         self.timer = None;
         self.master_address = None;
+        self.wants_master = false;
         actions.push(Action::Transition {
             from,
             to: State::Init,
@@ -608,7 +734,14 @@ impl Machine {
     }
 
     /// RFC 5798 §6.4.2, with keepalived's `preempt_delay`.
-    fn backup_advert(&mut self, now: Instant, from: IpAddr, priority: u8, interval: Duration) {
+    fn backup_advert(
+        &mut self,
+        now: Instant,
+        from: IpAddr,
+        priority: u8,
+        interval: Duration,
+        actions: &mut Vec<Action>,
+    ) {
         self.master_address = Some(from);
         if priority == PRIORITY_RESIGN {
             self.timer = now.checked_add(self.skew_time());
@@ -624,6 +757,12 @@ impl Machine {
         self.learn_interval(interval);
         self.timer = now.checked_add(self.master_down_interval());
         self.takeover_reason = Reason::MasterDown;
+        if self.wants_master {
+            // keepalived's vrrp_state_backup: an accepted advert makes a
+            // member held by its group want BACKUP again.
+            self.wants_master = false;
+            actions.push(Action::Sync(SyncReport::WantsMaster(false)));
+        }
         if !self.params.preempt_delay.is_zero() {
             if outranked {
                 self.preempt_hold = PreemptHold::NotStarted;
@@ -701,7 +840,15 @@ impl Machine {
             self.master_address = None;
         }
         self.state = State::Backup;
-        self.timer = now.checked_add(self.master_down_interval());
+        self.wants_master = false;
+        // A sync group's address owner waits one interval, as `state
+        // MASTER` does, and then asks its group (keepalived's
+        // try_up_instance gives it the interval plus its skew).
+        self.timer = if self.params.sync_group && self.is_owner() {
+            now.checked_add(self.master_adver_int.saturating_add(self.skew_time()))
+        } else {
+            now.checked_add(self.master_down_interval())
+        };
         self.takeover_reason = Reason::MasterDown;
         self.preempt_hold = PreemptHold::NotStarted;
         actions.push(Action::Transition {
@@ -718,6 +865,7 @@ impl Machine {
     fn become_master(&mut self, now: Instant, reason: Reason, actions: &mut Vec<Action>) {
         let from = self.state;
         self.state = State::Master;
+        self.wants_master = false;
         self.master_adver_int = self.params.advert_int;
         self.timer = now.checked_add(self.params.advert_int);
         self.preempt_hold = PreemptHold::NotStarted;
@@ -734,15 +882,33 @@ impl Machine {
         });
     }
 
-    fn enter_fault(&mut self, actions: &mut Vec<Action>) {
+    /// Enters Fault from Master (a priority 0 advert first and the
+    /// addresses released, as keepalived's `vrrp_state_leave_master`) or
+    /// from Backup; nothing in Init or Fault.
+    fn fault_now(&mut self, reason: Reason, actions: &mut Vec<Action>) {
+        match self.state {
+            State::Master => {
+                actions.push(Action::Send {
+                    priority: PRIORITY_RESIGN,
+                });
+                actions.push(Action::ReleaseAddresses);
+                self.enter_fault(reason, actions);
+            }
+            State::Backup => self.enter_fault(reason, actions),
+            State::Init | State::Fault => {}
+        }
+    }
+
+    fn enter_fault(&mut self, reason: Reason, actions: &mut Vec<Action>) {
         let from = self.state;
         self.state = State::Fault;
         self.timer = None;
         self.master_address = None;
+        self.wants_master = false;
         actions.push(Action::Transition {
             from,
             to: State::Fault,
-            reason: Reason::Fault,
+            reason,
         });
     }
 }
@@ -775,6 +941,7 @@ mod tests {
             preempt_delay: Duration::ZERO,
             initial: Initial::Backup,
             local_address: v4(10),
+            sync_group: false,
         }
     }
 
@@ -1427,6 +1594,190 @@ mod tests {
         m.on_timer(t0);
         assert_eq!(m.state(), State::Backup);
         m.stop(t0);
+    }
+
+    fn member(priority: u8) -> Params {
+        Params {
+            sync_group: true,
+            ..params(Version::V2, priority)
+        }
+    }
+
+    // keepalived vrrp_sync_can_goto_master: a member whose master down
+    // timer runs out stays backup, asks its group, and asks again one
+    // master down interval later.
+    #[test]
+    fn sync_member_asks_its_group_before_taking_over() {
+        let t0 = Instant::now();
+        let mut m = Machine::new(member(100));
+        m.start(t0);
+        let down = t0 + ns(3_609_375_000);
+        assert_eq!(m.deadline(), Some(down));
+        assert_eq!(
+            m.on_timer(down),
+            vec![Action::Sync(SyncReport::WantsMaster(true))]
+        );
+        assert_eq!(m.state(), State::Backup);
+        assert_eq!(m.deadline(), Some(down + ns(3_609_375_000)));
+        assert_eq!(
+            m.on_timer(down + ns(3_609_375_000)),
+            vec![Action::Sync(SyncReport::WantsMaster(true))]
+        );
+        // The group agrees: master, for the reason of its own timer.
+        assert_eq!(
+            m.on_sync(down + 4 * SECOND, SyncCommand::Master),
+            becomes_master(100, State::Backup, Reason::MasterDown)
+        );
+        assert!(m.on_sync(down + 5 * SECOND, SyncCommand::Master).is_empty());
+    }
+
+    // keepalived vrrp_state_backup: an accepted advert takes the wish back.
+    #[test]
+    fn sync_member_accepting_an_advert_no_longer_wants_master() {
+        let t0 = Instant::now();
+        let mut m = Machine::new(member(100));
+        m.start(t0);
+        let down = m.deadline().unwrap();
+        m.on_timer(down);
+        assert_eq!(
+            m.on_advert(down + ms(10), v4(20), 200, SECOND),
+            vec![Action::Sync(SyncReport::WantsMaster(false))]
+        );
+        // Only once, and a lower priority advert is still ignored (preempt).
+        assert!(m.on_advert(down + ms(20), v4(20), 200, SECOND).is_empty());
+        assert!(m.on_advert(down + ms(30), v4(21), 50, SECOND).is_empty());
+        // The group may still send it master (vrrp_sync_master does not
+        // look at the member's own wish): reason "sync group".
+        assert_eq!(
+            m.on_sync(down + SECOND, SyncCommand::Master),
+            becomes_master(100, State::Backup, Reason::SyncGroup)
+        );
+    }
+
+    // keepalived vrrp_sync_backup: masters leave without priority 0.
+    #[test]
+    fn sync_backup_releases_without_resigning() {
+        let t0 = Instant::now();
+        let mut m = Machine::new(member(100));
+        m.start(t0);
+        let down = m.deadline().unwrap();
+        m.on_timer(down);
+        m.on_sync(down, SyncCommand::Master);
+        assert_eq!(
+            m.on_sync(down + SECOND, SyncCommand::Backup),
+            vec![
+                Action::ReleaseAddresses,
+                Action::Transition {
+                    from: State::Master,
+                    to: State::Backup,
+                    reason: Reason::SyncGroup
+                }
+            ]
+        );
+        assert!(m.on_sync(down + SECOND, SyncCommand::Backup).is_empty());
+    }
+
+    // keepalived down_instance + vrrp_sync_fault: an own fault reports to
+    // the group and holds the member in Fault until the group releases it.
+    #[test]
+    fn sync_member_fault_is_held_until_the_group_releases_it() {
+        let t0 = Instant::now();
+        let mut m = Machine::new(member(100));
+        m.start(t0);
+        let down = m.deadline().unwrap();
+        m.on_timer(down);
+        m.on_sync(down, SyncCommand::Master);
+        let t = down + SECOND;
+        assert_eq!(
+            m.set_fault(t, true),
+            vec![
+                Action::Send { priority: 0 },
+                Action::ReleaseAddresses,
+                Action::Transition {
+                    from: State::Master,
+                    to: State::Fault,
+                    reason: Reason::Fault
+                },
+                Action::Sync(SyncReport::Fault(true)),
+            ]
+        );
+        assert_eq!(
+            m.set_fault(t + SECOND, false),
+            vec![Action::Sync(SyncReport::Fault(false))]
+        );
+        assert_eq!(m.state(), State::Fault);
+        assert!(m.on_sync(t + SECOND, SyncCommand::Master).is_empty());
+        let r = t + 2 * SECOND;
+        assert_eq!(
+            m.on_sync(r, SyncCommand::Fault(false)),
+            vec![Action::Transition {
+                from: State::Fault,
+                to: State::Backup,
+                reason: Reason::Recovered
+            }]
+        );
+        assert_eq!(m.deadline(), Some(r + ns(3_609_375_000)));
+    }
+
+    // keepalived vrrp_sync_fault on another member: a master resigns with
+    // priority 0; a release does not free a member with its own fault.
+    #[test]
+    fn sync_fault_of_another_member() {
+        let t0 = Instant::now();
+        let mut m = Machine::new(member(100));
+        m.start(t0);
+        let down = m.deadline().unwrap();
+        m.on_timer(down);
+        m.on_sync(down, SyncCommand::Master);
+        assert_eq!(
+            m.on_sync(down + SECOND, SyncCommand::Fault(true)),
+            vec![
+                Action::Send { priority: 0 },
+                Action::ReleaseAddresses,
+                Action::Transition {
+                    from: State::Master,
+                    to: State::Fault,
+                    reason: Reason::SyncGroup
+                },
+            ]
+        );
+        // Its own fault while held: reported, no transition.
+        assert_eq!(
+            m.set_fault(down + 2 * SECOND, true),
+            vec![Action::Sync(SyncReport::Fault(true))]
+        );
+        assert!(
+            m.on_sync(down + 3 * SECOND, SyncCommand::Fault(false))
+                .is_empty()
+        );
+        assert_eq!(m.state(), State::Fault);
+    }
+
+    // A sync group's address owner does not go master at start by itself.
+    #[test]
+    fn sync_owner_waits_one_interval_then_asks() {
+        let t0 = Instant::now();
+        let mut m = Machine::new(member(255));
+        m.start(t0);
+        assert_eq!(m.state(), State::Backup);
+        let at = t0 + SECOND + ns(3_906_250);
+        assert_eq!(m.deadline(), Some(at));
+        assert_eq!(
+            m.on_timer(at),
+            vec![Action::Sync(SyncReport::WantsMaster(true))]
+        );
+    }
+
+    // A lone instance ignores group commands and reports nothing.
+    #[test]
+    fn lone_instance_ignores_sync_commands() {
+        let t0 = Instant::now();
+        let mut m = Machine::new(params(Version::V2, 100));
+        m.start(t0);
+        assert!(m.on_sync(t0, SyncCommand::Master).is_empty());
+        assert!(m.on_sync(t0, SyncCommand::Fault(true)).is_empty());
+        assert_eq!(m.state(), State::Backup);
+        assert_eq!(m.set_fault(t0, true).len(), 1);
     }
 
     #[test]

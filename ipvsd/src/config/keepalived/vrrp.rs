@@ -104,6 +104,10 @@ const SCRIPT_KEYWORDS: &[&str] = &[
 /// The `vrrp_sync_group` keywords ipvsd reads (or notes).
 const SYNC_GROUP_KEYWORDS: &[&str] = &[
     "group",
+    "track_interface",
+    "track_script",
+    "sync_group_tracking_weight",
+    "global_tracking",
     "notify_master",
     "notify_backup",
     "notify_fault",
@@ -123,7 +127,22 @@ pub(super) struct VrrpReader {
     default_interface: Option<String>,
     instances: Vec<RawInstance>,
     scripts: Vec<(Location, VrrpScript)>,
-    sync_groups: Vec<(Location, SyncGroup)>,
+    sync_groups: Vec<RawSyncGroup>,
+}
+
+/// A `vrrp_sync_group` as written: the group, and the tracking it gives
+/// its members (keepalived.conf(5), "VRRP synchronization group(s)").
+#[derive(Debug)]
+struct RawSyncGroup {
+    location: Location,
+    group: SyncGroup,
+    /// `track_interface` of the group: added to every member.
+    track_interfaces: Vec<TrackInterface>,
+    /// `track_script` of the group: added to every member.
+    track_scripts: Vec<TrackScript>,
+    /// `sync_group_tracking_weight` (or the deprecated `global_tracking`):
+    /// members keep their tracking weights.
+    tracking_weight: bool,
 }
 
 /// A `vrrp_instance` as written: `None` is "not given".
@@ -282,6 +301,47 @@ fn virtual_address(
         i += 2;
     }
     Ok(a)
+}
+
+/// The entries of a `track_interface { IF [weight N] ... }` block.
+fn track_interfaces(s: &Statement) -> Result<Vec<TrackInterface>, ConfigError> {
+    let mut out = Vec::new();
+    for t in block(s)? {
+        no_block(t)?;
+        // keepalived's weight 0 is no weight: down is a fault.
+        out.push(TrackInterface {
+            name: t.keyword().to_owned(),
+            weight: track_weight(t, "track_interface")?.filter(|w| *w != 0),
+        });
+    }
+    Ok(out)
+}
+
+/// The entries of a `track_script { NAME [weight N] ... }` block.
+fn track_scripts(s: &Statement) -> Result<Vec<TrackScript>, ConfigError> {
+    let mut out = Vec::new();
+    for t in block(s)? {
+        no_block(t)?;
+        out.push(TrackScript {
+            name: t.keyword().to_owned(),
+            weight: track_weight(t, "track_script")?,
+        });
+    }
+    Ok(out)
+}
+
+/// The `weight N` after a tracked object's name, if any.
+fn track_weight(t: &Statement, keyword: &str) -> Result<Option<i32>, ConfigError> {
+    let words = t.args().to_vec();
+    match words.first() {
+        None => Ok(None),
+        Some(&"weight") => Ok(Some(weight(t, keyword, &words[1..])?)),
+        Some(other) => Err(ConfigError::invalid(
+            &t.location,
+            keyword,
+            format!("unexpected `{other}` (only `weight N` may follow)"),
+        )),
+    }
 }
 
 impl Reader<'_> {
@@ -504,49 +564,8 @@ impl Reader<'_> {
                         }
                     }
                 }
-                "track_interface" => {
-                    for t in block(s)? {
-                        no_block(t)?;
-                        let words = t.args().to_vec();
-                        let w = match words.first() {
-                            None => None,
-                            Some(&"weight") => Some(weight(t, "track_interface", &words[1..])?),
-                            Some(other) => {
-                                return Err(ConfigError::invalid(
-                                    &t.location,
-                                    "track_interface",
-                                    format!("unexpected `{other}` (only `weight N` may follow)"),
-                                ));
-                            }
-                        };
-                        // keepalived's weight 0 is no weight: down is a fault.
-                        v.track_interfaces.push(TrackInterface {
-                            name: t.keyword().to_owned(),
-                            weight: w.filter(|w| *w != 0),
-                        });
-                    }
-                }
-                "track_script" => {
-                    for t in block(s)? {
-                        no_block(t)?;
-                        let words = t.args().to_vec();
-                        let w = match words.first() {
-                            None => None,
-                            Some(&"weight") => Some(weight(t, "track_script", &words[1..])?),
-                            Some(other) => {
-                                return Err(ConfigError::invalid(
-                                    &t.location,
-                                    "track_script",
-                                    format!("unexpected `{other}` (only `weight N` may follow)"),
-                                ));
-                            }
-                        };
-                        v.track_scripts.push(TrackScript {
-                            name: t.keyword().to_owned(),
-                            weight: w,
-                        });
-                    }
-                }
+                "track_interface" => v.track_interfaces.extend(track_interfaces(s)?),
+                "track_script" => v.track_scripts.extend(track_scripts(s)?),
                 "notify_master" => v.notify.master = Some(script(s, &mut self.users)?),
                 "notify_backup" => v.notify.backup = Some(script(s, &mut self.users)?),
                 "notify_fault" => v.notify.fault = Some(script(s, &mut self.users)?),
@@ -740,15 +759,36 @@ impl Reader<'_> {
             instances: Vec::new(),
             notify: Notify::default(),
         };
+        let mut raw = RawSyncGroup {
+            location: st.location.clone(),
+            group: SyncGroup {
+                name: String::new(),
+                instances: Vec::new(),
+                notify: Notify::default(),
+            },
+            track_interfaces: Vec::new(),
+            track_scripts: Vec::new(),
+            tracking_weight: false,
+        };
         for s in block(st)? {
             let k = s.keyword();
             if !SYNC_GROUP_KEYWORDS.contains(&k) {
                 return Err(unsupported_vrrp(s, "in vrrp_sync_group"));
             }
-            if k != "group" {
+            if !matches!(k, "group" | "track_interface" | "track_script") {
                 no_block(s)?;
             }
             match k {
+                "track_interface" => raw.track_interfaces.extend(track_interfaces(s)?),
+                "track_script" => raw.track_scripts.extend(track_scripts(s)?),
+                "sync_group_tracking_weight" => raw.tracking_weight = true,
+                "global_tracking" => {
+                    raw.tracking_weight = true;
+                    self.note(
+                        &s.location,
+                        "`global_tracking` is deprecated: read as `sync_group_tracking_weight`, as keepalived does",
+                    );
+                }
                 "group" => {
                     for line in block(s)? {
                         no_block(line)?;
@@ -767,7 +807,17 @@ impl Reader<'_> {
                 _ => return Err(unsupported_vrrp(s, "in vrrp_sync_group")),
             }
         }
-        self.vrrp.sync_groups.push((st.location.clone(), g));
+        if g.instances.len() == 1 {
+            self.note(
+                &st.location,
+                format!(
+                    "vrrp_sync_group {} has only 1 instance: it does nothing (keepalived warns too)",
+                    g.name
+                ),
+            );
+        }
+        raw.group = g;
+        self.vrrp.sync_groups.push(raw);
         Ok(())
     }
 
@@ -801,10 +851,16 @@ impl Reader<'_> {
             locations.push(location);
         }
         let (script_at, scripts): (Vec<_>, Vec<_>) = reader.scripts.into_iter().unzip();
-        let (group_at, groups): (Vec<_>, Vec<_>) = reader.sync_groups.into_iter().unzip();
         vrrp.scripts = scripts;
-        vrrp.sync_groups = groups;
-        self.sync_group_weights(&mut vrrp, &locations);
+        let group_at: Vec<Location> = reader
+            .sync_groups
+            .iter()
+            .map(|g| g.location.clone())
+            .collect();
+        for g in &reader.sync_groups {
+            self.sync_group_tracking(&mut vrrp, g, &locations);
+        }
+        vrrp.sync_groups = reader.sync_groups.into_iter().map(|g| g.group).collect();
         model::validate(&vrrp, sync_daemon.as_ref()).map_err(|p| {
             let at = match p.at {
                 Part::Instance(i) => locations.get(i),
@@ -818,37 +874,110 @@ impl Reader<'_> {
         Ok(vrrp)
     }
 
-    /// keepalived zeroes the tracking weights of the instances of a sync
-    /// group, so that its members keep one priority order
-    /// (keepalived.conf(5), "VRRP synchronization group(s)"): a tracked
-    /// interface or script of a member that fails is then a fault.
-    fn sync_group_weights(&mut self, vrrp: &mut Vrrp, locations: &[Location]) {
-        for g in &vrrp.sync_groups {
-            for (i, v) in vrrp.instances.iter_mut().enumerate() {
-                if !g.instances.contains(&v.name) {
-                    continue;
-                }
-                let mut changed = false;
+    /// The tracking of the members of sync group `g`, as keepalived 2.2.7
+    /// completes it (`vrrp_complete_instance`, `sync_group_tracking_init`
+    /// in `vrrp.c`), so that members keep one priority order
+    /// (keepalived.conf(5), "VRRP synchronization group(s)"):
+    ///
+    /// - without `sync_group_tracking_weight`, a member's weighted
+    ///   `track_interface` loses its weight (down is a fault) and its
+    ///   weighted `track_script` is dropped (keepalived ignores it);
+    /// - the group's own `track_interface` and `track_script` are added to
+    ///   every member with their weights (none when a member is the
+    ///   address owner); an object the member tracks already takes the
+    ///   group's weight unless the member's entry is unweighted.
+    fn sync_group_tracking(&mut self, vrrp: &mut Vrrp, g: &RawSyncGroup, locations: &[Location]) {
+        let name = &g.group.name;
+        let has_owner = vrrp
+            .instances
+            .iter()
+            .any(|v| g.group.instances.contains(&v.name) && v.priority == OWNER_PRIORITY);
+        let script_weight = |scripts: &[VrrpScript], t: &TrackScript| {
+            t.weight.unwrap_or_else(|| {
+                scripts
+                    .iter()
+                    .find(|s| s.name == t.name)
+                    .map_or(0, |s| s.weight)
+            })
+        };
+        for (i, v) in vrrp.instances.iter_mut().enumerate() {
+            if !g.group.instances.contains(&v.name) {
+                continue;
+            }
+            let mut notes = Vec::new();
+            if !g.tracking_weight {
+                let mut zeroed = false;
                 for t in &mut v.track_interfaces {
-                    changed |= t.weight.take().is_some();
+                    zeroed |= t.weight.take().is_some();
                 }
-                for t in &mut v.track_scripts {
-                    let own = vrrp
-                        .scripts
-                        .iter()
-                        .find(|s| s.name == t.name)
-                        .map_or(0, |s| s.weight);
-                    if t.weight.unwrap_or(own) != 0 {
-                        t.weight = Some(0);
-                        changed = true;
+                if zeroed {
+                    notes.push(
+                        "weights of track_interface removed (a failure is a fault)".to_owned(),
+                    );
+                }
+                let before = v.track_scripts.len();
+                let mut dropped = Vec::new();
+                v.track_scripts.retain(|t| {
+                    let keep = script_weight(&vrrp.scripts, t) == 0;
+                    if !keep {
+                        dropped.push(t.name.clone());
                     }
+                    keep
+                });
+                if v.track_scripts.len() != before {
+                    notes.push(format!(
+                        "weighted track_script {} ignored",
+                        dropped.join(", ")
+                    ));
                 }
-                if changed && let Some(at) = locations.get(i) {
+            }
+            for t in &g.track_interfaces {
+                let weight = if has_owner { None } else { t.weight };
+                match v.track_interfaces.iter_mut().find(|o| o.name == t.name) {
+                    Some(own) => {
+                        if own.weight.is_some() {
+                            own.weight = weight;
+                        }
+                        notes.push(format!(
+                            "track_interface {} is in the instance and its sync group",
+                            t.name
+                        ));
+                    }
+                    None => v.track_interfaces.push(TrackInterface {
+                        name: t.name.clone(),
+                        weight,
+                    }),
+                }
+            }
+            for t in &g.track_scripts {
+                let weight = if has_owner {
+                    Some(0)
+                } else {
+                    Some(script_weight(&vrrp.scripts, t))
+                };
+                match v.track_scripts.iter_mut().find(|o| o.name == t.name) {
+                    Some(own) => {
+                        if script_weight(&vrrp.scripts, own) != 0 {
+                            own.weight = weight;
+                        }
+                        notes.push(format!(
+                            "track_script {} is in the instance and its sync group",
+                            t.name
+                        ));
+                    }
+                    None => v.track_scripts.push(TrackScript {
+                        name: t.name.clone(),
+                        weight,
+                    }),
+                }
+            }
+            if let Some(at) = locations.get(i) {
+                for n in notes {
                     self.notes.push(crate::config::Note {
                         location: at.clone(),
                         message: format!(
-                            "vrrp_instance {}: tracking weights set to 0 in vrrp_sync_group {}, as keepalived does",
-                            v.name, g.name
+                            "vrrp_instance {} in vrrp_sync_group {name}: {n}, as keepalived does",
+                            v.name
                         ),
                     });
                 }
