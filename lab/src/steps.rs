@@ -467,12 +467,15 @@ fn sync_daemon(r: &mut Report, lab: &mut Lab) -> io::Result<HeldRequest> {
     for d in [Director::One, Director::Two] {
         lab.start_ipvsd(d, "pair", &config::pair(d))?;
     }
+    // ipvsd logs the transition after it has taken the addresses and sent
+    // its gratuitous ARPs, so the addresses alone may show before the log.
+    let logged = |d| vrrp_state(&lab.ipvsd_log(d), config::INSTANCE);
     let elected = wait_for(Duration::from_secs(15), || {
         Ok(lab.holds(Director::One, VIP)?
             && lab.holds(Director::One, GATEWAY)?
             && !lab.holds(Director::Two, VIP)?
-            && vrrp_state(&lab.ipvsd_log(Director::Two), config::INSTANCE).as_deref()
-                == Some("BACKUP"))
+            && logged(Director::One).as_deref() == Some("MASTER")
+            && logged(Director::Two).as_deref() == Some("BACKUP"))
     })?;
     let seen = format!(
         "{}; {}",
