@@ -18,7 +18,7 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! use ipvsd::vrrp::net::{Channel, Family, address, announce};
+//! use ipvsd::vrrp::net::{Addressing, Channel, Family, address, announce};
 //!
 //! let channel = Channel::open("eth0", Family::V4, Addressing::default())?;
 //! channel.send(&[0x31, 0x33, 0x96, 0x01, 0x00, 0x64, 0x42, 0xad, 10, 99, 0, 100]).await?;
