@@ -284,6 +284,7 @@ fn probe(ipvs: &Ipvs, client_ns: &netns::Namespace, vips: &[Ipv4Addr], rounds: u
         if missing.is_empty() {
             break;
         }
+        let t = Instant::now();
         let sent = client_ns
             .run(|| {
                 let raw = RawSender::new();
@@ -298,11 +299,14 @@ fn probe(ipvs: &Ipvs, client_ns: &netns::Namespace, vips: &[Ipv4Addr], rounds: u
                     .count()
             })
             .expect("send from the client namespace");
+        let sending = t.elapsed();
         std::thread::sleep(Duration::from_millis(200));
+        let t = Instant::now();
         choices = read_choices(ipvs);
+        let reading = t.elapsed();
         let have: usize = choices.values().map(HashMap::len).sum();
         eprintln!(
-            "round {round}: sent {sent} of {} missing; {have} connections",
+            "round {round}: sent {sent} of {} missing ({sending:?}); {have} connections (read in {reading:?})",
             missing.len()
         );
     }
@@ -390,11 +394,24 @@ fn mh_choice_depends_on_list_order_and_the_model_agrees_with_the_kernel() {
     let mut choices = Choices::new();
     let vips: Vec<Ipv4Addr> = (0..cases.len()).map(vip).collect();
     for (i, case) in cases.iter().enumerate() {
+        let t0 = Instant::now();
         let (dir, client_ns) = network();
         let ipvs = Ipvs::in_namespace(dir.path()).expect("a handle in the director");
         let key = ServiceKey::udp(IpAddr::V4(vips[i]), VPORT);
+        let t1 = Instant::now();
         servers.push(build(&ipvs, &key, case));
+        let t2 = Instant::now();
         choices.extend(probe(&ipvs, &client_ns, &vips[i..=i], 4));
+        let t3 = Instant::now();
+        drop((ipvs, dir, client_ns));
+        eprintln!(
+            "{}: network {:?}, build {:?}, probe {:?}, teardown {:?}",
+            case.name,
+            t1 - t0,
+            t2 - t1,
+            t3 - t2,
+            t3.elapsed()
+        );
     }
     let empty = HashMap::new();
 
