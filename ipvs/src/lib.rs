@@ -56,6 +56,7 @@ mod handle;
 mod info;
 mod key;
 mod local;
+pub mod mh;
 mod namespace;
 mod proc;
 mod read;
