@@ -30,7 +30,7 @@ pub struct RestoreLine {
 pub fn words(line: &str) -> Vec<String> {
     // A line of -R input has up to about eight words: one allocation.
     let mut out = Vec::with_capacity(8);
-    for word in line.split(|c: char| matches!(c, ' ' | '\t' | '\r')) {
+    for word in line.split([' ', '\t', '\r']) {
         if word.is_empty() {
             continue;
         }
