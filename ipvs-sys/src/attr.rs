@@ -8,7 +8,7 @@ use netlink_packet_core::{
 use crate::constants::*;
 use crate::daemon::IpvsDaemonAttr;
 use crate::dest::IpvsDestAttr;
-use crate::nla::{emit_nested, nested_len, parse_all};
+use crate::nla::{append_nest, append_nla, append_nlas, emit_nested, nested_len, parse_all};
 use crate::service::IpvsServiceAttr;
 
 /// A top-level attribute of an IPVS command.
@@ -67,6 +67,20 @@ impl Nla for IpvsCmdAttr {
                 let _ = emit_u32(buffer, *v);
             }
             Self::Other(nla) => nla.emit_value(buffer),
+        }
+    }
+}
+
+impl IpvsCmdAttr {
+    /// Appends this attribute to `out` in one pass: the bytes
+    /// [`Emitable::emit`](netlink_packet_core::Emitable::emit) writes for
+    /// it, without computing each nest's length first.
+    pub(crate) fn append(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Service(attrs) => append_nest(out, self.kind(), |out| append_nlas(attrs, out)),
+            Self::Dest(attrs) => append_nest(out, self.kind(), |out| append_nlas(attrs, out)),
+            Self::Daemon(attrs) => append_nest(out, self.kind(), |out| append_nlas(attrs, out)),
+            _ => append_nla(self, out),
         }
     }
 }

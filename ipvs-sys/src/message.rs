@@ -80,6 +80,40 @@ impl IpvsMessage {
     }
 }
 
+/// Size of the netlink header (`struct nlmsghdr`).
+const NLMSG_HDRLEN: usize = 16;
+
+impl IpvsMessage {
+    /// Appends this message to `out` as a request of the family `family_id`
+    /// with `flags` (`NLM_F_*`): the bytes of [`IpvsMessage::into_netlink`]
+    /// serialized, written in one pass (each nest's length is written after
+    /// its content, not computed before it), for pipelined batches.
+    pub fn append_request(
+        &self,
+        out: &mut Vec<u8>,
+        family_id: u16,
+        flags: u16,
+        sequence_number: u32,
+        port_number: u32,
+    ) {
+        let at = out.len();
+        out.extend_from_slice(&[0; 4]); // nlmsg_len, written at the end
+        out.extend_from_slice(&family_id.to_ne_bytes());
+        out.extend_from_slice(&flags.to_ne_bytes());
+        out.extend_from_slice(&sequence_number.to_ne_bytes());
+        out.extend_from_slice(&port_number.to_ne_bytes());
+        // struct genlmsghdr: cmd, version, reserved.
+        out.extend_from_slice(&[self.cmd.into(), IPVS_GENL_VERSION, 0, 0]);
+        match &self.attrs {
+            IpvsAttrs::Cmd(attrs) => attrs.iter().for_each(|nla| nla.append(out)),
+            IpvsAttrs::Info(attrs) => crate::nla::append_nlas(attrs, out),
+        }
+        let len = (out.len() - at) as u32;
+        out[at..at + 4].copy_from_slice(&len.to_ne_bytes());
+        debug_assert!(out.len() - at >= NLMSG_HDRLEN + 4);
+    }
+}
+
 impl GenlFamily for IpvsMessage {
     fn family_name() -> &'static str {
         IPVS_GENL_NAME

@@ -55,6 +55,51 @@ pub(crate) fn emit_nested<T: Nla>(attrs: &[T], buffer: &mut [u8]) {
 }
 
 /// Length on the wire of a C string: its bytes plus the terminating NUL.
+/// The `nla_type` an attribute is written with: its kind and the nested and
+/// byte-order flags it asks for (as [`emit_nested`] writes it).
+fn kind_with_flags<T: Nla>(nla: &T) -> u16 {
+    let mut kind = nla.kind();
+    if nla.is_nested() {
+        kind |= NLA_F_NESTED;
+    }
+    if nla.is_network_byteorder() {
+        kind |= NLA_F_NET_BYTEORDER;
+    }
+    kind
+}
+
+/// Appends one attribute to `out`, padded, in one pass: the bytes
+/// [`emit_nested`] writes for it.
+pub(crate) fn append_nla<T: Nla>(nla: &T, out: &mut Vec<u8>) {
+    let len = NLA_HEADER_SIZE + nla.value_len();
+    let at = out.len();
+    let padded = len.div_ceil(NLA_ALIGNTO) * NLA_ALIGNTO;
+    out.resize(at + padded, 0);
+    // The length field is 16 bits, as in emit_nested.
+    out[at..at + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+    out[at + 2..at + 4].copy_from_slice(&kind_with_flags(nla).to_ne_bytes());
+    nla.emit_value(&mut out[at + NLA_HEADER_SIZE..at + len]);
+}
+
+/// Appends every attribute of `attrs` to `out` (see [`append_nla`]).
+pub(crate) fn append_nlas<T: Nla>(attrs: &[T], out: &mut Vec<u8>) {
+    for nla in attrs {
+        append_nla(nla, out);
+    }
+}
+
+/// Appends a nest of type `kind` whose content `fill` appends, its length
+/// written once the content is there (instead of computed beforehand).
+pub(crate) fn append_nest(out: &mut Vec<u8>, kind: u16, fill: impl FnOnce(&mut Vec<u8>)) {
+    let at = out.len();
+    out.extend_from_slice(&[0; NLA_HEADER_SIZE]);
+    fill(out);
+    // Every attribute inside is padded: so is the nest.
+    let len = out.len() - at;
+    out[at..at + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+    out[at + 2..at + 4].copy_from_slice(&kind.to_ne_bytes());
+}
+
 pub(crate) fn nul_string_len(s: &str) -> usize {
     s.len() + 1
 }

@@ -2,8 +2,8 @@
 //! once, requests acknowledged, dumps read to `NLMSG_DONE`, pipelined batches.
 
 use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NetlinkDeserializable,
-    NetlinkMessage, NetlinkPayload, NetlinkSerializable,
+    NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP,
+    NetlinkDeserializable, NetlinkMessage, NetlinkPayload, NetlinkSerializable,
 };
 use netlink_packet_generic::{
     GenlMessage,
@@ -196,6 +196,22 @@ impl<T: Transport> IpvsSocket<T> {
         Ok(self.transport.send(&buf)?)
     }
 
+    /// Sends `msg` alone with `flags`, under the next sequence number, which
+    /// it returns.
+    fn send_request(&mut self, msg: &IpvsMessage, flags: u16) -> Result<u32, Error> {
+        let seq = self.take_seq();
+        let mut buf = Vec::with_capacity(256);
+        msg.append_request(
+            &mut buf,
+            self.family_id,
+            flags,
+            seq,
+            self.transport.port_id(),
+        );
+        self.transport.send(&buf)?;
+        Ok(seq)
+    }
+
     fn recv_datagram(&mut self) -> Result<usize, Error> {
         let len = self.transport.recv(&mut self.rx)?;
         if len > self.rx.len() {
@@ -263,9 +279,7 @@ impl<T: Transport> IpvsSocket<T> {
     /// [`Error::Kernel`] with the kernel's errno if it refused the request;
     /// [`Error::Io`], [`Error::Decode`] or [`Error::Protocol`] if the exchange failed.
     pub fn request(&mut self, msg: IpvsMessage) -> Result<Vec<IpvsMessage>, Error> {
-        let seq = self.take_seq();
-        let nl = msg.into_netlink(self.family_id, seq, self.transport.port_id(), false);
-        self.send_one(&nl)?;
+        let seq = self.send_request(&msg, NLM_F_REQUEST | NLM_F_ACK)?;
         let mut replies = Vec::new();
         self.collect(seq, false, |data| {
             replies.push(decode(data)?);
@@ -295,9 +309,7 @@ impl<T: Transport> IpvsSocket<T> {
         msg: IpvsMessage,
         mut on_reply: impl FnMut(IpvsMessage),
     ) -> Result<(), Error> {
-        let seq = self.take_seq();
-        let nl = msg.into_netlink(self.family_id, seq, self.transport.port_id(), true);
-        self.send_one(&nl)?;
+        let seq = self.send_request(&msg, NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP)?;
         self.collect(seq, true, |data| {
             on_reply(decode(data)?);
             Ok(())
@@ -337,19 +349,21 @@ impl<T: Transport> IpvsSocket<T> {
             while in_flight < window {
                 let Some(msg) = msgs.next() else { break };
                 let seq = self.take_seq();
-                let mut nl = msg.into_netlink(self.family_id, seq, port, false);
                 let last = in_flight + 1 == window || msgs.peek().is_none();
-                if !last {
-                    nl.header.flags &= !NLM_F_ACK;
-                }
-                let len = nl.buffer_len();
-                if !datagram.is_empty() && datagram.len() + len > SEND_DATAGRAM_BYTES {
-                    self.transport.send(&datagram)?;
-                    datagram.clear();
-                }
+                // Only the window's last request asks for an ACK.
+                let flags = if last {
+                    NLM_F_REQUEST | NLM_F_ACK
+                } else {
+                    NLM_F_REQUEST
+                };
                 let at = datagram.len();
-                datagram.resize(at + len, 0);
-                nl.serialize(&mut datagram[at..]);
+                msg.append_request(&mut datagram, self.family_id, flags, seq, port);
+                if at > 0 && datagram.len() > SEND_DATAGRAM_BYTES {
+                    // It does not fit: the datagram goes without it, and it
+                    // starts the next one.
+                    self.transport.send(&datagram[..at])?;
+                    datagram.drain(..at);
+                }
                 outcomes.push(Ok(Vec::new()));
                 in_flight += 1;
             }

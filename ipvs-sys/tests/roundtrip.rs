@@ -227,6 +227,28 @@ proptest! {
     /// Every value of a typed payload converts back to the same number,
     /// named or not, and a named number becomes its named variant.
     #[test]
+    fn one_pass_requests_are_the_serialized_messages(
+        msg in message(),
+        family in any::<u16>(),
+        seq in any::<u32>(),
+        port in any::<u32>(),
+        dump in any::<bool>(),
+    ) {
+        // What the pipelined batches and single requests send
+        // (append_request) must be byte for byte what netlink-packet-core
+        // serializes for the same message.
+        let mut nl = msg.clone().into_netlink(family, seq, port, dump);
+        nl.finalize();
+        let mut expected = vec![0; nl.buffer_len()];
+        nl.serialize(&mut expected);
+        let flags = nl.header.flags;
+        let mut out = vec![0xAA; 3]; // appended after what is there
+        msg.append_request(&mut out, family, flags, seq, port);
+        prop_assert_eq!(&out[..3], &[0xAA; 3][..]);
+        prop_assert_eq!(&out[3..], &expected[..]);
+    }
+
+    #[test]
     fn typed_payloads_keep_every_value(v16 in any::<u16>(), v32 in any::<u32>(), v8 in any::<u8>()) {
         let af = IpvsAddressFamily::from(v16);
         prop_assert_eq!(u16::from(af), v16);

@@ -125,8 +125,15 @@ impl Pending {
                     .is_none_or(|e| e.violation().is_some_and(|v| v.kernel_errno().is_some()))
             });
         let valid: Vec<(usize, &Change)> = valid.into_iter().map(|(i, c, _)| (i, c)).collect();
-        let sendable: Vec<Change> = valid.iter().map(|(_, c)| (*c).clone()).collect();
-        let outcomes = match ctx.ipvs.apply_changes_unchecked(&sendable) {
+        // Usually every change is sendable: then they go as they are, uncopied.
+        let some: Vec<Change>;
+        let sendable: &[Change] = if invalid.is_empty() {
+            &changes
+        } else {
+            some = valid.iter().map(|(_, c)| (*c).clone()).collect();
+            &some
+        };
+        let outcomes = match ctx.ipvs.apply_changes_unchecked(sendable) {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 // The whole batch's fate is unknown, not one line's.

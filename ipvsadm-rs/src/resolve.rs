@@ -69,6 +69,12 @@ pub(crate) fn atoi(s: &str) -> i64 {
 
 /// `inet_aton`: dotted quads, but also `127.1`, hex and octal parts.
 pub(crate) fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
+    // A plain dotted quad (four decimal numbers up to 255, no leading
+    // zeros: what std accepts) means the same to inet_aton; only the other
+    // forms it takes (octal, hex, fewer parts, trailing text) need it.
+    if let Ok(addr) = s.parse::<Ipv4Addr>() {
+        return Some(addr);
+    }
     let c = CString::new(s).ok()?;
     let mut addr = libc::in_addr { s_addr: 0 };
     // SAFETY: a NUL-terminated string and a valid in_addr.
@@ -78,6 +84,9 @@ pub(crate) fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
 
 /// `inet_pton(AF_INET6, ...)`.
 pub(crate) fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
+    // Every IPv6 address inet_pton reads has two colons at least (`::`):
+    // `10.0.0.1:80` has one.
+    s.bytes().filter(|&b| b == b':').nth(1)?;
     let c = CString::new(s).ok()?;
     let mut addr = [0u8; 16];
     // SAFETY: a NUL-terminated string and a 16-byte buffer.
@@ -87,6 +96,10 @@ pub(crate) fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
 
 /// `inet_pton(AF_INET, ...)`: strict dotted quads.
 pub(crate) fn parse_inet4_strict(s: &str) -> Option<Ipv4Addr> {
+    // What std accepts, inet_pton accepts too, with the same meaning.
+    if let Ok(addr) = s.parse::<Ipv4Addr>() {
+        return Some(addr);
+    }
     let c = CString::new(s).ok()?;
     let mut addr = [0u8; 4];
     // SAFETY: a NUL-terminated string and a 4-byte buffer.
@@ -183,12 +196,26 @@ pub(crate) fn port_to_service(port: u16, protocol: Option<Protocol>) -> Option<S
 }
 
 /// An address as `inet_ntop` writes it.
+/// Appends the dotted decimal form of `addr` (as inet_ntop and std write it).
+fn push_ipv4(text: &mut String, addr: &Ipv4Addr) {
+    for (i, octet) in addr.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        text.push_str(itoa::Buffer::new().format(octet));
+    }
+}
+
 pub(crate) fn ntop(addr: &IpAddr) -> String {
     let bytes = match addr {
         // Dotted decimal, as inet_ntop writes it; Rust's own is quicker
         // than glibc's (which goes through sprintf) and a listing prints
         // one for every service and real server.
-        IpAddr::V4(a) => return a.to_string(),
+        IpAddr::V4(a) => {
+            let mut text = String::with_capacity(15);
+            push_ipv4(&mut text, a);
+            return text;
+        }
         // glibc's IPv6 text differs from Rust's for some addresses (such
         // as the IPv4-compatible ::1.2.3.4): ask glibc.
         IpAddr::V6(a) => a.octets(),
@@ -225,11 +252,18 @@ pub(crate) fn addrport(
     use std::fmt::Write as _;
     let mut text = String::with_capacity(24);
     if numeric {
-        // One string, written once: this runs for every line of a listing.
-        let _ = match addr {
-            IpAddr::V4(a) => write!(text, "{a}:{port}"),
-            IpAddr::V6(_) => write!(text, "[{}]:{port}", ntop(addr)),
-        };
+        // One string, written once, without the formatting machinery: this
+        // runs for every line of a listing.
+        match addr {
+            IpAddr::V4(a) => push_ipv4(&mut text, a),
+            IpAddr::V6(_) => {
+                text.push('[');
+                text.push_str(&ntop(addr));
+                text.push(']');
+            }
+        }
+        text.push(':');
+        text.push_str(itoa::Buffer::new().format(port));
         return text;
     }
     let host = addr_to_host(addr).unwrap_or_else(|| ntop(addr));
@@ -266,6 +300,101 @@ mod tests {
         assert_eq!(string_to_number("99999999999999999999", 0, i64::MAX), None);
         assert_eq!(atoi("64abc"), 64);
         assert_eq!(atoi("x"), 0);
+    }
+
+    #[test]
+    fn fast_paths_read_addresses_as_the_c_library_does() {
+        // The C library alone, without the std fast paths.
+        fn c_aton(s: &str) -> Option<Ipv4Addr> {
+            let c = CString::new(s).ok()?;
+            let mut addr = libc::in_addr { s_addr: 0 };
+            // SAFETY: as in parse_inet_aton.
+            (unsafe { inet_aton(c.as_ptr(), &mut addr) } != 0)
+                .then(|| Ipv4Addr::from(u32::from_be(addr.s_addr)))
+        }
+        fn c_pton4(s: &str) -> Option<Ipv4Addr> {
+            let c = CString::new(s).ok()?;
+            let mut addr = [0u8; 4];
+            // SAFETY: as in parse_inet4_strict.
+            (unsafe { inet_pton(libc::AF_INET, c.as_ptr(), addr.as_mut_ptr().cast()) } > 0)
+                .then(|| Ipv4Addr::from(addr))
+        }
+        fn c_pton6(s: &str) -> Option<Ipv6Addr> {
+            let c = CString::new(s).ok()?;
+            let mut addr = [0u8; 16];
+            // SAFETY: as in parse_inet6.
+            (unsafe { inet_pton(libc::AF_INET6, c.as_ptr(), addr.as_mut_ptr().cast()) } > 0)
+                .then(|| Ipv6Addr::from(addr))
+        }
+        let inputs = [
+            "10.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1.02.3.4",
+            "0x1.2.3.4",
+            "1.2.3.4 ",
+            " 1.2.3.4",
+            "1.2.3.4x",
+            "127.1",
+            "1..2.3",
+            "",
+            ".",
+            "1.2.3.",
+            "4294967295",
+            "1.2.3.04",
+            "00.0.0.0",
+            "1.2.3.-4",
+            "+1.2.3.4",
+            "1.2.3.4\n",
+            "::1",
+            "1.2.3.4:80",
+            "fe80::1",
+            "localhost",
+            "a:b",
+            ":1",
+            "1:",
+            "::",
+            ":",
+            "::ffff:1.2.3.4",
+            "1:2:3:4:5:6:7:8",
+            "[::1]:80",
+        ];
+        for s in inputs {
+            assert_eq!(parse_inet_aton(s), c_aton(s), "inet_aton {s:?}");
+            assert_eq!(parse_inet4_strict(s), c_pton4(s), "inet_pton4 {s:?}");
+            assert_eq!(parse_inet6(s), c_pton6(s), "inet_pton6 {s:?}");
+        }
+        for a in 0..=255u8 {
+            for text in [format!("{a}.{a}.0.{a}"), format!("0{a}.1.1.1")] {
+                assert_eq!(parse_inet_aton(&text), c_aton(&text), "{text}");
+                assert_eq!(parse_inet4_strict(&text), c_pton4(&text), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn dotted_quads_written_as_std_writes_them() {
+        for a in [
+            [0, 0, 0, 0],
+            [10, 0, 0, 1],
+            [255, 255, 255, 255],
+            [1, 22, 133, 9],
+        ] {
+            let addr = Ipv4Addr::from(a);
+            assert_eq!(ntop(&IpAddr::V4(addr)), addr.to_string());
+            assert_eq!(
+                addrport(&IpAddr::V4(addr), 8080, None, true),
+                format!("{addr}:8080")
+            );
+        }
+        assert_eq!(
+            addrport(&"2001:db8::1".parse().unwrap(), 0, None, true),
+            "[2001:db8::1]:0"
+        );
     }
 
     #[test]

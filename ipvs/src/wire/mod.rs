@@ -92,7 +92,9 @@ fn addr_of(bytes: [u8; 16], family: AddressFamily) -> IpAddr {
 
 /// The identifying attributes of a service.
 pub(crate) fn service_key_attrs(key: &ServiceKey) -> Vec<IpvsServiceAttr> {
-    let mut attrs = vec![IpvsServiceAttr::Af(key.family().into())];
+    // Room for what service_attrs adds: one allocation per request.
+    let mut attrs = Vec::with_capacity(10);
+    attrs.push(IpvsServiceAttr::Af(key.family().into()));
     match key {
         ServiceKey::Inet {
             protocol,
@@ -262,11 +264,14 @@ fn tunnel_payloads(tunnel: Option<Tunnel>) -> (IpvsTunnelType, u16, IpvsTunnelFl
 
 /// The identifying attributes of a real server (what a delete needs).
 pub(crate) fn dest_key_attrs(address: &IpAddr, port: u16) -> Vec<IpvsDestAttr> {
-    vec![
+    // Room for what dest_attrs adds: one allocation per request.
+    let mut attrs = Vec::with_capacity(10);
+    attrs.extend([
         IpvsDestAttr::AddrFamily(AddressFamily::of(address).into()),
         IpvsDestAttr::Addr(inet_addr(address)),
         IpvsDestAttr::Port(port),
-    ]
+    ]);
+    attrs
 }
 
 /// The full dest nest of an add or edit.
