@@ -195,7 +195,6 @@ pub(crate) fn port_to_service(port: u16, protocol: Option<Protocol>) -> Option<S
     }
 }
 
-/// An address as `inet_ntop` writes it.
 /// Appends the dotted decimal form of `addr` (as inet_ntop and std write it).
 fn push_ipv4(text: &mut String, addr: &Ipv4Addr) {
     for (i, octet) in addr.octets().into_iter().enumerate() {
@@ -206,6 +205,7 @@ fn push_ipv4(text: &mut String, addr: &Ipv4Addr) {
     }
 }
 
+/// An address as `inet_ntop` writes it.
 pub(crate) fn ntop(addr: &IpAddr) -> String {
     let bytes = match addr {
         // Dotted decimal, as inet_ntop writes it; Rust's own is quicker
