@@ -54,7 +54,6 @@ pub(crate) fn emit_nested<T: Nla>(attrs: &[T], buffer: &mut [u8]) {
     }
 }
 
-/// Length on the wire of a C string: its bytes plus the terminating NUL.
 /// The `nla_type` an attribute is written with: its kind and the nested and
 /// byte-order flags it asks for (as [`emit_nested`] writes it).
 fn kind_with_flags<T: Nla>(nla: &T) -> u16 {
@@ -100,6 +99,7 @@ pub(crate) fn append_nest(out: &mut Vec<u8>, kind: u16, fill: impl FnOnce(&mut V
     out[at + 2..at + 4].copy_from_slice(&kind.to_ne_bytes());
 }
 
+/// Length on the wire of a C string: its bytes plus the terminating NUL.
 pub(crate) fn nul_string_len(s: &str) -> usize {
     s.len() + 1
 }

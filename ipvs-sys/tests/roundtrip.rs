@@ -224,8 +224,6 @@ proptest! {
         prop_assert_eq!(genl.payload, msg);
     }
 
-    /// Every value of a typed payload converts back to the same number,
-    /// named or not, and a named number becomes its named variant.
     #[test]
     fn one_pass_requests_are_the_serialized_messages(
         msg in message(),
@@ -248,6 +246,8 @@ proptest! {
         prop_assert_eq!(&out[3..], &expected[..]);
     }
 
+    /// Every value of a typed payload converts back to the same number,
+    /// named or not, and a named number becomes its named variant.
     #[test]
     fn typed_payloads_keep_every_value(v16 in any::<u16>(), v32 in any::<u32>(), v8 in any::<u8>()) {
         let af = IpvsAddressFamily::from(v16);
