@@ -35,6 +35,11 @@ VM_KEEPALIVED=$VM_DIR/keepalived
 # Where prepare keeps keepalived's sample configurations (the corpus of
 # ipvsd/tests/config_samples.rs, through IPVSD_KEEPALIVED_SAMPLES).
 VM_KEEPALIVED_SAMPLES=$VM_DIR/keepalived-samples
+# BIRD 2 (Debian's bird2), the BGP speaker of the several-directors tests: the
+# routers and the directors announcing their virtual addresses. Kept on the
+# host like keepalived, in VM_BIRD; the guest runs /usr/sbin/bird and birdc.
+VM_GUEST_DEBS+=(bird2 libreadline8 libssh-gcrypt-4 libtinfo6 libgcrypt20 libgpg-error0)
+VM_BIRD=$VM_DIR/bird
 
 vm_log() { printf 'vm: %s\n' "$*" >&2; }
 vm_die() { printf 'vm: error: %s\n' "$*" >&2; exit 1; }
