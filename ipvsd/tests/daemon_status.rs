@@ -142,6 +142,13 @@ fn view_and_table() -> (View, Vec<ServiceInfo>) {
         },
         started: 1_700_000_000,
         vrrp: Vec::new(),
+        announcements: vec![ipvsd::rhi::AnnouncementStatus {
+            address: "192.0.2.10".parse().expect("address"),
+            announced: false,
+            since: 1_700_000_001,
+            why_not: Some("virtual server tcp 192.0.2.10:80 has no quorum".into()),
+        }],
+        route_withdrawals: 2,
     };
     (view, table)
 }

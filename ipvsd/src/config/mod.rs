@@ -23,6 +23,7 @@ mod model;
 mod native;
 #[cfg(test)]
 mod native_tests;
+pub mod route_health;
 mod validate;
 mod values;
 pub mod vrrp;

@@ -11,6 +11,7 @@
 
 mod document;
 mod read;
+mod route_health;
 mod vrrp;
 mod write;
 
