@@ -255,6 +255,11 @@ fn metrics_parse_with_node_exporter_names_and_no_label_clashes() {
     assert_eq!(find("ipvsd_checker_probes_total", &[]), [7.0]);
     assert_eq!(find("ipvsd_reload_errors_total", &[]), [1.0]);
     assert_eq!(
+        find("ipvsd_route_announced", &[("address", "192.0.2.10")]),
+        [0.0]
+    );
+    assert_eq!(find("ipvsd_route_withdrawals_total", &[]), [2.0]);
+    assert_eq!(
         find(
             "ipvsd_virtual_server_quorum_up",
             &[("virtual_server", &view.model.virtual_servers[0].name())]

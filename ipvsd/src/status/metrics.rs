@@ -375,12 +375,11 @@ fn route_health(r: &mut Registry, snapshot: &Snapshot) {
         let l: Labels = vec![("address".into(), a.address.to_string())];
         announced.get_or_create(&l).set(i64::from(a.announced));
     }
-    let withdrawals = counter(
-        r,
+    let withdrawals = Counter::<u64>::default();
+    withdrawals.inc_by(snapshot.route_withdrawals);
+    r.register(
         "ipvsd_route_withdrawals",
         "Routes of virtual addresses withdrawn since start.",
+        withdrawals,
     );
-    withdrawals
-        .get_or_create(&Labels::new())
-        .inc_by(snapshot.route_withdrawals);
 }
