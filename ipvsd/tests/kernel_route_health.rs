@@ -40,17 +40,18 @@ fn director_bird(table: u32) -> String {
     format!(
         "router id 10.5.0.1;
 protocol device {{ }}
-protocol kernel rhi4 {{
+ipv4 table vips4;
+protocol kernel ipvsd4 {{
   kernel table {table};
   learn;
-  scan time 1;
-  ipv4 {{ import all; export none; }};
+  scan time 10;
+  ipv4 {{ table vips4; import where net.len = 32 && krt_source = 201; export none; }};
 }}
 protocol bgp uplink {{
   local 10.5.0.1 as 65001;
   neighbor 10.5.0.2 as 65000;
   {FAST_BGP}
-  ipv4 {{ import none; export where proto = \"rhi4\" && net.len = 32; }};
+  ipv4 {{ table vips4; import none; export where net.len = 32; }};
 }}
 "
     )
@@ -162,6 +163,20 @@ fn table_200() -> String {
 }
 
 #[test]
+fn the_shipped_bird_configuration_parses() {
+    let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/conf/bird-director.conf");
+    let out = Command::new(BIRD)
+        .args(["-p", "-c", conf])
+        .output()
+        .expect("bird runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn routes_follow_health_with_hold_down_through_bird() {
     netns::enter_fresh();
     let router = Namespace::new("router").expect("router namespace");
@@ -195,7 +210,8 @@ fn routes_follow_health_with_hold_down_through_bird() {
 
     // A crashed run's route (ours: protocol 201) and someone else's route
     // in the same table (protocol static): the first goes at start, the
-    // second stays.
+    // second stays in the table, and BIRD's import filter (krt_source 201)
+    // never announces it.
     netns::ip(&[
         "route",
         "add",
@@ -252,7 +268,8 @@ fn routes_follow_health_with_hold_down_through_bird() {
         "VIP announced without a healthy service",
         || router_has(&r_sock, "192.0.2.10/32"),
     );
-    assert!(router_has(&r_sock, "192.0.2.98/32"), "foreign route kept");
+    assert!(table_200().contains("192.0.2.98"), "foreign route kept");
+    assert!(!router_has(&r_sock, "192.0.2.98/32"), "foreign route announced");
 
     // Healthy: announced after the 3 s hold-down, not before.
     let mut rs =
@@ -348,7 +365,8 @@ fn routes_follow_health_with_hold_down_through_bird() {
         "SIGTERM: ipvsd exited and the VIP was gone from the router {:?} after the signal ({gone:?} after the exit)",
         term.elapsed()
     );
-    assert!(router_has(&r_sock, "192.0.2.98/32"), "foreign route kept");
+    assert!(table_200().contains("192.0.2.98"), "foreign route kept");
+    assert!(!router_has(&r_sock, "192.0.2.98/32"), "foreign route announced");
 }
 
 /// `GET path` from ipvsd's status API (127.0.0.1:9613 in this namespace).
