@@ -269,7 +269,10 @@ fn routes_follow_health_with_hold_down_through_bird() {
         || router_has(&r_sock, "192.0.2.10/32"),
     );
     assert!(table_200().contains("192.0.2.98"), "foreign route kept");
-    assert!(!router_has(&r_sock, "192.0.2.98/32"), "foreign route announced");
+    assert!(
+        !router_has(&r_sock, "192.0.2.98/32"),
+        "foreign route announced"
+    );
 
     // Healthy: announced after the 3 s hold-down, not before.
     let mut rs =
@@ -366,7 +369,82 @@ fn routes_follow_health_with_hold_down_through_bird() {
         term.elapsed()
     );
     assert!(table_200().contains("192.0.2.98"), "foreign route kept");
-    assert!(!router_has(&r_sock, "192.0.2.98/32"), "foreign route announced");
+    assert!(
+        !router_has(&r_sock, "192.0.2.98/32"),
+        "foreign route announced"
+    );
+
+    // A keepalived.conf run with `--route-health`, then SIGKILL: nothing
+    // withdraws, BIRD keeps announcing; `ipvsd withdraw-routes` (systemd's
+    // ExecStopPost) does.
+    let ka = d.join("keepalived.conf");
+    std::fs::write(
+        &ka,
+        "virtual_server 192.0.2.10 80 {
+  delay_loop 1
+  lb_kind NAT
+  protocol TCP
+  real_server 10.9.0.11 8080 {
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }
+}
+",
+    )
+    .expect("write");
+    let rh = d.join("route-health.toml");
+    std::fs::write(&rh, "[route_health]\nhold_down_up = 0\n").expect("write");
+    let log = std::fs::File::create(&log_path).expect("log");
+    let mut ipvsd = Killed(
+        Command::new(env!("CARGO_BIN_EXE_ipvsd"))
+            .arg("--keepalived")
+            .arg(&ka)
+            .arg("--route-health")
+            .arg(&rh)
+            .stdin(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("ipvsd starts"),
+    );
+    wait_for(
+        Duration::from_secs(10),
+        "VIP announced (keepalived.conf)",
+        || router_has(&r_sock, "192.0.2.10/32"),
+    );
+    ipvsd.0.kill().expect("SIGKILL");
+    let _ = ipvsd.0.wait();
+    stays_false(
+        Duration::from_secs(2),
+        "VIP withdrawn after SIGKILL",
+        || !router_has(&r_sock, "192.0.2.10/32"),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_ipvsd"))
+        .arg("withdraw-routes")
+        .arg("--keepalived")
+        .arg(&ka)
+        .arg("--route-health")
+        .arg(&rh)
+        .output()
+        .expect("ipvsd withdraw-routes runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("withdrawn: 192.0.2.10 (table 200, protocol 201)"),
+        "{said}"
+    );
+    let gone = wait_for(
+        Duration::from_secs(10),
+        "VIP withdrawn by withdraw-routes",
+        || !router_has(&r_sock, "192.0.2.10/32"),
+    );
+    println!(
+        "after SIGKILL: the VIP stayed announced; ipvsd withdraw-routes removed it from the router in {gone:?}"
+    );
 }
 
 /// `GET path` from ipvsd's status API (127.0.0.1:9613 in this namespace).

@@ -45,6 +45,14 @@ pub(super) struct RouteHealthToml {
     pub(super) fwmarks: Vec<Spanned<FwmarkAddressesToml>>,
 }
 
+/// A file with `[route_health]` alone, beside a keepalived.conf
+/// (`--route-health FILE`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RouteHealthFile {
+    pub(super) route_health: RouteHealthToml,
+}
+
 /// `[[route_health.fwmarks]]`: the addresses a mark stands for.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -136,7 +136,7 @@ pub fn read_native_str(text: &str, name: &Path) -> Result<Loaded, ConfigError> {
 }
 
 /// The line (from 1) of byte `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|b| **b == b'\n')

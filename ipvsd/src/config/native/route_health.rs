@@ -3,9 +3,11 @@
 //! written back with every value explicit.
 
 use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
 
-use super::document::{FwmarkAddressesToml, RouteHealthToml};
-use super::read::secs;
+use super::document::{FwmarkAddressesToml, RouteHealthFile, RouteHealthToml};
+use super::read::{line_of, secs};
 use super::write::seconds_of;
 use crate::config::error::{ConfigError, Location};
 use crate::config::model::VirtualServer;
@@ -65,6 +67,38 @@ pub(super) fn read(
     check_against(&config, virtual_servers)
         .map_err(|why| ConfigError::invalid(table_at, key("addresses"), why))?;
     Ok(Some(config))
+}
+
+/// Reads a TOML file holding `[route_health]` alone, for a configuration
+/// that has no such table (a keepalived.conf: `--route-health FILE`),
+/// checked against its `virtual_servers`.
+///
+/// # Errors
+/// [`ConfigError::Read`], [`ConfigError::Syntax`] (TOML errors, unknown
+/// keys, a missing `[route_health]`), [`ConfigError::Invalid`], each with
+/// its line.
+pub fn read_route_health_file(
+    path: &Path,
+    virtual_servers: &[VirtualServer],
+) -> Result<RouteHealth, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        location: Location::new(path, 0),
+        source,
+    })?;
+    let doc: RouteHealthFile = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+        location: Location::new(path, e.span().map_or(0, |s| line_of(&text, s.start))),
+        reason: e.message().trim().to_owned(),
+    })?;
+    let shared: Arc<Path> = Arc::from(path);
+    let at = |span: Range<usize>| Location::shared(shared.clone(), line_of(&text, span.start));
+    let table_line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("[route_health]"))
+        .map_or(0, |i| i + 1);
+    let table_at = Location::shared(shared.clone(), table_line);
+    let config = read(Some(doc.route_health), virtual_servers, &at, &table_at)?;
+    // `read` gives a value for a table that is present.
+    Ok(config.unwrap_or_default())
 }
 
 /// The model's route health settings with every value explicit.
