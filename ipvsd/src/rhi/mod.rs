@@ -188,3 +188,51 @@ impl RouteHealthSide {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::read_native_str;
+
+    /// The shipped example: two services on 192.0.2.10, and a mark
+    /// standing for 192.0.2.20.
+    const CONF: &str = include_str!("../../conf/route-health.toml");
+
+    fn model() -> Model {
+        read_native_str(CONF, Path::new("t.toml"))
+            .map(|l| l.model)
+            .expect("reads")
+    }
+
+    #[test]
+    fn every_virtual_server_on_the_address_needs_quorum() {
+        let m = model();
+        let config = m.route_health.clone().expect("route_health");
+        // The two services of 192.0.2.10 (the mark's is third).
+        let names: Vec<String> = m.virtual_servers.iter().map(|v| v.name()).collect();
+        let mut quorum: HashMap<String, bool> = names.iter().map(|n| (n.clone(), true)).collect();
+        let a: IpAddr = "192.0.2.10".parse().expect("address");
+        assert_eq!(verdicts(&config, &m, &quorum, true).get(&a), Some(&Ok(())));
+        quorum.insert(names[1].clone(), false);
+        assert_eq!(
+            verdicts(&config, &m, &quorum, true).get(&a),
+            Some(&Err(format!("virtual server {} has no quorum", names[1])))
+        );
+    }
+
+    #[test]
+    fn a_failing_reconcile_withdraws_everything() {
+        let m = model();
+        let config = m.route_health.clone().expect("route_health");
+        let quorum: HashMap<String, bool> =
+            m.virtual_servers.iter().map(|v| (v.name(), true)).collect();
+        let v = verdicts(&config, &m, &quorum, false);
+        assert_eq!(v.len(), 2);
+        assert!(v.values().all(|v| {
+            v.as_ref()
+                .is_err_and(|e| e.starts_with("director unhealthy"))
+        }));
+    }
+}
