@@ -1,11 +1,14 @@
 //! The command line: `ipvsd check`, `ipvsd convert`, and the daemon
 //! invocation `ipvsd --keepalived FILE` / `ipvsd --config FILE`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{ConfigError, KeepalivedOptions, Loaded, read_keepalived, read_native};
+use crate::config::{
+    ConfigError, KeepalivedOptions, Loaded, Location, read_keepalived, read_native,
+    read_route_health_file,
+};
 
 /// ipvsd: an LVS director daemon (health checks, reconcile, metrics) that
 /// runs its native TOML configuration or keepalived's LVS configuration.
@@ -38,6 +41,11 @@ pub struct Source {
     /// host name up to its first dot), like `keepalived --config-id`.
     #[arg(long, value_name = "ID")]
     pub config_id: Option<String>,
+    /// keepalived.conf: route health injection settings, a TOML file with
+    /// a `[route_health]` table alone (keepalived has no such keyword; a
+    /// native configuration has the table in itself). Read again on reload.
+    #[arg(long, value_name = "FILE")]
+    pub route_health: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -61,6 +69,16 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         config_id: Option<String>,
     },
+    /// Remove every route health route of the configuration's table and
+    /// protocol number from the kernel (what a clean stop does), for
+    /// systemd's `ExecStopPost` after ipvsd was killed: BIRD then withdraws
+    /// them. Exit 0 (nothing configured: nothing to do), 1 when the kernel
+    /// refuses, 2 for a bad configuration.
+    WithdrawRoutes {
+        /// The configuration.
+        #[command(flatten)]
+        source: Source,
+    },
     /// Print the status document (JSON) of a running ipvsd.
     Status {
         /// The daemon's status API address (its `status_listen`).
@@ -76,14 +94,31 @@ impl Source {
     /// The configuration's first problem; `None` when no file was named.
     pub fn load(&self) -> Option<Result<Loaded, ConfigError>> {
         match (&self.config, &self.keepalived) {
+            (Some(_), _) if self.route_health.is_some() => {
+                let file = self.route_health.as_deref().unwrap_or(Path::new(""));
+                Some(Err(ConfigError::invalid(
+                    &Location::new(file, 0),
+                    "--route-health",
+                    "only beside --keepalived: a native configuration has [route_health] itself",
+                )))
+            }
             (Some(path), _) => Some(read_native(path)),
-            (None, Some(path)) => Some(read_keepalived(
-                path,
-                &KeepalivedOptions {
-                    checker_only: self.checker_only,
-                    config_id: self.config_id.clone(),
-                },
-            )),
+            (None, Some(path)) => Some(
+                read_keepalived(
+                    path,
+                    &KeepalivedOptions {
+                        checker_only: self.checker_only,
+                        config_id: self.config_id.clone(),
+                    },
+                )
+                .and_then(|mut loaded| {
+                    if let Some(file) = &self.route_health {
+                        let config = read_route_health_file(file, &loaded.model.virtual_servers)?;
+                        loaded.model.route_health = Some(config);
+                    }
+                    Ok(loaded)
+                }),
+            ),
             (None, None) => None,
         }
     }

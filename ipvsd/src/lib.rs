@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod rhi;
 pub mod status;
 pub mod vrrp;
 
@@ -41,6 +42,56 @@ fn print_out(text: &str) -> ExitCode {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ipvsd: cannot write: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `ipvsd withdraw-routes`: the configuration's route health routes
+/// removed from the kernel.
+fn withdraw_routes(source: &cli::Source) -> ExitCode {
+    let loaded = match source.load() {
+        Some(Ok(loaded)) => loaded,
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_BAD);
+        }
+        None => {
+            eprintln!("ipvsd withdraw-routes: give --config FILE or --keepalived FILE");
+            return ExitCode::from(EXIT_BAD);
+        }
+    };
+    let Some(config) = loaded.model.route_health else {
+        return print_out("no route health configured: nothing to withdraw\n");
+    };
+    let routes = rhi::route::Routes {
+        table: config.table,
+        protocol: config.protocol,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ipvsd withdraw-routes: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(routes.sync(&Default::default())) {
+        Ok((_, removed)) => {
+            let mut out = String::new();
+            for address in &removed {
+                out.push_str(&format!(
+                    "withdrawn: {address} (table {}, protocol {})\n",
+                    config.table, config.protocol
+                ));
+            }
+            out.push_str(&format!("{} routes withdrawn\n", removed.len()));
+            print_out(&out)
+        }
+        Err(e) => {
+            eprintln!("ipvsd withdraw-routes: {e}");
             ExitCode::FAILURE
         }
     }
@@ -94,6 +145,7 @@ pub fn run() -> ExitCode {
                 }
             }
         }
+        Some(Command::WithdrawRoutes { source }) => withdraw_routes(&source),
         Some(Command::Status { listen }) => {
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -34,6 +34,12 @@ fn every_example_configuration_checks() {
         let path = entry.unwrap().path();
         // `keepalived.conf.example` (what the package installs) is
         // keepalived's format too.
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        // BIRD's configuration for route health injection is BIRD's format
+        // (checked by `bird -p` in kernel_route_health).
+        if name.starts_with("bird-") {
+            continue;
+        }
         let flag = match path.extension().and_then(|e| e.to_str()) {
             Some("toml") => "--config",
             Some("conf" | "example") => "--keepalived",
@@ -285,4 +291,58 @@ fn usage_errors_exit_2() {
             text(&out.stderr)
         );
     }
+}
+
+#[test]
+fn route_health_beside_a_keepalived_conf() {
+    let dir = scratch("route-health");
+    let conf = dir.join("keepalived.conf");
+    std::fs::write(
+        &conf,
+        "virtual_server 192.0.2.10 80 {\n  real_server 10.0.0.2 80 {\n    TCP_CHECK {\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let (good, bad) = (dir.join("rh.toml"), dir.join("bad.toml"));
+    std::fs::write(&good, "[route_health]\nhold_down_up = 0\n").unwrap();
+    std::fs::write(&bad, "[route_health]\naddresses = [\"192.0.2.99\"]\n").unwrap();
+    let args = |rh: &Path| {
+        [
+            "check".to_owned(),
+            "--keepalived".to_owned(),
+            conf.display().to_string(),
+            "--route-health".to_owned(),
+            rh.display().to_string(),
+        ]
+    };
+    let run = |rh: &Path| {
+        let a = args(rh);
+        ipvsd(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out = run(&good);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!("{}:1: ", bad.display()))
+            && stderr.contains("192.0.2.99 is the address of no virtual server"),
+        "{stderr}"
+    );
+    // Only beside a keepalived.conf: a native file has the table itself.
+    let out = ipvsd(&[
+        "check",
+        "--config",
+        conf_dir().join("basic.toml").to_str().unwrap(),
+        "--route-health",
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // withdraw-routes without route health: nothing to do, exit 0 (no
+    // kernel touched).
+    let out = ipvsd(&["withdraw-routes", "--keepalived", conf.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "no route health configured: nothing to withdraw\n"
+    );
 }

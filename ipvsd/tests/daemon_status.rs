@@ -142,6 +142,13 @@ fn view_and_table() -> (View, Vec<ServiceInfo>) {
         },
         started: 1_700_000_000,
         vrrp: Vec::new(),
+        announcements: vec![ipvsd::rhi::AnnouncementStatus {
+            address: "192.0.2.10".parse().expect("address"),
+            announced: false,
+            since: 1_700_000_001,
+            why_not: Some("virtual server tcp 192.0.2.10:80 has no quorum".into()),
+        }],
+        route_withdrawals: 2,
     };
     (view, table)
 }
@@ -247,6 +254,11 @@ fn metrics_parse_with_node_exporter_names_and_no_label_clashes() {
     );
     assert_eq!(find("ipvsd_checker_probes_total", &[]), [7.0]);
     assert_eq!(find("ipvsd_reload_errors_total", &[]), [1.0]);
+    assert_eq!(
+        find("ipvsd_route_announced", &[("address", "192.0.2.10")]),
+        [0.0]
+    );
+    assert_eq!(find("ipvsd_route_withdrawals_total", &[]), [2.0]);
     assert_eq!(
         find(
             "ipvsd_virtual_server_quorum_up",

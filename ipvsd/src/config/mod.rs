@@ -23,6 +23,7 @@ mod model;
 mod native;
 #[cfg(test)]
 mod native_tests;
+pub mod route_health;
 mod validate;
 mod values;
 pub mod vrrp;
@@ -37,4 +38,4 @@ pub use model::{
     DEFAULT_STATUS_LISTEN, FlushOnStop, Global, GroupMember, Model, RealServer, Script, Smtp,
     SorryServer, SyncDaemonConfig, TlsClient, VirtualServer, VirtualTarget,
 };
-pub use native::{read_native, read_native_str, to_toml};
+pub use native::{read_native, read_native_str, read_route_health_file, to_toml};

@@ -26,6 +26,9 @@ pub struct Model {
     pub virtual_servers: Vec<VirtualServer>,
     /// The VRRP instances, scripts and sync groups.
     pub vrrp: super::vrrp::Vrrp,
+    /// Route health injection (native `[route_health]`); `None`: no
+    /// address is announced.
+    pub route_health: Option<super::route_health::RouteHealth>,
 }
 
 impl Model {

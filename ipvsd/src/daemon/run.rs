@@ -26,6 +26,7 @@ use super::mapping::{cycle_period, real_server_spec, specs};
 use super::notify::{Notifier, start_fifo_script};
 use super::reconcile::{RealServerId, ServerState};
 use super::vrrp::VrrpSide;
+use crate::rhi::RouteHealthSide;
 
 type Event = HealthEvent<RealServerId>;
 
@@ -138,6 +139,11 @@ struct Daemon {
     period: std::time::Duration,
     /// Whether ipvsd set the IPVS timeouts (then they are put back on stop).
     timeouts_set: bool,
+    /// Route health injection, when `[route_health]` is configured.
+    rhi: Option<RouteHealthSide>,
+    /// Whether the last reconcile with the kernel succeeded (the director's
+    /// own health, for route health injection).
+    director_ok: bool,
 }
 
 async fn daemon(source: Source, model: Model) -> Result<(), String> {
@@ -192,6 +198,19 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
             return Err(e);
         }
     };
+    // Stale routes of a crashed run go before anything is announced.
+    let rhi = match &model.route_health {
+        Some(config) => match RouteHealthSide::start(config).await {
+            Ok(side) => Some(side),
+            Err(e) => {
+                if let Some(ipvs) = &ipvs {
+                    put_back(ipvs, saved_timeouts.filter(|_| timeouts_set), &sync_started);
+                }
+                return Err(e.to_string());
+            }
+        },
+        None => None,
+    };
     if let (Some(script), Some(fifo)) = (&global.lvs_notify_fifo_script, &global.lvs_notify_fifo) {
         start_fifo_script(script, fifo);
     }
@@ -232,11 +251,14 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         started,
         period,
         timeouts_set,
+        rhi,
+        director_ok: true,
     };
     for n in &start_notes {
         d.notifier.notify(n);
     }
     d.reconcile(Cycle::Whole).await;
+    d.route_health(true).await;
 
     let cancel = CancellationToken::new();
     let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(8);
@@ -254,6 +276,8 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
     tracing::info!("reconcile cycle every {period:?}");
     let mut ticks: u64 = 0;
     loop {
+        let wake = d.rhi.as_ref().and_then(RouteHealthSide::next_deadline);
+        let mut repair = false;
         tokio::select! {
             Some(event) = events.recv() => {
                 d.on_event(event);
@@ -267,7 +291,9 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
                 ticks += 1;
                 let cycle = if ticks.is_multiple_of(FULL_EVERY) { Cycle::Whole } else { Cycle::Drift };
                 d.reconcile(cycle).await;
+                repair = true;
             }
+            _ = sleep_until(wake) => {}
             Some(t) = d.vrrp.next() => {
                 d.vrrp.on_transition(&t, d.ipvs.as_ref());
             }
@@ -285,6 +311,9 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
             _ = term.recv() => { tracing::info!("SIGTERM: stopping"); break; }
             _ = int.recv() => { tracing::info!("SIGINT: stopping"); break; }
         }
+        // Health, quorum, the director's state or the configuration may
+        // have changed, or a hold-down ended.
+        d.route_health(repair).await;
         let p = d.period;
         if p != period {
             period = p;
@@ -459,6 +488,7 @@ impl Daemon {
                     started.elapsed()
                 );
                 log_applied(&r.applied);
+                self.director_ok = true;
                 self.counters.steps_applied += r.applied.len() as u64;
             }
             Ok(Ok(r)) => {
@@ -508,9 +538,29 @@ impl Daemon {
     }
 
     fn failed(&mut self, why: String) {
+        self.director_ok = false;
         tracing::error!("reconcile: {why}");
         self.counters.reconcile_errors += 1;
         self.counters.last_reconcile_error = Some(why);
+    }
+
+    /// Route health injection after a change: the addresses' verdicts
+    /// taken, hold-downs applied, the routing table made to follow
+    /// (`repair`: synced even when nothing changed).
+    async fn route_health(&mut self, repair: bool) {
+        let Some(side) = self.rhi.as_mut() else {
+            return;
+        };
+        let Some(config) = &self.engine.model.route_health else {
+            return;
+        };
+        let verdicts = crate::rhi::verdicts(
+            config,
+            &self.engine.model,
+            &self.engine.quorum,
+            self.director_ok,
+        );
+        side.update(Instant::now(), Some(&verdicts), repair).await;
     }
 
     /// The daemon's state for the status API, built when it asks.
@@ -528,6 +578,12 @@ impl Daemon {
             counters: self.counters.clone(),
             started: self.started,
             vrrp: self.vrrp.statuses(),
+            announcements: self
+                .rhi
+                .as_ref()
+                .map(|r| r.statuses(Instant::now()))
+                .unwrap_or_default(),
+            route_withdrawals: self.rhi.as_ref().map_or(0, RouteHealthSide::withdrawals),
         }
     }
 
@@ -632,6 +688,18 @@ impl Daemon {
                 tracing::warn!("reload: the new {what} takes effect at the next start");
             }
         }
+        match (&mut self.rhi, &new.route_health) {
+            (Some(side), Some(config)) => side.reconfigure(config).await,
+            (Some(side), None) => {
+                side.stop().await;
+                self.rhi = None;
+            }
+            (None, Some(config)) => match RouteHealthSide::start(config).await {
+                Ok(side) => self.rhi = Some(side),
+                Err(e) => tracing::error!("reload: route health not started: {e}"),
+            },
+            (None, None) => {}
+        }
         let notes = self.engine.reload(new, &plan, added, Instant::now());
         self.period = cycle_period(&self.engine.model);
         for n in &notes {
@@ -647,7 +715,12 @@ impl Daemon {
     /// each service once empty); with `omega` the down notifiers run; the
     /// timeouts put back; the sync daemons it started stopped.
     async fn stop(mut self, saved: Option<Timeouts>, sync_started: &[DaemonRole]) {
-        // VRRP first: a master's priority 0 lets the backup take over at once.
+        // Routes first: the routers stop sending traffic here before the
+        // table empties.
+        if let Some(side) = self.rhi.as_mut() {
+            side.stop().await;
+        }
+        // VRRP next: a master's priority 0 lets the backup take over at once.
         self.vrrp.stop(self.ipvs.as_ref()).await;
         self.runner.stop().await;
         let mut notes: Vec<Notification> = Vec::new();
@@ -756,5 +829,13 @@ fn put_back(ipvs: &Ipvs, timeouts: Option<Timeouts>, sync_started: &[DaemonRole]
         if let Err(e) = ipvs.stop_daemon(*role) {
             tracing::error!("stopping the sync daemon {role:?}: {e}");
         }
+    }
+}
+
+/// Sleeps until `at`, or for ever when there is no deadline.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }

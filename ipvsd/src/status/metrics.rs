@@ -294,6 +294,7 @@ pub fn render(snapshot: &Snapshot) -> String {
         }
     }
     vrrp(&mut r, snapshot);
+    route_health(&mut r, snapshot);
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = encode(&mut out, &r);
@@ -360,4 +361,25 @@ fn vrrp(r: &mut Registry, snapshot: &Snapshot) {
             discarded.get_or_create(&l).inc_by(n);
         }
     }
+}
+
+/// Route health injection: whether each address's route is announced, and
+/// the withdrawals since start.
+fn route_health(r: &mut Registry, snapshot: &Snapshot) {
+    let announced = gauge(
+        r,
+        "ipvsd_route_announced",
+        "1 while the virtual address's route is announced (route health injection), 0 otherwise.",
+    );
+    for a in &snapshot.announcements {
+        let l: Labels = vec![("address".into(), a.address.to_string())];
+        announced.get_or_create(&l).set(i64::from(a.announced));
+    }
+    let withdrawals = Counter::<u64>::default();
+    withdrawals.inc_by(snapshot.route_withdrawals);
+    r.register(
+        "ipvsd_route_withdrawals",
+        "Routes of virtual addresses withdrawn since start.",
+        withdrawals,
+    );
 }

@@ -54,6 +54,11 @@ pub struct View {
     pub started: u64,
     /// The VRRP instances' status, in configuration order.
     pub vrrp: Vec<crate::vrrp::instance::InstanceStatus>,
+    /// Route health injection: each address's route, in address order
+    /// (empty without `[route_health]`).
+    pub announcements: Vec<crate::rhi::AnnouncementStatus>,
+    /// Routes withdrawn since start.
+    pub route_withdrawals: u64,
 }
 
 /// The status document (`GET /status`; schema `ipvsd/schema/status.json`).
@@ -75,6 +80,10 @@ pub struct Snapshot {
     pub virtual_servers: Vec<VirtualServerStatus>,
     /// The VRRP instances, in configuration order.
     pub vrrp_instances: Vec<crate::vrrp::instance::InstanceStatus>,
+    /// Route health injection: each address's route, in address order.
+    pub announcements: Vec<crate::rhi::AnnouncementStatus>,
+    /// Routes withdrawn since start.
+    pub route_withdrawals: u64,
 }
 
 /// One virtual server.
@@ -314,6 +323,8 @@ impl Snapshot {
             table_error,
             virtual_servers,
             vrrp_instances: view.vrrp.clone(),
+            announcements: view.announcements.clone(),
+            route_withdrawals: view.route_withdrawals,
         }
     }
 }

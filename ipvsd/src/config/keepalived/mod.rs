@@ -229,6 +229,8 @@ fn interpret(
         global: r.global,
         virtual_servers,
         vrrp,
+        // keepalived.conf has no route health keyword: see ipvsd/README.md.
+        route_health: None,
     };
     validate::unique_services(&model).map_err(|(i, why)| {
         let at = locations

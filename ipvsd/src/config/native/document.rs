@@ -20,6 +20,45 @@ pub(super) struct Document {
     pub(super) services: Vec<Spanned<ServiceToml>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) vrrp: Option<VrrpToml>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) route_health: Option<RouteHealthToml>,
+}
+
+/// `[route_health]`: route health injection. Durations are seconds
+/// (fractions allowed).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RouteHealthToml {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) table: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) protocol: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) hold_down_up: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) hold_down_down: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) flap_hold: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) addresses: Option<Vec<IpAddr>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) fwmarks: Vec<Spanned<FwmarkAddressesToml>>,
+}
+
+/// A file with `[route_health]` alone, beside a keepalived.conf
+/// (`--route-health FILE`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RouteHealthFile {
+    pub(super) route_health: RouteHealthToml,
+}
+
+/// `[[route_health.fwmarks]]`: the addresses a mark stands for.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FwmarkAddressesToml {
+    pub(super) fwmark: u32,
+    pub(super) addresses: Vec<IpAddr>,
 }
 
 /// `[vrrp]`: the VRRP settings of the director, and its instances,

@@ -11,8 +11,10 @@
 
 mod document;
 mod read;
+mod route_health;
 mod vrrp;
 mod write;
 
 pub use read::{read_native, read_native_str};
+pub use route_health::read_route_health_file;
 pub use write::to_toml;

@@ -114,10 +114,17 @@ pub fn read_native_str(text: &str, name: &Path) -> Result<Loaded, ConfigError> {
         .map_or(0, |i| i + 1);
     let vrrp_at = Location::shared(shared.clone(), vrrp_line);
     let vrrp = super::vrrp::read(doc.vrrp, global.lvs_sync_daemon.as_ref(), &at, &vrrp_at)?;
+    let rh_line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("[route_health]"))
+        .map_or(0, |i| i + 1);
+    let rh_at = Location::shared(shared.clone(), rh_line);
+    let route_health = super::route_health::read(doc.route_health, &virtual_servers, &at, &rh_at)?;
     let model = Model {
         global,
         virtual_servers,
         vrrp,
+        route_health,
     };
     validate::unique_services(&model).map_err(|(i, why)| {
         ConfigError::invalid(locations.get(i).unwrap_or(&file), "services", why)
@@ -129,7 +136,7 @@ pub fn read_native_str(text: &str, name: &Path) -> Result<Loaded, ConfigError> {
 }
 
 /// The line (from 1) of byte `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|b| **b == b'\n')
@@ -137,7 +144,11 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-fn secs(v: Option<f64>, key: &str, loc: &Location) -> Result<Option<Duration>, ConfigError> {
+pub(super) fn secs(
+    v: Option<f64>,
+    key: &str,
+    loc: &Location,
+) -> Result<Option<Duration>, ConfigError> {
     match v {
         None => Ok(None),
         Some(s) if s.is_finite() && (0.0..=MAX_SECONDS).contains(&s) => Ok(Some(micros(s))),

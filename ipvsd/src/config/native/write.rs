@@ -9,7 +9,7 @@ use crate::config::checker::{CheckKind, Checker};
 use crate::config::group;
 use crate::config::model::{FlushOnStop, Model, Script, VirtualTarget};
 
-fn seconds_of(d: Duration) -> f64 {
+pub(super) fn seconds_of(d: Duration) -> f64 {
     // Durations in a model are whole microseconds (see `values::micros`),
     // so this is exact enough to read back to the same value.
     d.as_micros() as f64 / 1e6
@@ -193,6 +193,7 @@ pub fn to_toml(model: &Model) -> Result<String, String> {
         doc.services.push(spanned(service));
     }
     doc.vrrp = super::vrrp::write(&model.vrrp)?;
+    doc.route_health = model.route_health.as_ref().map(super::route_health::write);
     toml::to_string_pretty(&doc).map_err(|e| e.to_string())
 }
 
