@@ -79,11 +79,22 @@ pub enum Command {
         #[command(flatten)]
         source: Source,
     },
-    /// Print the status document (JSON) of a running ipvsd.
+    /// Print the status document (JSON) of a running ipvsd; with
+    /// `--compare`, whether its kernel table and a peer director's send
+    /// every client to the same real server (exit 0 when they agree, 3 when
+    /// they disagree, 1 when a director cannot be asked).
     Status {
         /// The daemon's status API address (its `status_listen`).
         #[arg(long, value_name = "ADDR", default_value_t = crate::config::DEFAULT_STATUS_LISTEN)]
         listen: std::net::SocketAddr,
+        /// A peer director's status API address: compare the two tables
+        /// service by service (real servers, weights, scheduler and flags,
+        /// and the list order that `mh`, `sh` and `dh` depend on).
+        #[arg(long, value_name = "PEER")]
+        compare: Option<std::net::SocketAddr>,
+        /// With `--compare`: the comparison as JSON.
+        #[arg(long, requires = "compare")]
+        json: bool,
     },
 }
 

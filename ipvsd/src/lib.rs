@@ -47,6 +47,70 @@ fn print_out(text: &str) -> ExitCode {
     }
 }
 
+/// The exit code of `ipvsd status --compare` when the tables disagree.
+const EXIT_DISAGREE: u8 = 3;
+
+/// `ipvsd status`: the status document of the daemon at `listen`, or its
+/// table compared with the peer's at `compare`.
+fn status_command(
+    listen: std::net::SocketAddr,
+    compare: Option<std::net::SocketAddr>,
+    json: bool,
+) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ipvsd status: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(peer) = compare else {
+        return match runtime.block_on(status::fetch_status(listen, STATUS_TIMEOUT)) {
+            Ok(text) => print_out(&text),
+            Err(e) => {
+                eprintln!("ipvsd status: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    };
+    let (here, there) = runtime.block_on(async {
+        tokio::join!(
+            status::fetch_status(listen, STATUS_TIMEOUT),
+            status::fetch_status(peer, STATUS_TIMEOUT)
+        )
+    });
+    let compared = here
+        .and_then(|here| there.map(|there| (here, there)))
+        .and_then(|(here, there)| status::compare(&here, &there));
+    let comparison = match compared {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ipvsd status: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let text = if json {
+        match serde_json::to_string_pretty(&comparison) {
+            Ok(t) => t + "\n",
+            Err(e) => {
+                eprintln!("ipvsd status: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        status::render_comparison(&comparison, &listen.to_string(), &peer.to_string())
+    };
+    let written = print_out(&text);
+    if comparison.agree {
+        written
+    } else {
+        ExitCode::from(EXIT_DISAGREE)
+    }
+}
+
 /// `ipvsd withdraw-routes`: the configuration's route health routes
 /// removed from the kernel.
 fn withdraw_routes(source: &cli::Source) -> ExitCode {
@@ -146,25 +210,11 @@ pub fn run() -> ExitCode {
             }
         }
         Some(Command::WithdrawRoutes { source }) => withdraw_routes(&source),
-        Some(Command::Status { listen }) => {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("ipvsd status: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(status::fetch_status(listen, STATUS_TIMEOUT)) {
-                Ok(text) => print_out(&text),
-                Err(e) => {
-                    eprintln!("ipvsd status: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Some(Command::Status {
+            listen,
+            compare,
+            json,
+        }) => status_command(listen, compare, json),
         None => {
             let Some(result) = cli.source.load() else {
                 eprintln!(

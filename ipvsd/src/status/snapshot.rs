@@ -123,9 +123,15 @@ pub struct ServiceStatus {
     pub fwmark: Option<u32>,
     /// Whether the kernel has it.
     pub present: bool,
+    /// The kernel's scheduler for it (absent when the kernel lacks it).
+    pub scheduler: Option<String>,
+    /// The kernel's scheduler flags, by ipvsadm's names (`mh-port`,
+    /// `sh-fallback`, ...).
+    pub scheduler_flags: Vec<String>,
     /// Its counters.
     pub stats: Option<Stats>,
-    /// Its real servers as the kernel has them.
+    /// Its real servers as the kernel has them, in the kernel's list order
+    /// (head first: the order `mh`, `sh` and `dh` build their tables in).
     pub destinations: Vec<DestinationStatus>,
 }
 
@@ -243,6 +249,10 @@ impl Snapshot {
                             port,
                             fwmark,
                             present: info.is_some(),
+                            scheduler: info.map(|i| i.service.scheduler.to_string()),
+                            scheduler_flags: info
+                                .map(|i| i.service.sched_flags.names(&i.service.scheduler))
+                                .unwrap_or_default(),
                             stats: info.map(|i| i.stats),
                             destinations: info
                                 .map(|i| {
