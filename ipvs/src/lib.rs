@@ -63,6 +63,7 @@ mod read;
 mod rules;
 mod service;
 mod stats;
+pub mod sysctl;
 mod timeouts;
 mod wire;
 

@@ -563,3 +563,53 @@ vrrp_instance VI_1 {
     assert_eq!(ipvsadm_ok(&["-L", "--timeout"]), timeouts_before);
     assert_eq!(ipvsadm_ok(&["-L", "--daemon"]), "", "sync daemons stopped");
 }
+
+/// The `sloppy_*` sysctl of this thread's namespace, as its file says.
+fn switch(name: &str) -> String {
+    std::fs::read_to_string(format!("/proc/sys/net/ipv4/vs/{name}"))
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_else(|e| format!("unreadable: {e}"))
+}
+
+#[test]
+fn sloppy_switches_are_set_at_start_follow_a_reload_and_are_put_back_on_stop() {
+    netns::enter_fresh();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ipvsd.toml");
+    let conf = |switches: &str| {
+        format!(
+            "[global]\n{switches}\n\n[[services]]\nprotocol = \"tcp\"\naddress = \"10.0.0.100\"\nport = 80\nscheduler = \"mh\"\n\n[[services.destinations]]\naddress = \"10.0.0.11\"\nport = 80\n"
+        )
+    };
+    std::fs::write(&path, conf("sloppy_tcp = true\nsloppy_sctp = false")).unwrap();
+    let mut daemon = Daemon(
+        Command::new(env!("CARGO_BIN_EXE_ipvsd"))
+            .arg("--config")
+            .arg(&path)
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(Duration::from_secs(20), "sloppy_tcp on", || {
+        switch("sloppy_tcp") == "1"
+    });
+    assert_eq!(switch("sloppy_sctp"), "0");
+
+    // Reload: sloppy_tcp no longer configured (put back to 0, as it was),
+    // sloppy_sctp on.
+    std::fs::write(&path, conf("sloppy_sctp = true")).unwrap();
+    kill(Pid::from_raw(daemon.0.id() as i32), Signal::SIGHUP).unwrap();
+    wait_for(
+        Duration::from_secs(20),
+        "sloppy_sctp on after reload",
+        || switch("sloppy_sctp") == "1",
+    );
+    assert_eq!(switch("sloppy_tcp"), "0");
+
+    // Stop: everything as before ipvsd.
+    kill(Pid::from_raw(daemon.0.id() as i32), Signal::SIGTERM).unwrap();
+    let status = daemon.0.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert_eq!(switch("sloppy_tcp"), "0");
+    assert_eq!(switch("sloppy_sctp"), "0");
+}

@@ -68,6 +68,13 @@ pub struct Global {
     pub lvs_sync_daemon: Option<SyncDaemonConfig>,
     /// `lvs_flush`: empty the whole IPVS table at start.
     pub lvs_flush: bool,
+    /// `sloppy_tcp` (native only): the `net.ipv4.vs.sloppy_tcp` sysctl,
+    /// set at start and put back on stop (`None`: leave the kernel's), so
+    /// that TCP connections moved to this director from another keep
+    /// working (see `ipvs::sysctl::Switch`).
+    pub sloppy_tcp: Option<bool>,
+    /// `sloppy_sctp` (native only): the same for SCTP.
+    pub sloppy_sctp: Option<bool>,
     /// `lvs_flush_on_stop`: what to remove on stop.
     pub lvs_flush_on_stop: FlushOnStop,
     /// Where the status API and `/metrics` listen (ipvsd; default
@@ -107,6 +114,8 @@ impl Global {
             lvs_timeouts: None,
             lvs_sync_daemon: None,
             lvs_flush: false,
+            sloppy_tcp: None,
+            sloppy_sctp: None,
             lvs_flush_on_stop: FlushOnStop::None,
             status_listen: DEFAULT_STATUS_LISTEN,
             start_down: false,

@@ -286,3 +286,19 @@ fn native_vrrp_errors_carry_their_line() {
     ));
     assert!(e.to_string().contains("no vrrp_instance named X"), "{e}");
 }
+
+#[test]
+fn sloppy_switches_read_default_to_the_kernels_and_survive_convert() {
+    let m = read(ONE).unwrap().model;
+    assert_eq!((m.global.sloppy_tcp, m.global.sloppy_sctp), (None, None));
+    let text = format!("[global]\nsloppy_tcp = true\nsloppy_sctp = false\n{ONE}");
+    let m = read(&text).unwrap().model;
+    assert_eq!(
+        (m.global.sloppy_tcp, m.global.sloppy_sctp),
+        (Some(true), Some(false))
+    );
+    let back = read(&to_toml(&m).unwrap()).unwrap().model;
+    assert_eq!(back.global, m.global);
+    let e = err(&format!("[global]\nsloppy_tcp = 1\n{ONE}"));
+    assert!(e.to_string().starts_with("ipvsd.toml:2: "), "{e}");
+}

@@ -7,6 +7,7 @@
 //!   what a reload changes, without I/O;
 //! - [`notify`]: scripts and keepalived's notify FIFO;
 //! - [`vrrp`]: the VRRP instances and what their state changes set off;
+//! - `switches`: the `sloppy_tcp`/`sloppy_sctp` sysctls, set and put back;
 //! - [`sync_group`]: the rules that move a `vrrp_sync_group`'s members
 //!   together, without I/O;
 //! - [`run()`]: the edges: signals, the runner, the kernel, the status API.
@@ -17,6 +18,7 @@ pub mod mapping;
 pub mod notify;
 pub mod reconcile;
 mod run;
+mod switches;
 pub mod sync_group;
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,7 @@ use super::engine::{Engine, Notification, ReloadPlan};
 use super::mapping::{cycle_period, real_server_spec, specs};
 use super::notify::{Notifier, start_fifo_script};
 use super::reconcile::{RealServerId, ServerState};
+use super::switches::Switches;
 use super::vrrp::VrrpSide;
 use crate::rhi::RouteHealthSide;
 
@@ -139,6 +140,8 @@ struct Daemon {
     period: std::time::Duration,
     /// Whether ipvsd set the IPVS timeouts (then they are put back on stop).
     timeouts_set: bool,
+    /// The `sloppy_*` sysctls ipvsd set, with their earlier values.
+    switches: Switches,
     /// Route health injection, when `[route_health]` is configured.
     rhi: Option<RouteHealthSide>,
     /// Whether the last reconcile with the kernel succeeded (the director's
@@ -181,7 +184,9 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         .is_some_and(|name| model.vrrp.instances.iter().any(|i| i.name == name));
     let mut timeouts_set = false;
     let mut sync_started = Vec::new();
+    let mut switches = Switches::default();
     if let Some(ipvs) = &ipvs {
+        switches.apply(&global);
         timeouts_set = set_timeouts(ipvs, global.lvs_timeouts.as_ref());
         if !follows {
             sync_started = start_both_sync_roles(ipvs, global.lvs_sync_daemon.as_ref());
@@ -195,6 +200,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
             if let Some(ipvs) = &ipvs {
                 put_back(ipvs, saved_timeouts.filter(|_| timeouts_set), &sync_started);
             }
+            switches.put_back();
             return Err(e);
         }
     };
@@ -206,6 +212,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
                 if let Some(ipvs) = &ipvs {
                     put_back(ipvs, saved_timeouts.filter(|_| timeouts_set), &sync_started);
                 }
+                switches.put_back();
                 return Err(e.to_string());
             }
         },
@@ -251,6 +258,7 @@ async fn daemon(source: Source, model: Model) -> Result<(), String> {
         started,
         period,
         timeouts_set,
+        switches,
         rhi,
         director_ok: true,
     };
@@ -668,6 +676,9 @@ impl Daemon {
         {
             self.timeouts_set |= set_timeouts(ipvs, Some(t));
         }
+        if self.ipvs.is_some() {
+            self.switches.apply(&new.global);
+        }
         let old = &self.engine.model.global;
         for (what, changed) in [
             (
@@ -806,6 +817,7 @@ impl Daemon {
             }
         }
         put_back(ipvs, saved.filter(|_| self.timeouts_set), sync_started);
+        self.switches.put_back();
         tracing::info!("stopped");
     }
 }

@@ -243,6 +243,10 @@ pub(super) struct GlobalToml {
     #[serde(default, skip_serializing_if = "is_false")]
     pub(super) lvs_flush: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sloppy_tcp: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sloppy_sctp: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) lvs_flush_on_stop: Option<FlushToml>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) lvs_timeouts: Option<Timeouts>,

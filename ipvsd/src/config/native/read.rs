@@ -185,6 +185,8 @@ fn global(g: GlobalToml, loc: &Location) -> Result<Global, ConfigError> {
             group: s.group,
         }),
         lvs_flush: g.lvs_flush,
+        sloppy_tcp: g.sloppy_tcp,
+        sloppy_sctp: g.sloppy_sctp,
         lvs_flush_on_stop: match g.lvs_flush_on_stop {
             None | Some(FlushToml::None) => FlushOnStop::None,
             Some(FlushToml::All) => FlushOnStop::All,

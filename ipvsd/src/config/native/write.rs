@@ -43,6 +43,8 @@ pub fn to_toml(model: &Model) -> Result<String, String> {
             fall: Some(g.fall),
             check_jitter: Some(g.check_jitter_percent),
             lvs_flush: g.lvs_flush,
+            sloppy_tcp: g.sloppy_tcp,
+            sloppy_sctp: g.sloppy_sctp,
             lvs_flush_on_stop: Some(match g.lvs_flush_on_stop {
                 FlushOnStop::None => FlushToml::None,
                 FlushOnStop::All => FlushToml::All,
