@@ -361,7 +361,10 @@ impl Ipvs {
     /// services it could touch are put back as they were found (the whole
     /// table with [`Scope::Whole`]). The report says which, and
     /// [`ApplyReport::is_unchanged`] whether it worked. Counters of services
-    /// and real servers deleted and added back start again from zero.
+    /// and real servers deleted and added back start again from zero, and
+    /// real servers added back may stand elsewhere in their service's list
+    /// than they did (which matters to `mh`, `sh` and `dh`; see
+    /// [`DiffOptions::canonical_order`]).
     ///
     /// With `options.lock_timeout`, it first waits for any other apply in the
     /// handle's network namespace to end.
