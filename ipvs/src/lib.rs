@@ -74,6 +74,8 @@ pub use desired::apply::{APPLY_LOCK_NAME, ApplyOptions, ApplyReport, OnFailure, 
 #[cfg(feature = "serde")]
 pub use desired::json::{SCHEMA_VERSION, json_document, table_json};
 #[cfg(feature = "serde")]
+pub use desired::order::{canonical_order, order_matters};
+#[cfg(feature = "serde")]
 pub use desired::plan::{DiffOptions, Draining, Plan, Removal, Scope, Step, diff};
 #[cfg(feature = "serde")]
 pub use desired::{DesiredState, ServiceSpec};

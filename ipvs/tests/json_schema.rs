@@ -220,6 +220,47 @@ fn plan_documents_validate() {
 }
 
 #[test]
+fn reorder_steps_carry_their_reason() {
+    let key = ServiceKey::tcp(v4(192, 0, 2, 5), 80);
+    let service = Service::new(key).with_scheduler(Scheduler::MaglevHashing);
+    let rs = |last| Destination::new(v4(10, 0, 0, last), 80, ForwardMethod::Route);
+    // The kernel's list, head first: 2 then 1, out of the canonical order.
+    let table = vec![ServiceInfo::new(service.clone()).with_destinations(vec![
+        DestinationInfo::new(rs(2)),
+        DestinationInfo::new(rs(1)),
+    ])];
+    let desired = DesiredState::new(vec![ServiceSpec::new(service, vec![rs(1), rs(2)])]);
+    let plan = diff(
+        &table,
+        &desired,
+        &DiffOptions::default().with_canonical_order(true),
+    );
+    let doc = valid(&json_document(&plan));
+    let steps: Vec<(&str, &str)> = doc["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["action"].as_str().unwrap_or(""),
+                s["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("delete_real_server", "reorder"),
+            ("add_real_server", "reorder")
+        ]
+    );
+    // Any other reason is refused.
+    let mut odd = doc.clone();
+    odd["steps"][0]["reason"] = json!("whim");
+    assert!(!invalid("plan", odd).is_empty());
+}
+
+#[test]
 fn the_schemas_refuse_what_schema_2_changed() {
     // Schema 1's connection: upper-case protocol, endpoints as text.
     let e = invalid(

@@ -519,3 +519,158 @@ fn mh_choice_depends_on_list_order_and_the_model_agrees_with_the_kernel() {
     assert!(failures.is_empty(), "the model disagrees: {failures:#?}");
     println!("took {:.1} s", started.elapsed().as_secs_f64());
 }
+
+/// The kernel's list of `key`, head first, as the model's servers (after an
+/// apply that added every real server with its weight, the last weights
+/// are the weights).
+fn listed(ipvs: &Ipvs, key: &ServiceKey) -> Vec<Server> {
+    ipvs.destinations(key)
+        .expect("list the real servers")
+        .iter()
+        .map(|d| {
+            Server::new(
+                d.destination.address,
+                d.destination.port,
+                d.destination.weight,
+            )
+        })
+        .collect()
+}
+
+/// The last bytes of the servers' addresses, in list order.
+fn hosts(list: &[Server]) -> Vec<u8> {
+    list.iter()
+        .map(|s| match s.address {
+            IpAddr::V4(a) => a.octets()[3],
+            IpAddr::V6(_) => 0,
+        })
+        .collect()
+}
+
+/// Clients that two tables (of two directors) place on different servers,
+/// by the model.
+fn model_moved(a: &[Server], b: &[Server]) -> usize {
+    let a = Table::new(a, SchedFlags::NONE).expect("model");
+    let b = Table::new(b, SchedFlags::NONE).expect("model");
+    (0..CLIENTS)
+        .filter(|&i| {
+            let c = IpAddr::V4(client(i));
+            let port = client_port(i);
+            a.server_for(c, port).map(|s| s.address) != b.server_for(c, port).map(|s| s.address)
+        })
+        .count()
+}
+
+/// Issue 15, part 2: two directors (here two services of one director, each
+/// standing for one) with the same eight real servers but another history
+/// send some clients to different real servers; an apply with the canonical
+/// order puts both lists in one order, and then every client goes to the
+/// same real server on both. Each phase is a fresh director namespace, so
+/// that the kernel's choices come from new connections.
+#[test]
+fn canonical_order_makes_two_histories_choose_alike() {
+    use ipvs::{ApplyOptions, DesiredState, DiffOptions, ServiceSpec, Step as PlanStep};
+    netns::enter_fresh();
+    let mut readded = adds((1..=8).rev());
+    readded.extend([
+        Step::Delete(2),
+        Step::Add(2, 1),
+        Step::Delete(6),
+        Step::Add(6, 1),
+    ]);
+    let cases = [
+        Case {
+            name: "added 1..8".into(),
+            flags: SchedFlags::NONE,
+            history: adds(1..=8),
+        },
+        Case {
+            name: "added 8..1, #2 and #6 deleted and re-added".into(),
+            flags: SchedFlags::NONE,
+            history: readded,
+        },
+    ];
+    let vips = [vip(0), vip(1)];
+    let keys = vips.map(|v| ServiceKey::udp(IpAddr::V4(v), VPORT));
+    let desired = DesiredState::new(
+        keys.iter()
+            .map(|k| {
+                ServiceSpec::new(
+                    Service::new(*k).with_scheduler(Scheduler::MaglevHashing),
+                    (1..=8).map(|n| destination(n, 1)).collect(),
+                )
+            })
+            .collect(),
+    );
+    let canonical = DiffOptions::default().with_canonical_order(true);
+    for applied in [false, true] {
+        let phase = if applied {
+            "after apply --canonical-order"
+        } else {
+            "before"
+        };
+        let (dir, client_ns) = network();
+        let ipvs = Ipvs::in_namespace(dir.path()).expect("a handle in the director");
+        let mut lists: Vec<Vec<Server>> = keys
+            .iter()
+            .zip(&cases)
+            .map(|(key, case)| build(&ipvs, key, case))
+            .collect();
+        if applied {
+            // Without the option, nothing differs.
+            assert!(
+                ipvs.plan(&desired, &DiffOptions::default())
+                    .expect("plan")
+                    .is_empty()
+            );
+            let report = ipvs
+                .apply(
+                    &desired,
+                    &ApplyOptions::default().with_diff(canonical.clone()),
+                )
+                .expect("apply");
+            assert!(report.is_success(), "{report:?}");
+            let reorders = report
+                .applied
+                .iter()
+                .filter(|s| matches!(s, PlanStep::ReorderDelete { .. }))
+                .count();
+            eprintln!(
+                "{phase}: {} steps applied, {reorders} real servers deleted and added again",
+                report.applied.len()
+            );
+            assert!(reorders > 0);
+            lists = keys.iter().map(|k| listed(&ipvs, k)).collect();
+            assert!(ipvs.plan(&desired, &canonical).expect("plan").is_empty());
+        }
+        for (case, list) in cases.iter().zip(&lists) {
+            eprintln!("{phase}: {}: list {:?}", case.name, hosts(list));
+        }
+        let by_model = model_moved(&lists[0], &lists[1]);
+        let choices = probe(&ipvs, &client_ns, &vips, 4);
+        let by_kernel = moved(&choices, vips[0], vips[1]);
+        let empty = HashMap::new();
+        let agree: Vec<usize> = lists
+            .iter()
+            .zip(&vips)
+            .map(|(list, v)| {
+                let table = Table::new(list, SchedFlags::NONE).expect("model");
+                agreement(&table, choices.get(v).unwrap_or(&empty))
+            })
+            .collect();
+        eprintln!(
+            "{phase}: of {CLIENTS} clients, placed differently by the two: {by_model} (model), {by_kernel} (kernel); model agrees with the kernel on {agree:?}"
+        );
+        assert_eq!(agree, [CLIENTS as usize; 2], "{phase}: model and kernel");
+        if applied {
+            let canonical_hosts: Vec<u8> = (1..=8).collect();
+            for list in &lists {
+                assert_eq!(hosts(list), canonical_hosts, "the listing is canonical");
+            }
+            assert_eq!((by_model, by_kernel), (0, 0), "{phase}");
+        } else {
+            assert!(by_model > 0 && by_kernel > 0, "{phase}");
+        }
+        drop((ipvs, dir, client_ns));
+    }
+}

@@ -42,6 +42,12 @@ struct PlanArgs {
     /// deleted on a later apply once it has no connections.
     #[arg(long)]
     drain: bool,
+    /// Keep the real servers of mh, sh and dh services in the canonical
+    /// order (by address, IPv4 first, then port), deleting and adding again
+    /// those out of order, so that directors with the same file choose the
+    /// same real server for a client whatever their history.
+    #[arg(long)]
+    canonical_order: bool,
 }
 
 impl PlanArgs {
@@ -53,6 +59,7 @@ impl PlanArgs {
                 Scope::Listed
             })
             .with_keep_weights(self.keep_weights)
+            .with_canonical_order(self.canonical_order)
             .with_removal(if self.drain {
                 Removal::Drain
             } else {
@@ -355,4 +362,27 @@ fn failed(report: &ApplyReport) -> i32 {
         "the table is neither as it was found nor as desired: read it with -Ln"
     );
     FAILED_CHANGED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_args(args: &[&str]) -> PlanArgs {
+        let argv = ["ipvsadm-rs"].iter().chain(args);
+        match Cli::try_parse_from(argv).expect("parses").command {
+            Command::Apply { plan, .. } | Command::Diff { plan, .. } => plan,
+            Command::Check { .. } => panic!("not a plan"),
+        }
+    }
+
+    #[test]
+    fn canonical_order_is_asked_for_by_its_option() {
+        for sub in ["apply", "diff"] {
+            let asked = plan_args(&[sub, "-f", "t.json", "--canonical-order"]).options();
+            assert!(asked.canonical_order, "{sub}");
+            let plain = plan_args(&[sub, "-f", "t.json"]).options();
+            assert!(!plain.canonical_order, "{sub}");
+        }
+    }
 }

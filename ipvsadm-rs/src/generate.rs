@@ -412,6 +412,9 @@ mod tests {
             assert!(main.contains(word), "the main page lacks {word}");
         }
         assert!(read("man8/ipvsadm-rs-apply.8").contains(r"\-\-prune"));
+        for page in ["man8/ipvsadm-rs-apply.8", "man8/ipvsadm-rs-diff.8"] {
+            assert!(read(page).contains(r"\-\-canonical\-order"), "{page}");
+        }
         assert_eq!(read("man8/ipvsadm.8"), ".so man8/ipvsadm-rs.8\n");
         for file in [
             "completions/ipvsadm-rs.bash",

@@ -1,7 +1,8 @@
 //! A scoped apply on the real kernel, in the VM: `apply` and `diff` touch
 //! only the services their file lists, unless `--prune`; `--keep-weights`
 //! leaves a health checker's weights alone; `--drain` drains a service to
-//! remove before deleting it, and `--drain-timeout` bounds the wait.
+//! remove before deleting it, and `--drain-timeout` bounds the wait;
+//! `--canonical-order` puts an `mh` service's real servers in order.
 
 use std::time::{Duration, Instant};
 
@@ -77,6 +78,72 @@ fn services_the_file_does_not_list_are_left_alone_unless_pruned() {
         (0, "delete service tcp 198.51.100.7:443\n1 change applied\n")
     );
     assert!(!saved().contains("198.51.100.7"), "{}", saved());
+}
+
+const HASHED: &str = r#"{"schema_version":2,"services":[{"protocol":"tcp","address":"192.0.2.2","port":80,"scheduler":"mh","destinations":[{"address":"10.0.0.22"},{"address":"10.0.0.21"},{"address":"10.0.0.23"}]}]}"#;
+
+/// The real servers of the kernel's list of 192.0.2.2:80, head first, as
+/// ipvsadm lists them unsorted.
+fn hashed_list() -> Vec<String> {
+    reference::ipvsadm_ok(&["-Ln", "--nosort", "-t", "192.0.2.2:80"])
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("-> "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|a| *a != "RemoteAddress:Port")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn canonical_order_puts_a_hashing_service_s_real_servers_in_order() {
+    netns::enter_fresh();
+    reference::ipvsadm_ok(&["-A", "-t", "192.0.2.2:80", "-s", "mh"]);
+    for rs in ["10.0.0.21", "10.0.0.22", "10.0.0.23"] {
+        reference::ipvsadm_ok(&["-a", "-t", "192.0.2.2:80", "-r", rs, "-g"]);
+    }
+    // Each add went to the head.
+    assert_eq!(
+        hashed_list(),
+        ["10.0.0.23:80", "10.0.0.22:80", "10.0.0.21:80"]
+    );
+    let hashed = file("order-hashed", HASHED);
+    let diff = ours(&["diff", "-f", &hashed]);
+    assert_eq!((diff.code, diff.stdout.as_str()), (0, ""));
+    // Only #23 is in place (the tail); 21 and 22 are deleted and added again,
+    // 22 first.
+    let diff = ours(&["diff", "-f", &hashed, "--canonical-order"]);
+    assert_eq!(
+        (diff.code, diff.stdout.as_str()),
+        (
+            1,
+            "delete real server 10.0.0.21:80 of tcp 192.0.2.2:80 (to reorder)\n\
+             delete real server 10.0.0.22:80 of tcp 192.0.2.2:80 (to reorder)\n\
+             add real server 10.0.0.22:80 route weight 1 to tcp 192.0.2.2:80 (to reorder)\n\
+             add real server 10.0.0.21:80 route weight 1 to tcp 192.0.2.2:80 (to reorder)\n"
+        )
+    );
+    let json = ours(&["diff", "-f", &hashed, "--canonical-order", "--json"]);
+    let plan = schema::validated(&json.stdout);
+    let reasons: Vec<&str> = plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["reason"].as_str())
+        .collect();
+    assert_eq!(reasons, ["reorder"; 4], "{plan}");
+    let out = ours(&["apply", "-f", &hashed, "--canonical-order"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.ends_with("4 changes applied\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        hashed_list(),
+        ["10.0.0.21:80", "10.0.0.22:80", "10.0.0.23:80"]
+    );
+    let again = ours(&["diff", "-f", &hashed, "--canonical-order"]);
+    assert_eq!((again.code, again.stdout.as_str()), (0, ""));
 }
 
 #[test]

@@ -182,6 +182,10 @@ fn undo_of(step: &Step, before: &FxHashMap<ServiceKey, &ServiceInfo>) -> Vec<Ste
         Step::AddDestination {
             service,
             destination,
+        }
+        | Step::ReorderAdd {
+            service,
+            destination,
         } => vec![Step::DeleteDestination {
             service: *service,
             address: destination.address,
@@ -207,6 +211,11 @@ fn undo_of(step: &Step, before: &FxHashMap<ServiceKey, &ServiceInfo>) -> Vec<Ste
             service,
             address,
             port,
+        }
+        | Step::ReorderDelete {
+            service,
+            address,
+            port,
         } => original(service, *address, *port)
             .map(|destination| Step::AddDestination {
                 service: *service,
@@ -218,10 +227,17 @@ fn undo_of(step: &Step, before: &FxHashMap<ServiceKey, &ServiceInfo>) -> Vec<Ste
             .get(key)
             .map(|info| {
                 let mut steps = vec![Step::AddService(info.service.clone())];
-                steps.extend(info.destinations.iter().map(|d| Step::AddDestination {
-                    service: *key,
-                    destination: d.destination.clone(),
-                }));
+                // Last first: each add goes to the head of the list, so the
+                // list comes back in its order.
+                steps.extend(
+                    info.destinations
+                        .iter()
+                        .rev()
+                        .map(|d| Step::AddDestination {
+                            service: *key,
+                            destination: d.destination.clone(),
+                        }),
+                );
                 steps
             })
             .unwrap_or_default(),
@@ -345,7 +361,10 @@ impl Ipvs {
     /// services it could touch are put back as they were found (the whole
     /// table with [`Scope::Whole`]). The report says which, and
     /// [`ApplyReport::is_unchanged`] whether it worked. Counters of services
-    /// and real servers deleted and added back start again from zero.
+    /// and real servers deleted and added back start again from zero, and
+    /// real servers added back may stand elsewhere in their service's list
+    /// than they did (which matters to `mh`, `sh` and `dh`; see
+    /// [`DiffOptions::canonical_order`]).
     ///
     /// With `options.lock_timeout`, it first waits for any other apply in the
     /// handle's network namespace to end.
@@ -511,62 +530,11 @@ impl Ipvs {
 mod tests {
     use super::*;
     use crate::desired::ServiceSpec;
+    use crate::desired::model::carry_out;
     use crate::desired::plan::Removal;
     use crate::destination::{Destination, ForwardMethod};
     use crate::service::{Scheduler, Service};
-    use crate::stats::DestinationInfo;
     use std::net::Ipv4Addr;
-
-    /// A model of the kernel's table: what each step does to it.
-    fn carry_out(table: &mut Vec<ServiceInfo>, step: &Step) {
-        let find = |t: &mut Vec<ServiceInfo>, key: &ServiceKey| {
-            t.iter()
-                .position(|s| s.service.key == *key)
-                .expect("service there")
-        };
-        let info = |destination: &Destination| DestinationInfo::new(destination.clone());
-        match step {
-            Step::AddService(s) => table.push(ServiceInfo::new(s.clone())),
-            Step::EditService { to, .. } => {
-                let i = find(table, &to.key);
-                table[i].service = to.clone();
-            }
-            Step::DeleteService(key) => {
-                let i = find(table, key);
-                table.remove(i);
-            }
-            Step::AddDestination {
-                service,
-                destination,
-            } => {
-                let i = find(table, service);
-                table[i].destinations.push(info(destination));
-            }
-            Step::EditDestination { service, to: d, .. }
-            | Step::DrainDestination {
-                service,
-                destination: d,
-            } => {
-                let i = find(table, service);
-                let slot = table[i]
-                    .destinations
-                    .iter_mut()
-                    .find(|x| x.destination.address == d.address && x.destination.port == d.port)
-                    .expect("real server there");
-                slot.destination = d.clone();
-            }
-            Step::DeleteDestination {
-                service,
-                address,
-                port,
-            } => {
-                let i = find(table, service);
-                table[i]
-                    .destinations
-                    .retain(|x| (x.destination.address, x.destination.port) != (*address, *port));
-            }
-        }
-    }
 
     fn config(table: &[ServiceInfo]) -> DesiredState {
         let mut state = DesiredState::from_table(table);

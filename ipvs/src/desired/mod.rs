@@ -5,6 +5,9 @@
 
 pub(crate) mod apply;
 pub(crate) mod json;
+#[cfg(test)]
+pub(crate) mod model;
+pub(crate) mod order;
 pub(crate) mod plan;
 
 use std::collections::BTreeMap;

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::batch::Change;
 use crate::desired::DesiredState;
+use crate::desired::order::{canonical_order, kept_tail, order_matters};
 use crate::destination::Destination;
 use crate::key::{AddressFamily, Protocol, ServiceKey, fmt_socket};
 use crate::service::Service;
@@ -73,6 +74,15 @@ pub struct DiffOptions {
     /// has it (a health checker's, say): weights are set only when a real
     /// server is added (and to 0 when it is drained).
     pub keep_weights: bool,
+    /// Keep the real servers of services whose scheduler depends on list
+    /// order ([`order_matters`]: `mh`, `sh`, `dh`) in the
+    /// [`canonical_order`], so that directors with the same configuration
+    /// build the same lookup table whatever their history. Adds go in the
+    /// reverse canonical order (the kernel adds at the head of the list), and
+    /// where the kernel's list is out of order, the real servers before the
+    /// longest tail already in order are deleted and added again
+    /// ([`Step::ReorderDelete`], [`Step::ReorderAdd`]).
+    pub canonical_order: bool,
 }
 
 impl DiffOptions {
@@ -94,6 +104,14 @@ impl DiffOptions {
     #[must_use]
     pub fn with_keep_weights(mut self, keep_weights: bool) -> Self {
         self.keep_weights = keep_weights;
+        self
+    }
+
+    /// Keeps the real servers of `mh`, `sh` and `dh` services in the
+    /// canonical order (see [`DiffOptions::canonical_order`]).
+    #[must_use]
+    pub fn with_canonical_order(mut self, canonical_order: bool) -> Self {
+        self.canonical_order = canonical_order;
         self
     }
 }
@@ -145,6 +163,25 @@ pub enum Step {
     },
     /// Delete a service and its real servers.
     DeleteService(ServiceKey),
+    /// Delete a real server that stays, to add it again at the head of the
+    /// list ([`Step::ReorderAdd`]): its service's list is out of the
+    /// canonical order ([`DiffOptions::canonical_order`]).
+    ReorderDelete {
+        /// Its service.
+        service: ServiceKey,
+        /// Its address.
+        address: IpAddr,
+        /// Its port.
+        port: u16,
+    },
+    /// Add again a real server deleted by [`Step::ReorderDelete`], as it
+    /// should be.
+    ReorderAdd {
+        /// Its service.
+        service: ServiceKey,
+        /// The real server.
+        destination: Destination,
+    },
 }
 
 impl Step {
@@ -157,7 +194,9 @@ impl Step {
             Self::AddDestination { service, .. }
             | Self::EditDestination { service, .. }
             | Self::DrainDestination { service, .. }
-            | Self::DeleteDestination { service, .. } => *service,
+            | Self::DeleteDestination { service, .. }
+            | Self::ReorderDelete { service, .. }
+            | Self::ReorderAdd { service, .. } => *service,
             Self::DeleteService(k) => *k,
         }
     }
@@ -170,6 +209,10 @@ impl Step {
             Self::AddDestination {
                 service,
                 destination,
+            }
+            | Self::ReorderAdd {
+                service,
+                destination,
             } => Change::AddDestination(*service, destination.clone()),
             Self::EditDestination { service, to, .. } => {
                 Change::EditDestination(*service, to.clone())
@@ -179,6 +222,11 @@ impl Step {
                 destination,
             } => Change::EditDestination(*service, destination.clone()),
             Self::DeleteDestination {
+                service,
+                address,
+                port,
+            }
+            | Self::ReorderDelete {
                 service,
                 address,
                 port,
@@ -212,6 +260,9 @@ impl fmt::Display for Step {
                 f.write_str("drain real server ")?;
                 fmt_socket(f, &destination.address, destination.port)?;
                 write!(f, " of {service} (weight 0)")
+            }
+            Self::ReorderDelete { .. } | Self::ReorderAdd { .. } => {
+                write!(f, "{} (to reorder)", self.change())
             }
             // Adds and deletes read as the changes that carry them out.
             Self::AddService(_)
@@ -368,6 +419,14 @@ impl From<ServiceKey> for KeyJson {
     }
 }
 
+/// Why a real server is deleted or added when it is neither new nor gone.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Reason {
+    /// To put its service's list in the canonical order.
+    Reorder,
+}
+
 /// A step in the plan document: `action` and what it acts on.
 #[derive(Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -383,6 +442,8 @@ enum StepJson<'a> {
     AddRealServer {
         service: KeyJson,
         real_server: &'a Destination,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<Reason>,
     },
     EditRealServer {
         service: KeyJson,
@@ -397,6 +458,8 @@ enum StepJson<'a> {
     DeleteRealServer {
         service: KeyJson,
         real_server: EndpointJson,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<Reason>,
     },
     DeleteService {
         service: KeyJson,
@@ -405,6 +468,8 @@ enum StepJson<'a> {
 
 impl<'a> From<&'a Step> for StepJson<'a> {
     fn from(step: &'a Step) -> Self {
+        let reason = matches!(step, Step::ReorderDelete { .. } | Step::ReorderAdd { .. })
+            .then_some(Reason::Reorder);
         match step {
             Step::AddService(service) => Self::AddService { service },
             Step::EditService { from, to } => Self::EditService {
@@ -415,9 +480,14 @@ impl<'a> From<&'a Step> for StepJson<'a> {
             Step::AddDestination {
                 service,
                 destination,
+            }
+            | Step::ReorderAdd {
+                service,
+                destination,
             } => Self::AddRealServer {
                 service: (*service).into(),
                 real_server: destination,
+                reason,
             },
             Step::EditDestination { service, from, to } => Self::EditRealServer {
                 service: (*service).into(),
@@ -436,12 +506,18 @@ impl<'a> From<&'a Step> for StepJson<'a> {
                 service,
                 address,
                 port,
+            }
+            | Step::ReorderDelete {
+                service,
+                address,
+                port,
             } => Self::DeleteRealServer {
                 service: (*service).into(),
                 real_server: EndpointJson {
                     address: *address,
                     port: *port,
                 },
+                reason,
             },
             Step::DeleteService(key) => Self::DeleteService {
                 service: (*key).into(),
@@ -469,7 +545,9 @@ struct DrainingJson {
 /// The plan document: `{"steps": [STEP...], "draining": [...]}`, each step
 /// with its `action` (`add_service`, `edit_service`, `add_real_server`,
 /// `edit_real_server`, `drain_real_server`, `delete_real_server`,
-/// `delete_service`); edits carry `from`, `to` and their `changes` as text.
+/// `delete_service`); edits carry `from`, `to` and their `changes` as text;
+/// the steps of a reorder ([`Step::ReorderDelete`], [`Step::ReorderAdd`]) are
+/// `delete_real_server` and `add_real_server` with `"reason": "reorder"`.
 /// Wrap it with [`json_document`](crate::json_document) for the schema version.
 impl Serialize for Plan {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -543,7 +621,10 @@ impl fmt::Display for Plan {
 /// the desired state does not list are removed only if the scope says so.
 /// The kernel's own bits (such as `HASHED`) and the family defaults (the
 /// persistence netmask) do not count as differences, and the order of
-/// services and real servers does not matter. It does not validate
+/// services and real servers does not matter, unless
+/// [`DiffOptions::canonical_order`] asks for the real servers of `mh`, `sh`
+/// and `dh` services in order (the kernel's list order is `current`'s). It
+/// does not validate
 /// `desired` ([`DesiredState::validate`] does; [`Ipvs::plan`](crate::Ipvs::plan)
 /// calls it).
 pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptions) -> Plan {
@@ -578,27 +659,25 @@ pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptio
                     .collect()
             })
             .unwrap_or_default();
-        let mut keep = FxHashSet::default();
-        for dest in &spec.destinations {
-            keep.insert((dest.address, dest.port));
-            match have.get(&(dest.address, dest.port)) {
-                None => dest_changes.push(Step::AddDestination {
-                    service: key,
-                    destination: dest.clone(),
-                }),
-                Some(d) => {
-                    let mut to = dest.clone();
-                    if options.keep_weights {
-                        to.weight = d.destination.weight;
-                    }
-                    if d.destination.normalized() != to.normalized() {
-                        dest_changes.push(Step::EditDestination {
-                            service: key,
-                            from: d.destination.clone(),
-                            to,
-                        });
-                    }
-                }
+        let keep: FxHashSet<(IpAddr, u16)> = spec
+            .destinations
+            .iter()
+            .map(|d| (d.address, d.port))
+            .collect();
+        if options.canonical_order && order_matters(&spec.service.scheduler) {
+            let listed = existing.map_or(&[][..], |info| &info.destinations[..]);
+            in_canonical_order(
+                key,
+                &spec.destinations,
+                listed,
+                &have,
+                options.keep_weights,
+                &mut dest_changes,
+            );
+        } else {
+            for dest in &spec.destinations {
+                let now = have.get(&(dest.address, dest.port)).copied();
+                dest_changes.extend(change_of(key, dest, now, options.keep_weights));
             }
         }
         for (addr_port, d) in &have {
@@ -647,6 +726,89 @@ pub fn diff(current: &[ServiceInfo], desired: &DesiredState, options: &DiffOptio
     steps.extend(removals);
     steps.extend(deletes);
     Plan { steps, draining }
+}
+
+/// The step that makes real server `dest` of `service` as wanted, if one is
+/// needed: add it if the kernel does not have it (`now`), else edit it if
+/// it differs.
+fn change_of(
+    service: ServiceKey,
+    dest: &Destination,
+    now: Option<&DestinationInfo>,
+    keep_weights: bool,
+) -> Option<Step> {
+    let Some(d) = now else {
+        return Some(Step::AddDestination {
+            service,
+            destination: dest.clone(),
+        });
+    };
+    let to = as_wanted(dest, d, keep_weights);
+    (d.destination.normalized() != to.normalized()).then(|| Step::EditDestination {
+        service,
+        from: d.destination.clone(),
+        to,
+    })
+}
+
+/// Real server `dest` as it should be, given how the kernel has it (`now`):
+/// with the kernel's weight if weights are kept.
+fn as_wanted(dest: &Destination, now: &DestinationInfo, keep_weights: bool) -> Destination {
+    let mut to = dest.clone();
+    if keep_weights {
+        to.weight = now.destination.weight;
+    }
+    to
+}
+
+/// The steps that make the real servers of `service` as `wanted`, with its
+/// list in the canonical order once the plan is carried out: the real
+/// servers of `listed` (the kernel's list, head first) before the longest
+/// tail already in order are deleted ([`Step::ReorderDelete`]), the tail is
+/// edited where it differs, and the rest are added last first, since each
+/// add goes to the head ([`Step::AddDestination`] for new ones,
+/// [`Step::ReorderAdd`] for those deleted).
+fn in_canonical_order(
+    service: ServiceKey,
+    wanted: &[Destination],
+    listed: &[DestinationInfo],
+    have: &BTreeMap<(IpAddr, u16), &DestinationInfo>,
+    keep_weights: bool,
+    steps: &mut Vec<Step>,
+) {
+    let mut canonical = wanted.to_vec();
+    canonical_order(&mut canonical);
+    let current: Vec<(IpAddr, u16)> = listed
+        .iter()
+        .map(|d| (d.destination.address, d.destination.port))
+        .collect();
+    let kept = kept_tail(&current, &canonical);
+    let (rebuilt, tail) = canonical.split_at(canonical.len() - kept);
+    for dest in rebuilt {
+        if have.contains_key(&(dest.address, dest.port)) {
+            steps.push(Step::ReorderDelete {
+                service,
+                address: dest.address,
+                port: dest.port,
+            });
+        }
+    }
+    for dest in tail {
+        let now = have.get(&(dest.address, dest.port)).copied();
+        steps.extend(change_of(service, dest, now, keep_weights));
+    }
+    for dest in rebuilt.iter().rev() {
+        steps.push(match have.get(&(dest.address, dest.port)) {
+            None => Step::AddDestination {
+                service,
+                destination: dest.clone(),
+            },
+            Some(now) => Step::ReorderAdd {
+                service,
+                destination: as_wanted(dest, now, keep_weights),
+            },
+        });
+    }
 }
 
 /// A real server's connections as the kernel counts them, persistence
@@ -698,6 +860,7 @@ fn remove_destination(
 mod tests {
     use super::*;
     use crate::desired::ServiceSpec;
+    use crate::desired::model::carry_out;
     use crate::destination::ForwardMethod;
     use crate::service::{Netmask, Persistence};
     use crate::stats::DestinationInfo;
@@ -898,6 +1061,193 @@ mod tests {
         assert_eq!(
             diff(&idle, &desired, &opts).steps,
             vec![Step::DeleteService(gone.key)]
+        );
+    }
+
+    /// A change in a service's history, as someone made it by hand.
+    enum Made {
+        Add(u8),
+        Delete(u8),
+    }
+
+    /// An `mh` service (port 80) whose list is what `history` leaves, real
+    /// servers added at the head as the kernel adds them.
+    fn made(history: &[Made]) -> Vec<ServiceInfo> {
+        let service = svc(80).with_scheduler(crate::Scheduler::MaglevHashing);
+        let key = service.key;
+        let mut table = vec![ServiceInfo::new(service)];
+        for change in history {
+            let step = match change {
+                Made::Add(n) => Step::AddDestination {
+                    service: key,
+                    destination: rs(*n),
+                },
+                Made::Delete(n) => Step::DeleteDestination {
+                    service: key,
+                    address: rs(*n).address,
+                    port: 80,
+                },
+            };
+            carry_out(&mut table, &step);
+        }
+        table
+    }
+
+    /// The hosts of a service's list, head first.
+    fn hosts(info: &ServiceInfo) -> Vec<u8> {
+        info.destinations
+            .iter()
+            .map(|d| match d.destination.address {
+                IpAddr::V4(a) => a.octets()[3],
+                IpAddr::V6(_) => 0,
+            })
+            .collect()
+    }
+
+    fn canonical() -> DiffOptions {
+        DiffOptions::default().with_canonical_order(true)
+    }
+
+    fn mh_state(servers: &[u8]) -> DesiredState {
+        state(vec![(
+            svc(80).with_scheduler(crate::Scheduler::MaglevHashing),
+            servers.iter().map(|&n| rs(n)).collect(),
+        )])
+    }
+
+    #[test]
+    fn canonical_plans_leave_the_list_canonical_whatever_the_history() {
+        use Made::{Add, Delete};
+        let histories = [
+            vec![],
+            vec![Add(1), Add(2), Add(3), Add(4)],
+            vec![Add(4), Add(3), Add(2), Add(1)],
+            vec![Add(1), Add(2), Add(3), Add(4), Delete(2), Add(2)],
+            vec![Add(3), Add(9), Add(1)],
+            vec![Add(2), Add(4), Add(8), Add(1), Delete(8), Add(5)],
+        ];
+        // The configuration lists them in an order of its own.
+        let desired = mh_state(&[3, 1, 4, 2]);
+        for history in histories {
+            let mut table = made(&history);
+            let before = hosts(&table[0]);
+            let plan = diff(&table, &desired, &canonical());
+            for step in &plan.steps {
+                carry_out(&mut table, step);
+            }
+            assert_eq!(hosts(&table[0]), [1, 2, 3, 4], "from {before:?}: {plan}");
+            assert!(diff(&table, &desired, &canonical()).is_empty());
+            // Without the option, the same table needs nothing either.
+            assert!(diff(&table, &desired, &DiffOptions::default()).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_new_service_gets_its_real_servers_last_first() {
+        let plan = diff(&[], &mh_state(&[2, 3, 1]), &canonical());
+        let added: Vec<String> = plan.steps.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            added,
+            [
+                "add service tcp 10.0.0.1:80 mh",
+                "add real server 192.0.2.3:80 route weight 1 to tcp 10.0.0.1:80",
+                "add real server 192.0.2.2:80 route weight 1 to tcp 10.0.0.1:80",
+                "add real server 192.0.2.1:80 route weight 1 to tcp 10.0.0.1:80",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_canonical_list_is_not_reordered() {
+        use Made::Add;
+        let table = made(&[Add(3), Add(2), Add(1)]);
+        assert_eq!(hosts(&table[0]), [1, 2, 3]);
+        assert!(diff(&table, &mh_state(&[1, 2, 3]), &canonical()).is_empty());
+        // A weight change is an edit, in place.
+        let mut heavier = mh_state(&[1, 2, 3]);
+        heavier.services[0].destinations[1] = rs(2).with_weight(4);
+        assert_eq!(
+            diff(&table, &heavier, &canonical()).steps,
+            vec![Step::EditDestination {
+                service: svc(80).key,
+                from: rs(2),
+                to: rs(2).with_weight(4)
+            }]
+        );
+        // A real server that goes: deleted, the others stay.
+        let plan = diff(&table, &mh_state(&[1, 3]), &canonical());
+        assert_eq!(
+            plan.to_string(),
+            "delete real server 192.0.2.2:80 of tcp 10.0.0.1:80\n"
+        );
+    }
+
+    #[test]
+    fn only_the_prefix_before_the_ordered_tail_is_rebuilt() {
+        use Made::{Add, Delete};
+        // 1..5 added last first, then #2 deleted and added again: the list
+        // reads 2 1 3 4 5, and only #1 is out of place.
+        let readded = made(&[Add(5), Add(4), Add(3), Add(2), Add(1), Delete(2), Add(2)]);
+        assert_eq!(hosts(&readded[0]), [2, 1, 3, 4, 5]);
+        let moved: Vec<String> = diff(&readded, &mh_state(&[1, 2, 3, 4, 5]), &canonical())
+            .steps
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            moved,
+            [
+                "delete real server 192.0.2.1:80 of tcp 10.0.0.1:80 (to reorder)",
+                "add real server 192.0.2.1:80 route weight 1 to tcp 10.0.0.1:80 (to reorder)"
+            ]
+        );
+        // 5 4 2 1 added, then #3: the list reads 3 1 2 4 5; 3 4 5 stay,
+        // 1 and 2 are deleted and added again, #2 first.
+        let table = made(&[Add(5), Add(4), Add(2), Add(1), Add(3)]);
+        assert_eq!(hosts(&table[0]), [3, 1, 2, 4, 5]);
+        let keep = canonical().with_keep_weights(true);
+        let mut desired = mh_state(&[1, 2, 3, 4, 5]);
+        // Weights kept: the kernel's weight is the one added again.
+        desired.services[0].destinations[0] = rs(1).with_weight(7);
+        let plan = diff(&table, &desired, &keep);
+        let key = svc(80).key;
+        assert_eq!(
+            plan.steps,
+            vec![
+                Step::ReorderDelete {
+                    service: key,
+                    address: rs(1).address,
+                    port: 80
+                },
+                Step::ReorderDelete {
+                    service: key,
+                    address: rs(2).address,
+                    port: 80
+                },
+                Step::ReorderAdd {
+                    service: key,
+                    destination: rs(2)
+                },
+                Step::ReorderAdd {
+                    service: key,
+                    destination: rs(1)
+                },
+            ]
+        );
+        // Other schedulers do not care about the order.
+        let mut wlc = desired.clone();
+        wlc.services[0].service.scheduler = crate::Scheduler::WeightedLeastConnection;
+        let mut table_wlc = table.clone();
+        table_wlc[0].service.scheduler = crate::Scheduler::WeightedLeastConnection;
+        assert!(diff(&table_wlc, &wlc, &keep).is_empty());
+        // Nor does a plan without the option.
+        assert!(
+            diff(
+                &table,
+                &desired,
+                &DiffOptions::default().with_keep_weights(true)
+            )
+            .is_empty()
         );
     }
 }

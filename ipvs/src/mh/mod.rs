@@ -38,8 +38,10 @@
 //!   build option `CONFIG_IP_VS_MH_TAB_INDEX` (8..=17; default and Debian's
 //!   12, which gives 4093 slots): see [`table_size`].
 //! * **Hash.** `hsiphash` of one native-endian 32-bit word, `offset + port +
-//!   address`, with the address folded to 32 bits (an IPv6 address is the
-//!   XOR of its four 32-bit words) and read in host order, the port in host
+//!   address`, with the address folded to 32 bits by the service's family
+//!   (in an IPv6 service an IPv6 address is the XOR of its four 32-bit
+//!   words; in an IPv4 service an IPv6 real server is its first word: see
+//!   [`Table::for_service`]) and read in host order, the port in host
 //!   order; two fixed keys (no per-boot secret), so every director computes
 //!   the same. `hsiphash` on a 64-bit kernel is SipHash-1-3 truncated to 32
 //!   bits (`lib/siphash.c`). The model is of little-endian 64-bit kernels
@@ -70,7 +72,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
-use crate::{Destination, SchedFlags};
+use crate::{AddressFamily, Destination, SchedFlags};
 
 /// The kernel's `CONFIG_IP_VS_MH_TAB_INDEX` unless configured otherwise (and
 /// Debian's): 12, a table of 4093 slots.
@@ -105,7 +107,8 @@ pub fn table_size(index: u8) -> Option<usize> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Server {
     /// Its address (an IPv4 real server may serve an IPv6 service: the
-    /// kernel folds it as an IPv4 address either way).
+    /// kernel folds it as an IPv4 address either way; an IPv6 one in an
+    /// IPv4 service needs [`Table::for_service`]).
     pub address: IpAddr,
     /// Its port, host order (0 for a firewall-mark service's real server
     /// added without one).
@@ -213,6 +216,9 @@ impl std::error::Error for TableError {}
 pub struct Table {
     servers: Vec<Server>,
     flags: SchedFlags,
+    /// The service's family, which decides how addresses are folded; `None`:
+    /// each address by its own family (see [`Table::for_service`]).
+    family: Option<AddressFamily>,
     /// For each slot, the index in `servers` of the server that holds it.
     slots: Vec<Option<u32>>,
 }
@@ -241,6 +247,35 @@ impl Table {
         flags: SchedFlags,
         index: u8,
     ) -> Result<Self, TableError> {
+        Self::build(servers, flags, index, None)
+    }
+
+    /// As [`Table::with_size_index`], for a service of `family`. The kernel
+    /// folds every address, a real server's and a client's, by the
+    /// service's family (`ip_vs_mh_hashkey(svc->af, ...)`): in an IPv4
+    /// service an IPv6 real server (allowed with tunnelling) is hashed by
+    /// the first 32-bit word of its address, where [`Table::new`] and
+    /// [`Table::with_size_index`] fold each address by its own family (the
+    /// same for every other mix: an IPv4 address folds to itself either
+    /// way).
+    ///
+    /// # Errors
+    /// As [`Table::with_size_index`].
+    pub fn for_service(
+        servers: &[Server],
+        family: AddressFamily,
+        flags: SchedFlags,
+        index: u8,
+    ) -> Result<Self, TableError> {
+        Self::build(servers, flags, index, Some(family))
+    }
+
+    fn build(
+        servers: &[Server],
+        flags: SchedFlags,
+        index: u8,
+        family: Option<AddressFamily>,
+    ) -> Result<Self, TableError> {
         let size = table_size(index).ok_or(TableError::SizeIndex(index))?;
         if servers.len() > size {
             return Err(TableError::TooManyServers {
@@ -251,7 +286,8 @@ impl Table {
         Ok(Self {
             servers: servers.to_vec(),
             flags,
-            slots: populate(servers, size, u32::from(index / 2)),
+            family,
+            slots: populate(servers, family, size, u32::from(index / 2)),
         })
     }
 
@@ -283,7 +319,7 @@ impl Table {
             0
         };
         let size = self.slots.len();
-        let home = slot_of(client, port, 0, size);
+        let home = slot_of(client, self.family, port, 0, size);
         let first = self.server_at(home)?;
         if self.servers[first].is_available() {
             return Some(first);
@@ -295,7 +331,7 @@ impl Table {
         // (mod size) until an available server or an empty slot.
         for step in 0..size {
             let offset = (home + step) % size;
-            let i = self.server_at(slot_of(client, port, offset as u32, size))?;
+            let i = self.server_at(slot_of(client, self.family, port, offset as u32, size))?;
             if self.servers[i].is_available() {
                 return Some(i);
             }
@@ -313,11 +349,17 @@ impl Table {
     }
 }
 
-/// An address folded to the 32-bit word the kernel hashes, in host order:
-/// an IPv4 address as is, an IPv6 address as the XOR of its four words.
-fn fold(address: IpAddr) -> u32 {
+/// An address folded to the 32-bit word the kernel hashes, in host order,
+/// for a service of `family` (`None`: the address's own): an IPv4 address
+/// as is; an IPv6 address as the XOR of its four words, or in an IPv4
+/// service its first word (the kernel reads `addr->ip`).
+fn fold(address: IpAddr, family: Option<AddressFamily>) -> u32 {
     match address {
         IpAddr::V4(a) => u32::from(a),
+        IpAddr::V6(a) if family == Some(AddressFamily::Ipv4) => {
+            let o = a.octets();
+            u32::from_be_bytes([o[0], o[1], o[2], o[3]])
+        }
         IpAddr::V6(a) => {
             let o = a.octets();
             o.chunks_exact(4)
@@ -329,16 +371,28 @@ fn fold(address: IpAddr) -> u32 {
 
 /// `ip_vs_mh_hashkey`: hsiphash of the native-endian (here little-endian)
 /// word `offset + port + fold(address)`, wrapping.
-fn hash_key(address: IpAddr, port: u16, key: [u64; 2], offset: u32) -> u32 {
+fn hash_key(
+    address: IpAddr,
+    family: Option<AddressFamily>,
+    port: u16,
+    key: [u64; 2],
+    offset: u32,
+) -> u32 {
     let v = offset
         .wrapping_add(u32::from(port))
-        .wrapping_add(fold(address));
+        .wrapping_add(fold(address, family));
     siphash::hsiphash(&v.to_le_bytes(), key)
 }
 
 /// A client's slot with the given offset (0 for the first choice).
-fn slot_of(client: IpAddr, port: u16, offset: u32, size: usize) -> usize {
-    hash_key(client, port, HASH1, offset) as usize % size
+fn slot_of(
+    client: IpAddr,
+    family: Option<AddressFamily>,
+    port: u16,
+    offset: u32,
+    size: usize,
+) -> usize {
+    hash_key(client, family, port, HASH1, offset) as usize % size
 }
 
 /// The greatest common divisor (`gcd(0, b) = b`).
@@ -356,7 +410,12 @@ fn fls(x: u32) -> u32 {
 
 /// `ip_vs_mh_permutate` and `ip_vs_mh_populate`: the slots of a table of
 /// `size` slots, `bits` being the kernel's `IP_VS_MH_TAB_BITS`.
-fn populate(servers: &[Server], size: usize, bits: u32) -> Vec<Option<u32>> {
+fn populate(
+    servers: &[Server],
+    family: Option<AddressFamily>,
+    size: usize,
+    bits: u32,
+) -> Vec<Option<u32>> {
     let mut slots = vec![None; size];
     // ip_vs_mh_gcd_weight: over the non-zero last weights.
     let g = servers
@@ -379,8 +438,8 @@ fn populate(servers: &[Server], size: usize, bits: u32) -> Vec<Option<u32>> {
     let mut setups: Vec<Setup> = servers
         .iter()
         .map(|s| {
-            let offset = hash_key(s.address, s.port, HASH1, 0) as usize % size;
-            let skip = hash_key(s.address, s.port, HASH2, 0) as usize % (size - 1) + 1;
+            let offset = hash_key(s.address, family, s.port, HASH1, 0) as usize % size;
+            let skip = hash_key(s.address, family, s.port, HASH2, 0) as usize % (size - 1) + 1;
             let turns = match (s.last_weight / g) >> shift {
                 0 => u32::from(s.last_weight != 0),
                 t => t,

@@ -1,7 +1,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Server, Table, TableError, fold, gcd, table_size};
-use crate::SchedFlags;
+use crate::{AddressFamily, SchedFlags};
 
 fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(a, b, c, d))
@@ -171,10 +171,37 @@ fn too_many_servers_are_refused() {
 }
 
 #[test]
-fn ipv6_folds_to_the_xor_of_its_words() {
+fn ipv6_folds_to_the_xor_of_its_words_but_to_its_first_in_an_ipv4_service() {
     let a: Ipv6Addr = "2001:db8::1:0:0:5".parse().expect("address");
-    assert_eq!(fold(IpAddr::V6(a)), 0x2001_0db8 ^ 0x0001_0000 ^ 0x0000_0005);
-    assert_eq!(fold(v4(10, 0, 0, 1)), 0x0a00_0001);
+    let xor = 0x2001_0db8 ^ 0x0001_0000 ^ 0x0000_0005;
+    assert_eq!(fold(IpAddr::V6(a), None), xor);
+    assert_eq!(fold(IpAddr::V6(a), Some(AddressFamily::Ipv6)), xor);
+    assert_eq!(fold(IpAddr::V6(a), Some(AddressFamily::Ipv4)), 0x2001_0db8);
+    for family in [None, Some(AddressFamily::Ipv4), Some(AddressFamily::Ipv6)] {
+        assert_eq!(fold(v4(10, 0, 0, 1), family), 0x0a00_0001);
+    }
+}
+
+#[test]
+fn an_ipv6_real_server_of_an_ipv4_service_hashes_as_its_first_word() {
+    let v6: Ipv6Addr = "2001:db8::7".parse().expect("address");
+    let first_word = v4(0x20, 0x01, 0x0d, 0xb8);
+    let mut mixed = servers(3, 1);
+    mixed.push(Server::new(IpAddr::V6(v6), 80, 1));
+    let mut alike = servers(3, 1);
+    alike.push(Server::new(first_word, 80, 1));
+    let index = super::DEFAULT_SIZE_INDEX;
+    let in_v4 =
+        Table::for_service(&mixed, AddressFamily::Ipv4, SchedFlags::NONE, index).expect("table");
+    let as_v4 = Table::new(&alike, SchedFlags::NONE).expect("table");
+    assert!(in_v4.slots().eq(as_v4.slots()));
+    // Folded by its own family, it takes other slots.
+    let own = Table::new(&mixed, SchedFlags::NONE).expect("table");
+    assert!(!own.slots().eq(in_v4.slots()));
+    // In an IPv6 service, the same as by its own family.
+    let in_v6 =
+        Table::for_service(&mixed, AddressFamily::Ipv6, SchedFlags::NONE, index).expect("table");
+    assert!(own.slots().eq(in_v6.slots()));
 }
 
 #[test]

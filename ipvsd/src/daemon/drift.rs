@@ -8,23 +8,24 @@
 
 use std::collections::BTreeSet;
 
-use ipvs::{DesiredState, DiffOptions, Removal, Scope, ServiceInfo, ServiceKey, Step, diff};
+use ipvs::{DesiredState, ServiceInfo, ServiceKey, Step, diff};
+
+use super::reconcile::plan_options;
 
 /// One cycle in this many reads the managed services in full (the others
 /// read the table in brief): at the 5 s cycle, once a minute.
 pub const FULL_EVERY: u64 = 12;
 
 /// The services of `managed` whose state in `table` (read in brief)
-/// differs from `desired`, thresholds aside.
+/// differs from `desired`, thresholds aside, judged as an apply plans
+/// ([`plan_options`]): an `mh`, `sh` or `dh` service whose real servers are
+/// out of the canonical order has drifted.
 pub fn drifted(
     table: &[ServiceInfo],
     desired: &DesiredState,
     managed: &BTreeSet<ServiceKey>,
 ) -> BTreeSet<ServiceKey> {
-    let options = DiffOptions::default()
-        .with_scope(Scope::Managed(managed.clone()))
-        .with_removal(Removal::Delete);
-    diff(table, desired, &options)
+    diff(table, desired, &plan_options(managed.clone()))
         .steps
         .iter()
         .filter(|step| !thresholds_only(step))
@@ -107,5 +108,31 @@ mod tests {
             drifted(&hand, &desired, &managed),
             [2, 3, 4, 5].map(key).into()
         );
+    }
+
+    #[test]
+    fn a_hashing_service_out_of_canonical_order_has_drifted() {
+        let mh = |k| Service::new(key(k)).with_scheduler(ipvs::Scheduler::MaglevHashing);
+        let desired = DesiredState::new(vec![
+            ServiceSpec::new(mh(1), vec![dest(11, 1), dest(12, 1)]),
+            ServiceSpec::new(Service::new(key(2)), vec![dest(21, 1), dest(22, 1)]),
+        ]);
+        let managed: BTreeSet<ServiceKey> = [1, 2].map(key).into();
+        // Lists as read, head first.
+        let table = |first: u8, second: u8| {
+            vec![
+                ServiceInfo::new(mh(1)).with_destinations(vec![
+                    DestinationInfo::new(dest(first, 1)),
+                    DestinationInfo::new(dest(second, 1)),
+                ]),
+                ServiceInfo::new(Service::new(key(2))).with_destinations(vec![
+                    DestinationInfo::new(dest(22, 1)),
+                    DestinationInfo::new(dest(21, 1)),
+                ]),
+            ]
+        };
+        assert!(drifted(&table(11, 12), &desired, &managed).is_empty());
+        // The wlc service's order never counts; the mh one's does.
+        assert_eq!(drifted(&table(12, 11), &desired, &managed), [key(1)].into());
     }
 }

@@ -15,10 +15,12 @@
 //! - real servers a reload removed are drained: kept at weight 0 until
 //!   their connections end or a bound passes (the daemon decides when).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use ipvs::{DesiredState, Destination, Service, ServiceKey, ServiceSpec};
+use ipvs::{
+    DesiredState, Destination, DiffOptions, Removal, Scope, Service, ServiceKey, ServiceSpec,
+};
 use serde::Serialize;
 
 use crate::check::Health;
@@ -233,4 +235,18 @@ pub fn desired_of<'a>(
         }
     }
     DesiredState::new(specs)
+}
+
+/// How ipvsd plans its applies, and so how drift is judged: only the
+/// `managed` services are touched, what goes is deleted at once (drains are
+/// ipvsd's own, by weight 0), and the real servers of `mh`, `sh` and `dh`
+/// services are kept in the canonical order, so that directors with one
+/// configuration choose alike whatever their history (a list out of order
+/// is drift, put right by deleting and adding again the real servers out of
+/// place; see [`DiffOptions::canonical_order`]).
+pub fn plan_options(managed: BTreeSet<ServiceKey>) -> DiffOptions {
+    DiffOptions::default()
+        .with_scope(Scope::Managed(managed))
+        .with_removal(Removal::Delete)
+        .with_canonical_order(true)
 }

@@ -7,10 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use ipvs::{
-    ApplyOptions, DaemonRole, Destinations, DiffOptions, Ipvs, ReadOptions, Removal, Scope,
-    Timeouts,
-};
+use ipvs::{ApplyOptions, DaemonRole, Destinations, Ipvs, ReadOptions, Timeouts};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +21,7 @@ use super::drift::{FULL_EVERY, drifted};
 use super::engine::{Engine, Notification, ReloadPlan};
 use super::mapping::{cycle_period, real_server_spec, specs};
 use super::notify::{Notifier, start_fifo_script};
-use super::reconcile::{RealServerId, ServerState};
+use super::reconcile::{RealServerId, ServerState, plan_options};
 use super::switches::Switches;
 use super::vrrp::VrrpSide;
 use crate::rhi::RouteHealthSide;
@@ -477,11 +474,7 @@ impl Daemon {
         let covered = scope.clone();
         let (services, planned) = (scope.len(), started.elapsed());
         let options = ApplyOptions::default()
-            .with_diff(
-                DiffOptions::default()
-                    .with_scope(Scope::Managed(scope))
-                    .with_removal(Removal::Delete),
-            )
+            .with_diff(plan_options(scope))
             .with_lock_timeout(Some(std::time::Duration::from_secs(5)));
         let report = tokio::task::spawn_blocking(move || ipvs.apply(&desired, &options)).await;
         if !matches!(&report, Ok(Ok(r)) if r.is_success()) {

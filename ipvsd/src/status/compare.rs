@@ -16,8 +16,8 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use ipvs::mh::{Server, Table};
-use ipvs::{SchedFlags, Scheduler};
+use ipvs::mh::{DEFAULT_SIZE_INDEX, Server, Table};
+use ipvs::{AddressFamily, SchedFlags, Scheduler};
 use serde::{Deserialize, Serialize};
 
 /// The part of the status document this reads (see `ipvsd/schema/status.json`).
@@ -55,6 +55,7 @@ struct DestinationDoc {
 /// A kernel service as one director has it.
 #[derive(Debug)]
 struct TableService {
+    family: AddressFamily,
     scheduler: String,
     flags: Vec<String>,
     /// Real servers in the kernel's list order (head first).
@@ -160,6 +161,11 @@ fn table(text: &str) -> Result<BTreeMap<String, TableService>, String> {
         services.insert(
             name,
             TableService {
+                family: if s.family == "ipv6" {
+                    AddressFamily::Ipv6
+                } else {
+                    AddressFamily::Ipv4
+                },
                 scheduler: s.scheduler.unwrap_or_default(),
                 flags: s.scheduler_flags,
                 destinations: s.destinations,
@@ -244,11 +250,7 @@ fn differ(name: &str, here: &TableService, peer: &TableService) -> Vec<Differenc
     }
     let scheduler = Scheduler::from_name(&here.scheduler);
     let same_scheduler = here.scheduler == peer.scheduler;
-    let ordered = same_scheduler
-        && matches!(
-            scheduler,
-            Scheduler::MaglevHashing | Scheduler::SourceHashing | Scheduler::DestinationHashing
-        );
+    let ordered = same_scheduler && ipvs::order_matters(&scheduler);
     if ordered && !set_differs && here.destinations != peer.destinations {
         found.push(note(
             name,
@@ -290,7 +292,7 @@ fn mh_slots_differing(here: &TableService, peer: &TableService) -> Option<(usize
             .iter()
             .map(|d| Server::new(d.address, d.port, d.weight))
             .collect();
-        Table::new(&servers, flags).ok()
+        Table::for_service(&servers, side.family, flags, DEFAULT_SIZE_INDEX).ok()
     };
     let (a, b) = (build(here)?, build(peer)?);
     let owner = |t: &Table, slot: Option<usize>| {
