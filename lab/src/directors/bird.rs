@@ -89,6 +89,7 @@ pub fn router_conf(detection: Detection) -> String {
 # (lab/src/directors/): eBGP with each director, ECMP into the kernel.
 # Rendered by lab/src/directors/bird.rs; the scenario runs exactly this.
 
+# Messages with milliseconds (the scenario reads `BFD session down`).
 log stderr all;
 timeformat log iso long ms;
 debug protocols {{ states, events }};
@@ -133,6 +134,7 @@ pub fn director_conf(i: usize, detection: Detection) -> String {
 # (lab/src/directors/), beside ipvsd with [route_health] (table 200,
 # protocol 201). Rendered by lab/src/directors/bird.rs for {name}.
 
+# Messages with milliseconds (the scenario reads `BFD session down`).
 log stderr all;
 timeformat log iso long ms;
 debug protocols {{ states, events }};

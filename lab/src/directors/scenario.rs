@@ -194,6 +194,16 @@ pub struct Scenario {
     net: Network,
 }
 
+impl Drop for Scenario {
+    fn drop(&mut self) {
+        // The daemons stop when their fields drop; their copied program
+        // can go before (Linux keeps a running file).
+        if self.tools.ipvsd.starts_with(std::env::temp_dir()) {
+            let _ = std::fs::remove_file(&self.tools.ipvsd);
+        }
+    }
+}
+
 /// ipvsd's configuration on every director: `[route_health]` (table 200,
 /// protocol 201, no hold-downs) and one `mh` service, direct routing, the
 /// real servers up from the start (so every director adds them in the
