@@ -40,6 +40,7 @@
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod directors;
 pub mod health;
 mod report;
 mod steps;
