@@ -26,6 +26,10 @@ fn three_directors_share_the_vip_and_survive_a_death() {
 
     // 1. A next hop per director, learned from ipvsd's route over BGP.
     assert_eq!(f.next_hops.len(), DIRECTORS, "{f:?}");
+    // ipvsd set sloppy_tcp everywhere, and its tables agree with its
+    // peers' (`ipvsd status --compare`).
+    assert_eq!(f.sloppy_tcp_set, DIRECTORS, "{f:?}");
+    assert_eq!(f.compared_agree, DIRECTORS - 1, "{f:?}");
 
     // 2. Every request answered, by the real server the model predicts.
     assert!(f.tables_agree, "the directors' mh tables differ");

@@ -83,8 +83,8 @@ pub const DIRECTOR_LINK: &str = "eth0";
 
 impl Network {
     /// Builds the namespaces, links, addresses, routes and sysctls. IPVS's
-    /// own sysctls (`net.ipv4.vs.*`) exist only once the module is loaded:
-    /// see [`Network::director_sysctls`].
+    /// own (`net.ipv4.vs.sloppy_tcp`) are ipvsd's to set (its `[global]`
+    /// `sloppy_tcp`).
     ///
     /// # Errors
     /// When a namespace, link, address or sysctl cannot be made.
@@ -177,21 +177,17 @@ impl Network {
             .ip(&["route", "add", "default", "via", &ROUTER_CLIENT.to_string()])
     }
 
-    /// Writes the IPVS sysctls of every director: `sloppy_tcp` (a director
-    /// that never saw a connection's SYN takes it up from any packet, which
-    /// is how a connection moved by the router's ECMP keeps working) and
-    /// `conntrack` 0 (IPVS keeps no netfilter state a moved connection
-    /// would lack). IPVS sysctls are per namespace (`net/netfilter/ipvs/
-    /// ip_vs_ctl.c`) and exist once `ip_vs` is loaded.
+    /// The IPVS sysctl `name` of director `i` (`sloppy_tcp`), as its file
+    /// reads (IPVS sysctls are per namespace, `net/netfilter/ipvs/
+    /// ip_vs_ctl.c`).
     ///
     /// # Errors
-    /// When a sysctl cannot be written (IPVS not loaded).
-    pub fn director_sysctls(&self) -> io::Result<()> {
-        for ns in &self.directors {
-            ns.sysctl("net/ipv4/vs/sloppy_tcp", "1")?;
-            ns.sysctl("net/ipv4/vs/conntrack", "0")?;
-        }
-        Ok(())
+    /// When the file cannot be read (IPVS not loaded).
+    pub fn director_ipvs_sysctl(&self, i: usize, name: &str) -> io::Result<String> {
+        let path = format!("/proc/sys/net/ipv4/vs/{name}");
+        self.directors[i]
+            .run(|| std::fs::read_to_string(&path))?
+            .map(|t| t.trim().to_owned())
     }
 
     /// The next hops (gateways) of the router's kernel route to the VIP

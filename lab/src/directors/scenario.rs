@@ -47,6 +47,11 @@ pub struct Figures {
     pub next_hops: Vec<Ipv4Addr>,
     /// From starting BIRD everywhere to all three next hops (ms).
     pub converged_ms: u128,
+    /// Directors whose `net.ipv4.vs.sloppy_tcp` ipvsd set to 1.
+    pub sloppy_tcp_set: usize,
+    /// Peers of the first director whose table `ipvsd status --compare`
+    /// found in agreement with its own (exit 0).
+    pub compared_agree: usize,
     /// Whether every director's `mh` table (the model, built from its
     /// real servers in the kernel's order) gives each client address the
     /// same real server.
@@ -132,6 +137,13 @@ impl Figures {
             self.converged_ms
         ));
         line(format!(
+            "   sloppy_tcp set by ipvsd on {}/{DIRECTORS} directors; `ipvsd status --compare` from {}: {}/{} peers agree",
+            self.sloppy_tcp_set,
+            director_name(0),
+            self.compared_agree,
+            DIRECTORS - 1
+        ));
+        line(format!(
             "2. steady traffic: {}/{} answered; mh model predicted {}/{}; per director {:?}; directors' mh tables agree: {}",
             self.steady_answered,
             self.steady_requests,
@@ -204,14 +216,23 @@ impl Drop for Scenario {
     }
 }
 
-/// ipvsd's configuration on every director: `[route_health]` (table 200,
-/// protocol 201, no hold-downs) and one `mh` service, direct routing, the
+/// The port of every director's ipvsd status API (on all its addresses,
+/// so that `ipvsd status --compare` can ask a peer).
+pub const STATUS_PORT: u16 = 9613;
+
+/// ipvsd's configuration on every director: `sloppy_tcp` (a director that
+/// never saw a connection's SYN takes it up from any packet, which is how
+/// a connection moved by the router's ECMP keeps working), the status API
+/// on every address, `[route_health]` (table 200, protocol 201, no
+/// hold-downs) and one `mh` service, direct routing, the
 /// real servers up from the start (so every director adds them in the
 /// same order, and builds the same `mh` table).
 pub fn ipvsd_conf() -> String {
     let mut conf = format!(
         "[global]
 start_down = false
+sloppy_tcp = true
+status_listen = \"0.0.0.0:{STATUS_PORT}\"
 
 [route_health]
 table = 200
@@ -307,11 +328,6 @@ impl Scenario {
             let server = ns.run(|| KeepAliveServer::start(&name, addr))??;
             s.servers.push(server);
         }
-        // A handle in each director loads ip_vs (and so its sysctls).
-        for ns in &s.net.directors {
-            Ipvs::in_namespace(ns.path()).map_err(io::Error::other)?;
-        }
-        s.net.director_sysctls()?;
         for i in 0..DIRECTORS {
             s.start_ipvsd(i)?;
         }
@@ -402,6 +418,7 @@ impl Scenario {
             return Ok(f);
         }
         self.say(&format!("step 1: next hops {:?}", f.next_hops));
+        self.agreement(&mut f)?;
         if let Some(router) = &self.router {
             let said = router.birdc(&["show", "bfd", "sessions"])?;
             self.say(&format!("router# birdc show bfd sessions\n{said}"));
@@ -412,6 +429,40 @@ impl Scenario {
         self.kill(&mut f, &mut kept)?;
         self.rejoin(&mut f, &mut kept)?;
         Ok(f)
+    }
+
+    /// Step 1 continued: ipvsd set `sloppy_tcp` on every director, and
+    /// `ipvsd status --compare`, run on the first director, finds every
+    /// other director's table in agreement with its own.
+    fn agreement(&mut self, f: &mut Figures) -> io::Result<()> {
+        for i in 0..DIRECTORS {
+            if self.net.director_ipvs_sysctl(i, "sloppy_tcp")? == "1" {
+                f.sloppy_tcp_set += 1;
+            }
+        }
+        for peer in 1..DIRECTORS {
+            let out = self.net.directors[0]
+                .command(&self.tools.ipvsd.to_string_lossy())
+                .args([
+                    "status",
+                    "--listen",
+                    &format!("127.0.0.1:{STATUS_PORT}"),
+                    "--compare",
+                    &format!("{}:{STATUS_PORT}", director_addr(peer)),
+                ])
+                .output()?;
+            let said = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            self.say(&format!(
+                "{}# ipvsd status --compare {}:{STATUS_PORT}\n{said}",
+                director_name(0),
+                director_addr(peer)
+            ));
+            if out.status.success() {
+                f.compared_agree += 1;
+            }
+        }
+        Ok(())
     }
 
     /// Step 2: a request from each client address; who answered against
