@@ -664,3 +664,24 @@ impl Scenario {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The shipped file is the configuration every director's ipvsd runs
+    /// (the README shows it). `IPVS_RS_WRITE_BIRD_CONF=1` rewrites it, with
+    /// the BIRD files.
+    #[test]
+    fn shipped_ipvsd_configuration_is_the_rendered_one() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/ipvsd-director.toml");
+        let text = ipvsd_conf();
+        if std::env::var_os("IPVS_RS_WRITE_BIRD_CONF").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        assert!(text.contains("sloppy_tcp = true") && text.contains("[route_health]"));
+    }
+}
