@@ -527,13 +527,7 @@ fn listed(ipvs: &Ipvs, key: &ServiceKey) -> Vec<Server> {
     ipvs.destinations(key)
         .expect("list the real servers")
         .iter()
-        .map(|d| {
-            Server::new(
-                d.destination.address,
-                d.destination.port,
-                d.destination.weight,
-            )
-        })
+        .map(|d| Server::from(&d.destination))
         .collect()
 }
 

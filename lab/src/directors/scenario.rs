@@ -383,13 +383,7 @@ impl Scenario {
                     .destinations(&key)
                     .map_err(io::Error::other)?
                     .iter()
-                    .map(|d| {
-                        Server::new(
-                            d.destination.address,
-                            d.destination.port,
-                            d.destination.weight,
-                        )
-                    })
+                    .map(|d| Server::from(&d.destination))
                     .collect();
                 Table::new(&servers, SchedFlags::NONE).map_err(io::Error::other)
             })
