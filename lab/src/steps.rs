@@ -193,9 +193,18 @@ fn rs3_in_table(r: &mut Report, lab: &mut Lab, name: &str, present: bool) -> io:
 /// # Errors
 /// When the lab cannot do a step at all (a command fails); a step that
 /// runs but does not behave is a failed result in the report instead.
+/// Before it returns such an error it writes the lab's state to the log
+/// ([`Lab::show_state_after_failure`]).
 pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     let mut report = Report::default();
-    let r = &mut report;
+    let ran = run_steps(&mut report, lab);
+    if ran.is_err() {
+        lab.show_state_after_failure();
+    }
+    ran.map(|()| report)
+}
+
+fn run_steps(r: &mut Report, lab: &mut Lab) -> io::Result<()> {
     nat_round_robin(r, lab)?;
     counters(r, lab)?;
     weighted_round_robin(r, lab)?;
@@ -204,8 +213,7 @@ pub fn run_all(lab: &mut Lab) -> io::Result<Report> {
     health_check(r, lab)?;
     direct_routing(r, lab)?;
     let held = sync_daemon(r, lab)?;
-    failover(r, lab, held)?;
-    Ok(report)
+    failover(r, lab, held)
 }
 
 /// Step 1: NAT with round robin: dir1 rewrites the VIP to a real server's address, 30 requests go 10 to each.
@@ -521,6 +529,24 @@ fn sync_daemon(r: &mut Report, lab: &mut Lab) -> io::Result<HeldRequest> {
         "dir1 master, dir2 backup".into(),
         format!("dir1 {}, dir2 {}", role(&one), role(&two)),
         roles.is_some(),
+    );
+    // When dir1 starts slowly, dir2 may go master too before it hears dir1,
+    // and its gratuitous ARPs may reach the client after dir1's. dir1
+    // announces again when it hears dir2's lower priority (keepalived's
+    // garp_lower_prio_repeat, then again garp_lower_prio_delay = 5 s later).
+    let reached = wait_for(Duration::from_secs(15), || {
+        lab.answers(Duration::from_secs(1))
+    })?;
+    record(
+        r,
+        lab,
+        "the client reaches the VIP through the master",
+        "an answer within 15 s".into(),
+        reached.map_or_else(
+            || "no answer within 15 s".to_owned(),
+            |t| format!("answered after {}", secs(t)),
+        ),
+        reached.is_some(),
     );
     let held = lab.hold_request()?;
     lab.requests(6)?;

@@ -361,6 +361,39 @@ impl Lab {
         count.max(from)
     }
 
+    /// After a failed step: what a reader needs to tell why. Each running
+    /// `ipvsd`'s whole log, the directors' addresses, and the neighbour
+    /// tables of the client and the real servers (a stale entry for the VIP
+    /// or the gateway shows which director the packets went to).
+    pub fn show_state_after_failure(&mut self) {
+        self.say("\n== the state of the lab when the step failed");
+        for d in [Director::One, Director::Two] {
+            if self.daemons[d.index()].is_some() {
+                self.show_ipvsd_log(d, 0);
+            }
+        }
+        let mut shown = Vec::new();
+        let places = self
+            .directors
+            .iter()
+            .map(|ns| ("-br addr", ns))
+            .chain(std::iter::once(("neigh", &self.client)))
+            .chain(self.real_servers.iter().map(|ns| ("neigh", ns)));
+        for (what, ns) in places {
+            let mut command = ns.command("ip");
+            command.args(what.split(' '));
+            let said = match command.output() {
+                Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+                Err(e) => format!("(ip {what}: {e})"),
+            };
+            shown.push(format!("  {}# ip {what}", ns.name()));
+            shown.extend(said.lines().map(|l| format!("    {l}")));
+        }
+        for line in shown {
+            self.say(&line);
+        }
+    }
+
     /// Whether director `d`'s `ipvsd` has exited (it should not have);
     /// `None` if it runs or none was started.
     ///
@@ -394,6 +427,16 @@ impl Lab {
             self.say(&format!("  {} ipvsd: {line}", d.name()));
         }
         status
+    }
+
+    /// Whether one HTTP request from the client to the VIP is answered
+    /// within `timeout` (to connect, and again to read).
+    ///
+    /// # Errors
+    /// When the client thread cannot run.
+    pub fn answers(&mut self, timeout: Duration) -> io::Result<bool> {
+        let vip: SocketAddr = SERVICE.parse().expect("address");
+        self.client.run(|| http::get(vip, timeout).is_ok())
     }
 
     /// `n` HTTP requests from the client to the VIP: how many each real
