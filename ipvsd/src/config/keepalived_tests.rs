@@ -1025,6 +1025,41 @@ fn vrrp_defaults_follow_keepalived_and_late_globals() {
     assert_eq!(v.checksum, ChecksumMode::AsV2);
 }
 
+// keepalived's init_global_data: unset, the lower-priority burst follows
+// vrrp_garp_master_repeat and _delay; an instance keyword beats the global.
+#[test]
+fn lower_priority_answer_keywords() {
+    let l = ok(
+        "global_defs {\n vrrp_garp_master_repeat 3\n vrrp_garp_master_delay 7\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 7\n}\n",
+    );
+    let v = instance(&l.model.vrrp, "A");
+    assert_eq!(
+        (v.garp.lower_prio_repeat, v.garp.lower_prio_delay),
+        (3, Duration::from_secs(7))
+    );
+    assert!(!v.lower_prio_no_advert);
+    let l = ok(
+        "global_defs {\n vrrp_garp_lower_prio_repeat 0\n vrrp_garp_lower_prio_delay 2\n vrrp_lower_prio_no_advert\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 7\n}\nvrrp_instance B {\n interface eth1\n virtual_router_id 8\n garp_lower_prio_repeat 4\n garp_lower_prio_delay 0\n lower_prio_no_advert false\n}\n",
+    );
+    let a = instance(&l.model.vrrp, "A");
+    assert_eq!(
+        (a.garp.lower_prio_repeat, a.garp.lower_prio_delay),
+        (0, Duration::from_secs(2))
+    );
+    assert!(a.lower_prio_no_advert);
+    let b = instance(&l.model.vrrp, "B");
+    assert_eq!(
+        (b.garp.lower_prio_repeat, b.garp.lower_prio_delay),
+        (4, Duration::ZERO)
+    );
+    assert!(!b.lower_prio_no_advert);
+    assert!(
+        err(&vrrp_conf(" garp_lower_prio_repeat -1"))
+            .to_string()
+            .contains("garp_lower_prio_repeat")
+    );
+}
+
 fn vrrp_conf(body: &str) -> String {
     format!("vrrp_instance A {{\n interface eth0\n virtual_router_id 7\n{body}\n}}\n")
 }

@@ -228,6 +228,11 @@ fn native_vrrp_defaults() {
     assert_eq!(v.virtual_addresses[0].prefix_len, 24);
     assert_eq!(v.garp.master_delay, Duration::from_secs(5));
     assert_eq!(v.garp.master_repeat, 5);
+    assert_eq!(
+        (v.garp.lower_prio_repeat, v.garp.lower_prio_delay),
+        (5, Duration::from_secs(5))
+    );
+    assert!(!v.lower_prio_no_advert);
     let s = &m.vrrp.scripts[0];
     assert_eq!(
         (s.interval, s.timeout),
@@ -236,6 +241,26 @@ fn native_vrrp_defaults() {
     assert_eq!((s.weight, s.rise, s.fall), (0, 1, 1));
     assert_eq!(m.vrrp.sync_groups[0].instances, ["VI_1"]);
     // Written out and read back: the same.
+    let again = read(&to_toml(&m).unwrap()).unwrap().model;
+    assert_eq!(m, again);
+}
+
+#[test]
+fn native_vrrp_lower_priority_keys_survive_convert() {
+    let text = VRRP
+        .replace(
+            "version = 3",
+            "version = 3\ngarp_lower_prio_repeat = 2\nlower_prio_no_advert = true",
+        )
+        .replace("vrid = 51", "vrid = 51\ngarp_lower_prio_delay = 0");
+    let m = read(&text).unwrap().model;
+    let v = &m.vrrp.instances[0];
+    assert_eq!(
+        (v.garp.lower_prio_repeat, v.garp.lower_prio_delay),
+        (2, Duration::ZERO)
+    );
+    assert!(v.lower_prio_no_advert);
+    assert_eq!(m.vrrp.global.garp_lower_prio_delay, None);
     let again = read(&to_toml(&m).unwrap()).unwrap().model;
     assert_eq!(m, again);
 }

@@ -74,6 +74,16 @@ pub struct VrrpGlobal {
     /// `vrrp_gna_interval`: the gap between unsolicited neighbour
     /// advertisements of one burst (keepalived: 0).
     pub gna_interval: Duration,
+    /// `vrrp_garp_lower_prio_delay`: after a master hears a lower-priority
+    /// master, the delay of its second burst (unset: `garp_master_delay`,
+    /// keepalived's `init_global_data`).
+    pub garp_lower_prio_delay: Option<Duration>,
+    /// `vrrp_garp_lower_prio_repeat`: gratuitous ARPs per burst then (0:
+    /// none; unset: `garp_master_repeat`).
+    pub garp_lower_prio_repeat: Option<u32>,
+    /// `vrrp_lower_prio_no_advert`: a master does not answer a
+    /// lower-priority advert with one of its own (keepalived: false).
+    pub lower_prio_no_advert: bool,
     /// `vrrp_notify_fifo PATH`: the FIFO every VRRP state change is written to.
     pub notify_fifo: Option<PathBuf>,
     /// `vrrp_notify_fifo_script`: a program reading that FIFO.
@@ -90,6 +100,9 @@ impl Default for VrrpGlobal {
             garp_master_refresh_repeat: 1,
             garp_interval: Duration::ZERO,
             gna_interval: Duration::ZERO,
+            garp_lower_prio_delay: None,
+            garp_lower_prio_repeat: None,
+            lower_prio_no_advert: false,
             notify_fifo: None,
             notify_fifo_script: None,
         }
@@ -156,6 +169,9 @@ pub struct VrrpInstance {
     pub notify: Notify,
     /// Gratuitous ARP settings (the global ones unless set here).
     pub garp: Garp,
+    /// `lower_prio_no_advert`: as master, do not answer a lower-priority
+    /// advert with an advert at once (the global one unless set here).
+    pub lower_prio_no_advert: bool,
 }
 
 impl VrrpInstance {
@@ -271,6 +287,11 @@ pub struct Garp {
     pub interval: Duration,
     /// `gna_interval`.
     pub gna_interval: Duration,
+    /// `garp_lower_prio_delay`: a master that heard a lower-priority master
+    /// sends a second burst this much later (0: none).
+    pub lower_prio_delay: Duration,
+    /// `garp_lower_prio_repeat`: gratuitous ARPs per burst then (0: none).
+    pub lower_prio_repeat: u32,
 }
 
 impl Garp {
@@ -283,6 +304,12 @@ impl Garp {
             master_refresh_repeat: global.garp_master_refresh_repeat,
             interval: global.garp_interval,
             gna_interval: global.gna_interval,
+            lower_prio_delay: global
+                .garp_lower_prio_delay
+                .unwrap_or(global.garp_master_delay),
+            lower_prio_repeat: global
+                .garp_lower_prio_repeat
+                .unwrap_or(global.garp_master_repeat),
         }
     }
 }

@@ -209,6 +209,7 @@ pub async fn spawn(
         },
         local_address: channel.source(),
         sync_group: sync.is_some(),
+        answer_lower_priority: !config.lower_prio_no_advert,
     };
     let status = InstanceStatus {
         name: config.name.clone(),
@@ -247,6 +248,7 @@ pub async fn spawn(
         events,
         sync,
         announce: None,
+        reannounce: None,
         mismatch_logged: false,
     };
     Ok(Running {
@@ -287,6 +289,10 @@ struct Task {
     /// The sync group's commands, for a member.
     sync: Option<mpsc::UnboundedReceiver<SyncCommand>>,
     announce: Option<Announcement>,
+    /// The second burst after a lower-priority master was heard
+    /// (`garp_lower_prio_delay`), apart from `announce` so that neither
+    /// postpones the other.
+    reannounce: Option<Announcement>,
     /// Whether a peer's different address list was logged already.
     mismatch_logged: bool,
 }
@@ -321,6 +327,7 @@ impl Task {
         loop {
             let deadline = self.machine.deadline();
             let announce_at = self.announce.map(|a| a.at);
+            let reannounce_at = self.reannounce.map(|a| a.at);
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 received = self.channel.recv() => match received {
@@ -344,6 +351,7 @@ impl Task {
                     self.act(actions).await;
                 }
                 () = until(announce_at) => self.announce_due().await,
+                () = until(reannounce_at) => self.reannounce_due().await,
                 Ok(()) = self.verdict.changed() => {
                     let actions = self.track(Instant::now());
                     self.act(actions).await;
@@ -459,6 +467,7 @@ impl Task {
                 Action::TakeAddresses => self.addresses(true).await,
                 Action::ReleaseAddresses => {
                     self.announce = None;
+                    self.reannounce = None;
                     self.addresses(false).await;
                 }
                 Action::Announce => {
@@ -469,6 +478,21 @@ impl Task {
                     });
                     if self.announce.is_none() {
                         self.announce = self.refresh();
+                    }
+                }
+                Action::Reannounce => {
+                    let count = self.garp.lower_prio_repeat;
+                    if count > 0 {
+                        tracing::info!(
+                            "vrrp instance {}: a lower priority router advertised: announcing our addresses again",
+                            self.config.name
+                        );
+                        self.burst(count).await;
+                        self.reannounce =
+                            (!self.garp.lower_prio_delay.is_zero()).then(|| Announcement {
+                                at: Instant::now() + self.garp.lower_prio_delay,
+                                count,
+                            });
                     }
                 }
                 Action::Transition { from, to, reason } => self.transition(from, to, reason),
@@ -629,6 +653,15 @@ impl Task {
             at: Instant::now() + self.garp.master_refresh,
             count: self.garp.master_refresh_repeat,
         })
+    }
+
+    async fn reannounce_due(&mut self) {
+        let Some(a) = self.reannounce.take() else {
+            return;
+        };
+        if self.machine.state() == State::Master {
+            self.burst(a.count).await;
+        }
     }
 
     async fn announce_due(&mut self) {

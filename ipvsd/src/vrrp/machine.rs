@@ -21,6 +21,7 @@
 //!     initial: Initial::Backup,
 //!     local_address: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
 //!     sync_group: false,
+//!     answer_lower_priority: true,
 //! });
 //! let t0 = Instant::now();
 //! machine.start(t0);
@@ -108,6 +109,10 @@ pub struct Params {
     /// A member of a `vrrp_sync_group`: it goes master and leaves fault
     /// only on its group's [`SyncCommand`] (see the module docs).
     pub sync_group: bool,
+    /// As master, answer a lower-priority advert with an advert of our own
+    /// at once (keepalived's default; false is its `lower_prio_no_advert`,
+    /// RFC 5798 §6.4.3's plain discard).
+    pub answer_lower_priority: bool,
 }
 
 impl Params {
@@ -231,6 +236,11 @@ pub enum Action {
     /// Send gratuitous ARPs / unsolicited neighbour advertisements for the
     /// addresses (the driver does the repeats and the delayed second burst).
     Announce,
+    /// As master we heard a lower-priority router that believes it is
+    /// master: it may have announced our addresses as its own, so announce
+    /// them again (keepalived's `garp_lower_prio_repeat` now and again
+    /// `garp_lower_prio_delay` later; the driver does the counts).
+    Reannounce,
     /// The state changed (for logs, notify scripts, the sync daemon, status).
     /// It comes after the actions that carry the change out.
     Transition {
@@ -454,9 +464,12 @@ impl Machine {
     ///   ignored, so the timer runs out and we preempt.
     /// - Master (RFC 5798 §6.4.3): priority 0 makes us advertise at once.
     ///   A higher priority, or an equal one from a higher address, sends us
-    ///   to Backup. A lower one is ignored: our next advert makes its
-    ///   sender back off. (keepalived by default also answers a lower
-    ///   advert at once; its `lower_prio_no_advert` turns that off.)
+    ///   to Backup. A lower one (or an equal one from a lower address),
+    ///   which RFC 5798 discards, is answered as keepalived does
+    ///   (`vrrp_state_master_rx`): an advert at once unless
+    ///   [`Params::answer_lower_priority`] is off, then
+    ///   [`Action::Reannounce`], as its sender may have announced our
+    ///   addresses. Our own advert looped back is ignored.
     /// - Init and Fault: ignored.
     pub fn on_advert(
         &mut self,
@@ -811,7 +824,16 @@ impl Machine {
         } else if priority == self.priority && from > self.params.local_address {
             Reason::HigherAddress
         } else {
-            // Lower, or equal from a lower address (or our own, looped back).
+            // Lower, or equal from a lower address; our own looped back is
+            // not an answer's cause.
+            if from != self.params.local_address {
+                if self.params.answer_lower_priority {
+                    actions.push(Action::Send {
+                        priority: self.priority,
+                    });
+                }
+                actions.push(Action::Reannounce);
+            }
             return;
         };
         self.learn_interval(interval);
@@ -942,6 +964,7 @@ mod tests {
             initial: Initial::Backup,
             local_address: v4(10),
             sync_group: false,
+            answer_lower_priority: true,
         }
     }
 
@@ -1124,15 +1147,35 @@ mod tests {
         assert_eq!(m.deadline(), Some(t + ns(3_609_375_000)));
     }
 
-    // RFC 5798 §6.4.3: a lower-priority advert is discarded by the master.
+    // RFC 5798 §6.4.3 discards a lower-priority advert at the master;
+    // keepalived (vrrp_state_master_rx) answers it with an advert and
+    // announces its addresses again, and stays master on its own timer.
     #[test]
-    fn election_master_ignores_lower_priority() {
+    fn election_master_answers_lower_priority() {
         let t0 = Instant::now();
         let (mut m, at) = master(params(Version::V2, 150), t0);
         let before = m.deadline();
-        assert!(m.on_advert(at + ms(10), v4(20), 100, SECOND).is_empty());
+        assert_eq!(
+            m.on_advert(at + ms(10), v4(20), 100, SECOND),
+            vec![Action::Send { priority: 150 }, Action::Reannounce]
+        );
         assert_eq!(m.state(), State::Master);
         assert_eq!(m.deadline(), before);
+    }
+
+    // keepalived `lower_prio_no_advert`: no advert back, the addresses are
+    // still announced again.
+    #[test]
+    fn lower_prio_no_advert_only_reannounces() {
+        let t0 = Instant::now();
+        let mut p = params(Version::V2, 150);
+        p.answer_lower_priority = false;
+        let (mut m, at) = master(p, t0);
+        assert_eq!(
+            m.on_advert(at, v4(20), 100, SECOND),
+            vec![Action::Reannounce]
+        );
+        assert_eq!(m.state(), State::Master);
     }
 
     // RFC 5798 §6.4.3: a v3 master stepping down learns the winner's interval.
@@ -1151,9 +1194,13 @@ mod tests {
     fn tie_broken_by_higher_address_v4() {
         let t0 = Instant::now();
         let (mut m, at) = master(params(Version::V2, 100), t0);
-        // 10.0.0.9 < 10.0.0.10 (numerically, not as text): we stay.
-        assert!(m.on_advert(at, v4(9), 100, SECOND).is_empty());
-        // Our own address looped back: no change.
+        // 10.0.0.9 < 10.0.0.10 (numerically, not as text): we stay, and
+        // answer it as a lower priority.
+        assert_eq!(
+            m.on_advert(at, v4(9), 100, SECOND),
+            vec![Action::Send { priority: 100 }, Action::Reannounce]
+        );
+        // Our own address looped back: no change, no answer.
         assert!(m.on_advert(at, v4(10), 100, SECOND).is_empty());
         assert_eq!(m.state(), State::Master);
         let actions = m.on_advert(at, v4(11), 100, SECOND);
@@ -1176,7 +1223,11 @@ mod tests {
         let (mut m, at) = master(p, t0);
         let lower = IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0xff));
         let higher = IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x101));
-        assert!(m.on_advert(at, lower, 100, SECOND).is_empty());
+        assert_eq!(
+            m.on_advert(at, lower, 100, SECOND),
+            vec![Action::Send { priority: 100 }, Action::Reannounce]
+        );
+        assert_eq!(m.state(), State::Master);
         assert!(!m.on_advert(at, higher, 100, SECOND).is_empty());
         assert_eq!(m.state(), State::Backup);
     }

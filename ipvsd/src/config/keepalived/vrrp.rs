@@ -91,6 +91,9 @@ const INSTANCE_KEYWORDS: &[&str] = &[
     "garp_master_refresh_repeat",
     "garp_interval",
     "gna_interval",
+    "garp_lower_prio_delay",
+    "garp_lower_prio_repeat",
+    "lower_prio_no_advert",
     "lvs_sync_daemon_interface",
     "smtp_alert",
     "dont_track_primary",
@@ -175,6 +178,9 @@ struct RawInstance {
     garp_master_refresh_repeat: Option<u32>,
     garp_interval: Option<Duration>,
     gna_interval: Option<Duration>,
+    garp_lower_prio_delay: Option<Duration>,
+    garp_lower_prio_repeat: Option<u32>,
+    lower_prio_no_advert: Option<bool>,
     lvs_sync_daemon_interface: Option<(String, Location)>,
 }
 
@@ -191,6 +197,13 @@ pub(super) fn unsupported_vrrp(st: &Statement, context: &str) -> ConfigError {
 fn byte(st: &Statement, text: &str, min: u8, max: u8) -> Result<u8, ConfigError> {
     let n = number(st, text, u64::from(min), u64::from(max))?;
     u8::try_from(n).map_err(|_| ConfigError::invalid(&st.location, st.keyword(), "too large"))
+}
+
+/// A count of gratuitous ARPs where 0 means none (keepalived's
+/// `garp_lower_prio_repeat`, read unsigned up to `INT_MAX`).
+fn repeats(st: &Statement) -> Result<u32, ConfigError> {
+    let n = number(st, single(st)?, 0, u64::from(i32::MAX.unsigned_abs()))?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// A whole number of seconds (keepalived reads these timers unsigned).
@@ -390,6 +403,9 @@ impl Reader<'_> {
             }
             "vrrp_garp_interval" => g.garp_interval = seconds(s, single(s)?, 0.000_001)?,
             "vrrp_gna_interval" => g.gna_interval = seconds(s, single(s)?, 0.000_001)?,
+            "vrrp_garp_lower_prio_delay" => g.garp_lower_prio_delay = Some(whole_seconds(s)?),
+            "vrrp_garp_lower_prio_repeat" => g.garp_lower_prio_repeat = Some(repeats(s)?),
+            "vrrp_lower_prio_no_advert" => g.lower_prio_no_advert = switch(s)?,
             "vrrp_min_garp" => {
                 if switch(s)? {
                     // One gratuitous ARP, no second burst (keepalived.conf(5)).
@@ -460,6 +476,9 @@ impl Reader<'_> {
             garp_master_refresh_repeat: None,
             garp_interval: None,
             gna_interval: None,
+            garp_lower_prio_delay: None,
+            garp_lower_prio_repeat: None,
+            lower_prio_no_advert: None,
             lvs_sync_daemon_interface: None,
         };
         let mut notes = Vec::new();
@@ -599,6 +618,9 @@ impl Reader<'_> {
                         format!("`{k}` in an instance is ipvsd's (keepalived sets it in global_defs or a garp_group)"),
                     ));
                 }
+                "garp_lower_prio_delay" => v.garp_lower_prio_delay = Some(whole_seconds(s)?),
+                "garp_lower_prio_repeat" => v.garp_lower_prio_repeat = Some(repeats(s)?),
+                "lower_prio_no_advert" => v.lower_prio_no_advert = Some(switch(s)?),
                 "lvs_sync_daemon_interface" => {
                     v.lvs_sync_daemon_interface = Some((single(s)?.to_owned(), s.location.clone()));
                 }
@@ -1107,6 +1129,12 @@ impl Reader<'_> {
                 .unwrap_or(defaults.master_refresh_repeat),
             interval: raw.garp_interval.unwrap_or(defaults.interval),
             gna_interval: raw.gna_interval.unwrap_or(defaults.gna_interval),
+            lower_prio_delay: raw
+                .garp_lower_prio_delay
+                .unwrap_or(defaults.lower_prio_delay),
+            lower_prio_repeat: raw
+                .garp_lower_prio_repeat
+                .unwrap_or(defaults.lower_prio_repeat),
         };
         // The deprecated instance form of `lvs_sync_daemon IF inst NAME`
         // (keepalived ignores it when the global one is set).
@@ -1155,6 +1183,9 @@ impl Reader<'_> {
             track_scripts: raw.track_scripts,
             notify: raw.notify,
             garp,
+            lower_prio_no_advert: raw
+                .lower_prio_no_advert
+                .unwrap_or(global.lower_prio_no_advert),
         })
     }
 

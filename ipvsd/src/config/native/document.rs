@@ -81,6 +81,12 @@ pub(super) struct VrrpToml {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) gna_interval: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_lower_prio_delay: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_lower_prio_repeat: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) lower_prio_no_advert: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) notify_fifo: Option<PathBuf>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) notify_fifo_script: Option<ScriptToml>,
@@ -165,6 +171,12 @@ pub(super) struct VrrpInstanceToml {
     pub(super) garp_interval: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) gna_interval: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_lower_prio_delay: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) garp_lower_prio_repeat: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) lower_prio_no_advert: Option<bool>,
 }
 
 /// A virtual address: `{ address, prefix_len, device, label }`.

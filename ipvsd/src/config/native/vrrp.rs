@@ -104,6 +104,9 @@ pub(super) fn read(
         garp_interval: secs(doc.garp_interval, "garp_interval", table_at)?
             .unwrap_or(d.garp_interval),
         gna_interval: secs(doc.gna_interval, "gna_interval", table_at)?.unwrap_or(d.gna_interval),
+        garp_lower_prio_delay: secs(doc.garp_lower_prio_delay, "garp_lower_prio_delay", table_at)?,
+        garp_lower_prio_repeat: doc.garp_lower_prio_repeat,
+        lower_prio_no_advert: doc.lower_prio_no_advert.unwrap_or(d.lower_prio_no_advert),
         notify_fifo: doc.notify_fifo,
         notify_fifo_script: script(doc.notify_fifo_script),
     };
@@ -274,7 +277,15 @@ fn instance(
             interval: secs(i.garp_interval, "garp_interval", loc)?.unwrap_or(defaults.interval),
             gna_interval: secs(i.gna_interval, "gna_interval", loc)?
                 .unwrap_or(defaults.gna_interval),
+            lower_prio_delay: secs(i.garp_lower_prio_delay, "garp_lower_prio_delay", loc)?
+                .unwrap_or(defaults.lower_prio_delay),
+            lower_prio_repeat: i
+                .garp_lower_prio_repeat
+                .unwrap_or(defaults.lower_prio_repeat),
         },
+        lower_prio_no_advert: i
+            .lower_prio_no_advert
+            .unwrap_or(global.lower_prio_no_advert),
     })
 }
 
@@ -320,6 +331,10 @@ pub(super) fn write(vrrp: &Vrrp) -> Result<Option<VrrpToml>, String> {
         garp_master_refresh_repeat: Some(g.garp_master_refresh_repeat),
         garp_interval: Some(seconds_of(g.garp_interval)),
         gna_interval: Some(seconds_of(g.gna_interval)),
+        // Unset, they follow garp_master_delay and garp_master_repeat.
+        garp_lower_prio_delay: g.garp_lower_prio_delay.map(seconds_of),
+        garp_lower_prio_repeat: g.garp_lower_prio_repeat,
+        lower_prio_no_advert: Some(g.lower_prio_no_advert),
         notify_fifo: g.notify_fifo.clone(),
         notify_fifo_script: script_toml(&g.notify_fifo_script),
         ..VrrpToml::default()
@@ -387,6 +402,9 @@ pub(super) fn write(vrrp: &Vrrp) -> Result<Option<VrrpToml>, String> {
                 garp_master_refresh_repeat: Some(v.garp.master_refresh_repeat),
                 garp_interval: Some(seconds_of(v.garp.interval)),
                 gna_interval: Some(seconds_of(v.garp.gna_interval)),
+                garp_lower_prio_delay: Some(seconds_of(v.garp.lower_prio_delay)),
+                garp_lower_prio_repeat: Some(v.garp.lower_prio_repeat),
+                lower_prio_no_advert: Some(v.lower_prio_no_advert),
             },
         ));
     }
